@@ -1,0 +1,185 @@
+// @tfbench/native: finds the built addon (tfbench_native.node) and types what it exports.
+// The whole native API is listed in src/addon.cc's Init(); keep the two in step.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type DType = 'float32' | 'float16' | 'bfloat16';
+export type TensorDType = 'float32' | 'float16' | 'bfloat16' | 'int64';
+
+/** A tensor copied to or from the host: `data` is row-major, its length is the product of `shape`.
+ * float16/bfloat16 travel as their raw 16-bit patterns in a Uint16Array. */
+export interface HostTensor {
+  dtype: TensorDType;
+  shape: number[];
+  data: Float32Array | BigInt64Array | Uint16Array;
+}
+
+/**
+ * A normalised model description, read field by field by src/models/config.h. Field names follow
+ * Hugging Face's config.json (after core has resolved aliases and defaults); `family`, `head` and
+ * `add_pooling_layer` are tfbench's own.
+ */
+export interface NativeModelSpec {
+  family: 'bert';
+  /** 'base' = BertModel (last_hidden_state), 'masked-lm' = BertForMaskedLM (logits over the vocabulary). */
+  head: 'base' | 'masked-lm';
+  add_pooling_layer: boolean;
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+  max_position_embeddings: number;
+  type_vocab_size: number;
+  layer_norm_eps: number;
+  hidden_act: 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu' | 'silu';
+  hidden_dropout_prob: number;
+  attention_probs_dropout_prob: number;
+  initializer_range: number;
+  pad_token_id: number;
+  tie_word_embeddings: boolean;
+}
+
+export interface BuildOptions {
+  /** 'cpu', 'cuda' or 'cuda:N'. */
+  device: string;
+  dtype: DType;
+  /** Seeds the random weights (normal(0, initializer_range), as Hugging Face initialises them). */
+  seed: number;
+}
+
+export interface ParameterInfo {
+  name: string;
+  shape: number[];
+  dtype: TensorDType;
+}
+
+/** One tensor of a safetensors file: byte offsets are absolute positions in the file. */
+export interface WeightEntry {
+  /** The model parameter to fill (a name from parameters()). */
+  parameter: string;
+  dtype: 'F32' | 'F16' | 'BF16' | 'F64';
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+export interface RunOptions {
+  /** Train mode (dropout on). Default false: eval mode. */
+  train?: boolean;
+  /** Also compute `loss` with labels = input_ids (masked LM: mean cross-entropy over all positions). */
+  loss?: boolean;
+  /** Parameter names whose gradient of `loss` to return as `grad.<name>`. Needs loss: true. */
+  gradients?: string[];
+}
+
+export interface MeasureOptions {
+  mode: 'inference' | 'training';
+  batchSize: number;
+  sequenceLength: number;
+  /** Untimed calls before anything is measured. */
+  warmup: number;
+  /** Timed calls: at least minSamples and minTimeS of them, stopping at maxTimeS (after minSamples). */
+  minSamples: number;
+  minTimeS: number;
+  maxTimeS: number;
+  speed: boolean;
+  memory: boolean;
+  /** Seeds the random input_ids in [0, vocab_size). */
+  seed: number;
+}
+
+export interface CpuMemoryPeak {
+  /** Resident set size right before the measured call (VmRSS). */
+  rssBeforeBytes: number;
+  /** Peak resident set size during the measured call (VmHWM after resetting it through /proc/self/clear_refs). */
+  rssPeakBytes: number;
+}
+
+export interface MeasureResult {
+  /** One entry per timed call, seconds on a monotonic clock. Empty when speed is false. */
+  samplesSeconds: number[];
+  warmupSeconds: number[];
+  /** null when memory is false. */
+  memory: CpuMemoryPeak | null;
+}
+
+export interface NativeModel {
+  parameters(): ParameterInfo[];
+  parameterCount(): number;
+  /** Copies tensors from a safetensors file into parameters, converting dtype; shapes must match. */
+  loadWeights(file: string, entries: WeightEntry[]): Promise<void>;
+  /** One call on given inputs (input_ids, optional attention_mask / token_type_ids): returns
+   * last_hidden_state, logits (when the head has them), loss and grad.<name> as asked. */
+  run(inputs: Record<string, HostTensor>, options?: RunOptions): Promise<Record<string, HostTensor>>;
+  /** Warm-up, one memory-measured call, then timed calls; raw samples back, statistics are the caller's. */
+  measure(options: MeasureOptions): Promise<MeasureResult>;
+}
+
+export interface Versions {
+  addon: string;
+  libtorch: string;
+  /** Where CMake found libtorch: LIBTORCH, python3 torch or system. */
+  libtorchSource: string;
+  cuda: boolean;
+  /** at::get_parallel_info(): OpenMP/MKL threading as libtorch sees it. */
+  parallelInfo: string;
+}
+
+export interface Binding {
+  versions(): Versions;
+  getThreads(): number;
+  setThreads(threads: number): void;
+  cudaDeviceCount(): number;
+  buildModel(spec: NativeModelSpec, options: BuildOptions): Promise<NativeModel>;
+}
+
+/** Errors thrown by the addon carry one of these codes. */
+export type NativeErrorCode = 'OOM' | 'BAD_SPEC' | 'BAD_INPUT' | 'BAD_WEIGHTS' | 'NO_CUDA' | 'TORCH_ERROR';
+
+export class NativeLoadError extends Error {
+  readonly code = 'NO_ADDON';
+  constructor(message: string, readonly hint: string) {
+    super(message);
+    this.name = 'NativeLoadError';
+  }
+}
+
+const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Where the addon is looked for, first hit wins. */
+export function addonCandidates(): string[] {
+  const fromEnv = process.env.TFBENCH_NATIVE_ADDON;
+  return [
+    ...(fromEnv ? [resolve(fromEnv)] : []),
+    join(packageDir, 'build', 'Release', 'tfbench_native.node'),
+  ];
+}
+
+let cached: Binding | undefined;
+
+/** Loads the addon once. Throws NativeLoadError with a hint when it is missing or cannot load. */
+export function loadBinding(): Binding {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  const candidates = addonCandidates();
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) {
+    throw new NativeLoadError(
+      `tfbench's native addon is not built (looked for ${candidates.join(', ')})`,
+      'Run `sh scripts/setup.sh` (installs libtorch and builds), or `pnpm build` if libtorch is installed.',
+    );
+  }
+  try {
+    cached = require(found) as Binding;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new NativeLoadError(
+      `tfbench's native addon at ${found} failed to load: ${message}`,
+      'The libtorch it was built against must be present at run time: reinstall it (Debian: apt-get install libtorch-dev) or rebuild with `pnpm build`.',
+    );
+  }
+  return cached;
+}
