@@ -1,0 +1,118 @@
+// The tfbench command: a thin yargs layer over @tfbench/core with one top-level error handler.
+// main(argv) returns the exit code (0 ok, 1 failed cells, 2 bad input) so tests can drive it directly.
+import yargs, { type Argv, type Options } from 'yargs';
+import { ARG_DEFINITIONS, TfbenchError, defaultText, kebabCase, type ArgDefinition } from '@tfbench/core';
+import { runCommand } from './commands/run.js';
+import { envCommand } from './commands/env.js';
+import { modelsCommand } from './commands/models.js';
+import type { Io } from './io.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_BAD_INPUT = 2;
+
+/** yargs option for one benchmark argument. Defaults are shown, not applied: only flags a user typed
+ * override the args file, and parseArgs fills in the rest. Configs (objects) come only from the file. */
+function flagOption(d: ArgDefinition): Options | null {
+  const base = { describe: d.description, defaultDescription: defaultText(d), group: `${d.group}:` };
+  switch (d.kind.type) {
+    case 'boolean':
+      return { ...base, type: 'boolean' };
+    case 'integer':
+    case 'integerOrNull':
+    case 'number':
+      return { ...base, type: 'number' };
+    case 'integerList':
+      return { ...base, type: 'number', array: true };
+    case 'models':
+      return { ...base, type: 'string', array: true };
+    case 'enum':
+      return { ...base, type: 'string', choices: [...d.kind.values] };
+    case 'string':
+    case 'stringOrNull':
+    case 'device':
+      return { ...base, type: 'string' };
+    case 'configs':
+      return null;
+  }
+}
+
+export function withBenchmarkFlags<T>(y: Argv<T>): Argv<T> {
+  for (const d of ARG_DEFINITIONS) {
+    const option = flagOption(d);
+    if (option) y = y.option(kebabCase(d.key), option);
+  }
+  return y;
+}
+
+/** The flags a user actually typed, as camelCase overrides for parseArgs (yargs also gives kebab-case
+ * options under their camelCase names). */
+export function flagOverrides(argv: Record<string, unknown>): Record<string, unknown> {
+  const overrides: Record<string, unknown> = {};
+  for (const d of ARG_DEFINITIONS) {
+    if (argv[d.key] !== undefined) overrides[d.key] = argv[d.key];
+  }
+  return overrides;
+}
+
+function reportError(err: unknown, io: Io): number {
+  if (err instanceof TfbenchError || isCodedError(err)) {
+    const e = err as Error & { code: string; hint?: string };
+    const lines = e.message.split('\n');
+    io.stderr(`tfbench: ${lines.length > 1 ? `${e.code === 'BAD_ARGS' ? 'bad arguments' : 'error'}:\n  ${lines.join('\n  ')}` : lines[0]}\n`);
+    if (e.hint) io.stderr(`hint: ${e.hint}\n`);
+    return EXIT_BAD_INPUT;
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  io.stderr(`tfbench: unexpected error: ${e.stack ?? e.message}\nThis is a bug in tfbench: please report it with the command you ran.\n`);
+  return EXIT_FAILED;
+}
+
+/** Errors that carry a code and a hint without being TfbenchErrors (the addon loader's). */
+function isCodedError(err: unknown): boolean {
+  return err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && typeof (err as { hint?: unknown }).hint === 'string';
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  let exitCode = EXIT_OK;
+  let usageError: string | null = null;
+  const cli = yargs(argv)
+    .scriptName('tfbench')
+    .usage('$0 <command> [options]\n\nBenchmark transformer models: speed and memory, inference and training, with libtorch.')
+    .command(
+      'run [args]',
+      'Run a benchmark sweep (args.json, flags override it) and print the result tables',
+      (y) => withBenchmarkFlags(y.positional('args', { describe: 'Path to an args.json file', type: 'string' }))
+        .option('quiet', { type: 'boolean', describe: 'No progress line', group: 'Output:' }),
+      async (a) => {
+        exitCode = await runCommand(a as unknown as Record<string, unknown>, io);
+      },
+    )
+    .command('env', 'Print the environment information block', (y) => y, async () => {
+      exitCode = await envCommand(io);
+    })
+    .command('models', 'List the known model ids with their parameter counts', (y) => y, () => {
+      exitCode = modelsCommand(io);
+    })
+    .demandCommand(1, 'Name a command: run, env or models.')
+    .strict()
+    .help()
+    .alias('help', 'h')
+    .version(false)
+    .wrap(Math.min(120, process.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((message, err) => {
+      if (err) throw err;
+      usageError = message;
+    });
+  try {
+    await cli.parseAsync();
+  } catch (err) {
+    return reportError(err, io);
+  }
+  if (usageError !== null) {
+    io.stderr(`tfbench: ${usageError}\nRun \`tfbench --help\` or \`tfbench run --help\` for usage.\n`);
+    return EXIT_BAD_INPUT;
+  }
+  return exitCode;
+}

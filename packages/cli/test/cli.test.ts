@@ -1,0 +1,127 @@
+// End to end: drive the built CLI as a user would and read what it printed and wrote.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+
+function tfbench(args: string[], cwd = process.cwd()) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const tinyBert = {
+  name: 'tiny-bert',
+  config: {
+    model_type: 'bert',
+    architectures: ['BertForMaskedLM'],
+    vocab_size: 99,
+    hidden_size: 32,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    intermediate_size: 37,
+  },
+};
+
+function writeArgs(args: unknown): { dir: string; path: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'tfbench-cli-'));
+  const path = join(dir, 'args.json');
+  writeFileSync(path, JSON.stringify(args));
+  return { dir, path };
+}
+
+test('run on a tiny config prints both inference tables with positive numbers and writes JSON', () => {
+  const { dir, path } = writeArgs({
+    models: [tinyBert],
+    batchSizes: [2],
+    sequenceLengths: [8, 16],
+    minTimeS: 0.05,
+    minSamples: 3,
+    warmup: 1,
+    envPrint: true,
+    saveToCsv: true,
+    outputDir: 'out',
+    json: 'results.json',
+  });
+  const r = tfbench(['run', path], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const out = r.stdout;
+  assert.ok(out.indexOf('INFERENCE - SPEED - RESULT') >= 0, out);
+  assert.ok(out.indexOf('INFERENCE - MEMORY - RESULT') > out.indexOf('INFERENCE - SPEED - RESULT'));
+  assert.ok(out.indexOf('ENVIRONMENT INFORMATION') > out.indexOf('INFERENCE - MEMORY - RESULT'));
+  const rows = out.split('\n').filter((l) => /^\s+tiny-bert\s/.test(l));
+  assert.equal(rows.length, 4, out); // 2 sequence lengths × (speed, memory)
+  const values = rows.map((l) => l.trim().split(/\s+/));
+  for (const [name, batch, , value] of values) {
+    assert.equal(name, 'tiny-bert');
+    assert.equal(batch, '2');
+    assert.ok(value === '< 0.001' || Number(value) > 0, `value ${value}`);
+  }
+  const memoryMiB = values.slice(2).map((v) => Number(v[3]));
+  for (const m of memoryMiB) assert.ok(m > 20 && m < 2000, `peak RSS ${m} MiB`);
+  assert.match(out, /- framework: libtorch/);
+  assert.match(out, /- blas: /);
+
+  const csv = readFileSync(join(dir, 'out', 'inference_time.csv'), 'utf8').trim().split('\n');
+  assert.equal(csv[0], 'model,batch_size,sequence_length,result');
+  assert.match(csv[1]!, /^tiny-bert,2,8,0\.\d{4}$/);
+  assert.match(csv[2]!, /^tiny-bert,2,16,0\.\d{4}$/);
+  const memCsv = readFileSync(join(dir, 'out', 'inference_memory.csv'), 'utf8').trim().split('\n');
+  assert.match(memCsv[1]!, /^tiny-bert,2,8,\d+$/);
+  const envCsv = readFileSync(join(dir, 'out', 'env.csv'), 'utf8');
+  assert.match(envCsv, /^key,value\n/);
+  assert.match(envCsv, /\nframework,libtorch\n/);
+
+  const results = JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8'));
+  assert.equal(results.schemaVersion.split('.')[0], '1');
+  assert.equal(results.records.length, 2);
+  for (const rec of results.records) {
+    assert.equal(rec.status, 'ok');
+    assert.ok(rec.timeSeconds.count >= 3);
+    assert.ok(rec.timeSeconds.median > 0);
+    assert.ok(rec.memory.rssPeakBytes >= rec.memory.rssBeforeBytes);
+    assert.ok(rec.memory.rssBeforeBytes > 0);
+  }
+});
+
+test('run --help lists every argument with its default', () => {
+  const r = tfbench(['run', '--help']);
+  assert.equal(r.code, 0, r.stderr);
+  for (const flag of ['--batch-sizes', '--sequence-lengths', '--inference', '--training', '--device', '--dtype', '--isolate', '--min-time-s', '--json', '--env-print']) {
+    assert.ok(r.stdout.includes(flag), `missing ${flag}`);
+  }
+  assert.match(r.stdout, /--sequence-lengths[\s\S]*?\[default: 8, 32, 128, 512\]/);
+  assert.match(r.stdout, /--batch-sizes[\s\S]*?\[default: 8\]/);
+});
+
+test('a bad args file exits 2 naming each key and what was expected', () => {
+  const { dir, path } = writeArgs({ models: ['bert-base-uncased'], batchSizes: [8, -3], dtype: 'float64', bogus: 1 });
+  const r = tfbench(['run', path], dir);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /batchSizes\[1\]: .*-3/);
+  assert.match(r.stderr, /dtype: .*float32/);
+  assert.match(r.stderr, /bogus/);
+  assert.equal(r.stdout, '', 'nothing is half-run');
+});
+
+test('an unknown model and a missing args file exit 2 with a clear message', () => {
+  const { dir, path } = writeArgs({ models: ['bert-base-uncasd'] });
+  const r = tfbench(['run', path], dir);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /models\[0\]/);
+  assert.match(r.stderr, /bert-base-uncased/); // suggests the close known id
+  const missing = tfbench(['run', join(dir, 'nope.json')], dir);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /cannot read args file .*nope\.json/);
+});
+
+test('models lists the known ids with published parameter counts', () => {
+  const r = tfbench(['models']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /bert-base-uncased .*109,514,298/);
+  assert.match(r.stdout, /bert-large-uncased/);
+});

@@ -1,0 +1,377 @@
+// The one table of benchmark arguments: key, kind, default, description, Hugging Face aliases.
+// parseArgs, --help, the CLI's options and the JSON Schema are all generated from it.
+import type { DType } from '@tfbench/native';
+import type { InlineModelRef, ModelRef } from '../models/types.js';
+
+export type Device = 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
+export type TrainStep = 'backward' | 'optimizer';
+
+/** Fully resolved arguments: every key present, every value checked. */
+export interface BenchmarkArgs {
+  /** Every model to run, in order. Entries of `configs` are merged in (named by `models[i]` when both
+   * are given, as Hugging Face's benchmark paired them). */
+  models: ModelRef[];
+  /** The `configs` entries as given, each as an inline model with its name (already part of `models`). */
+  configs: InlineModelRef[];
+  batchSizes: number[];
+  sequenceLengths: number[];
+  inference: boolean;
+  training: boolean;
+  speed: boolean;
+  memory: boolean;
+  device: Device;
+  dtype: DType;
+  onlyPretrainModel: boolean;
+  trainStep: TrainStep;
+  warmup: number;
+  minTimeS: number;
+  maxTimeS: number;
+  minSamples: number;
+  targetRelCi: number;
+  isolate: boolean;
+  threads: number | null;
+  seed: number;
+  breakdown: boolean;
+  saveToCsv: boolean;
+  inferenceTimeCsvFile: string;
+  inferenceMemoryCsvFile: string;
+  trainTimeCsvFile: string;
+  trainMemoryCsvFile: string;
+  envInfoCsvFile: string;
+  outputDir: string;
+  json: string | null;
+  envPrint: boolean;
+  logPrint: boolean;
+  logFilename: string;
+}
+
+export type ArgKey = keyof BenchmarkArgs;
+
+export type ArgKind =
+  | { type: 'boolean' }
+  /** An integer >= min. */
+  | { type: 'integer'; min: number }
+  /** An integer >= min, or null. */
+  | { type: 'integerOrNull'; min: number }
+  /** A finite number >= min. */
+  | { type: 'number'; min: number }
+  /** A non-empty list of distinct integers >= min. */
+  | { type: 'integerList'; min: number }
+  /** A non-empty string. */
+  | { type: 'string' }
+  /** A non-empty string, or null. */
+  | { type: 'stringOrNull' }
+  | { type: 'enum'; values: readonly string[] }
+  /** auto | cpu | cuda | cuda:N */
+  | { type: 'device' }
+  /** Model ids, paths or inline models. */
+  | { type: 'models' }
+  /** Raw Hugging Face config dicts or inline models. */
+  | { type: 'configs' };
+
+/** A Hugging Face name for a key: the same value under another name, or a boolean that stands for a value. */
+export type ArgAlias = string | { name: string; ifTrue: unknown; ifFalse: unknown };
+
+export type ArgGroup = 'Models' | 'Grid' | 'Measurement' | 'Timing' | 'Output';
+
+export interface ArgDefinition<K extends ArgKey = ArgKey> {
+  key: K;
+  kind: ArgKind;
+  default: BenchmarkArgs[K];
+  /** How --help shows the default when the value alone does not say it. */
+  defaultText?: string;
+  description: string;
+  aliases: readonly ArgAlias[];
+  group: ArgGroup;
+}
+
+const positiveInt = { type: 'integer', min: 1 } as const;
+const nonNegativeInt = { type: 'integer', min: 0 } as const;
+const nonNegativeNumber = { type: 'number', min: 0 } as const;
+const bool = { type: 'boolean' } as const;
+const str = { type: 'string' } as const;
+
+// Written as an object keyed by argument so the compiler checks that every key has exactly one entry
+// and that each default has the key's type. Order here is the order of --help.
+const table: { [K in ArgKey]: Omit<ArgDefinition<K>, 'key'> } = {
+  models: {
+    kind: { type: 'models' },
+    default: [],
+    defaultText: 'required unless configs',
+    description: 'Models to benchmark: known ids, paths to a config.json or checkpoint directory, or { name, base?, config? }',
+    aliases: [],
+    group: 'Models',
+  },
+  configs: {
+    kind: { type: 'configs' },
+    default: [],
+    defaultText: '[]',
+    description: 'Hugging Face config dicts (with model_type) or { name, base?, config? }; models[i] names configs[i]',
+    aliases: [],
+    group: 'Models',
+  },
+  onlyPretrainModel: {
+    kind: bool,
+    default: false,
+    description: 'Benchmark the base model (e.g. BertModel) instead of config.architectures[0]',
+    aliases: ['only_pretrain_model'],
+    group: 'Models',
+  },
+  batchSizes: {
+    kind: { type: 'integerList', min: 1 },
+    default: [8],
+    description: 'Batch sizes to measure',
+    aliases: ['batch_sizes'],
+    group: 'Grid',
+  },
+  sequenceLengths: {
+    kind: { type: 'integerList', min: 1 },
+    default: [8, 32, 128, 512],
+    description: 'Sequence lengths to measure',
+    aliases: ['sequence_lengths'],
+    group: 'Grid',
+  },
+  inference: {
+    kind: bool,
+    default: true,
+    description: 'Measure inference (one forward pass, eval mode, no autograd)',
+    aliases: [],
+    group: 'Grid',
+  },
+  training: {
+    kind: bool,
+    default: false,
+    description: 'Measure training (forward with labels = input_ids, backward)',
+    aliases: [],
+    group: 'Grid',
+  },
+  speed: {
+    kind: bool,
+    default: true,
+    description: 'Measure time per call',
+    aliases: [],
+    group: 'Grid',
+  },
+  memory: {
+    kind: bool,
+    default: true,
+    description: 'Measure peak memory per call',
+    aliases: [],
+    group: 'Grid',
+  },
+  device: {
+    kind: { type: 'device' },
+    default: 'auto',
+    description: 'auto (CUDA when available), cpu, cuda or cuda:N',
+    aliases: [{ name: 'cuda', ifTrue: 'auto', ifFalse: 'cpu' }],
+    group: 'Measurement',
+  },
+  dtype: {
+    kind: { type: 'enum', values: ['float32', 'float16', 'bfloat16'] },
+    default: 'float32',
+    description: 'Parameter and activation dtype',
+    aliases: [{ name: 'fp16', ifTrue: 'float16', ifFalse: 'float32' }],
+    group: 'Measurement',
+  },
+  trainStep: {
+    kind: { type: 'enum', values: ['backward', 'optimizer'] },
+    default: 'backward',
+    description: 'What a training call does: forward + backward, or also an AdamW step',
+    aliases: [],
+    group: 'Measurement',
+  },
+  isolate: {
+    kind: bool,
+    default: true,
+    description: 'Run every measurement in a fresh child process',
+    aliases: ['multi_process'],
+    group: 'Measurement',
+  },
+  threads: {
+    kind: { type: 'integerOrNull', min: 1 },
+    default: null,
+    defaultText: 'physical cores',
+    description: 'CPU threads for libtorch (intra-op); by default one per physical core, as PyTorch intends',
+    aliases: [],
+    group: 'Measurement',
+  },
+  seed: {
+    kind: nonNegativeInt,
+    default: 42,
+    description: 'Seed of the random weights and inputs',
+    aliases: [],
+    group: 'Measurement',
+  },
+  breakdown: {
+    kind: bool,
+    default: false,
+    description: 'Also measure time and memory per module (embeddings, each layer, head)',
+    aliases: [],
+    group: 'Measurement',
+  },
+  warmup: {
+    kind: nonNegativeInt,
+    default: 2,
+    description: 'Untimed calls before measuring',
+    aliases: [],
+    group: 'Timing',
+  },
+  minTimeS: {
+    kind: nonNegativeNumber,
+    default: 1,
+    description: 'Keep sampling for at least this many seconds',
+    aliases: [],
+    group: 'Timing',
+  },
+  maxTimeS: {
+    kind: nonNegativeNumber,
+    default: 10,
+    description: 'Stop sampling after this many seconds (once minSamples are taken)',
+    aliases: [],
+    group: 'Timing',
+  },
+  minSamples: {
+    kind: positiveInt,
+    default: 5,
+    description: 'Timed calls to take at least',
+    aliases: [],
+    group: 'Timing',
+  },
+  targetRelCi: {
+    kind: nonNegativeNumber,
+    default: 0.01,
+    description: 'Stop early once the 95% confidence interval of the median is within this fraction of it (0: never)',
+    aliases: [],
+    group: 'Timing',
+  },
+  saveToCsv: {
+    kind: bool,
+    default: false,
+    description: "Write one CSV per section in Hugging Face's format",
+    aliases: ['save_to_csv'],
+    group: 'Output',
+  },
+  inferenceTimeCsvFile: {
+    kind: str,
+    default: 'inference_time.csv',
+    description: 'CSV file of inference times',
+    aliases: ['inference_time_csv_file'],
+    group: 'Output',
+  },
+  inferenceMemoryCsvFile: {
+    kind: str,
+    default: 'inference_memory.csv',
+    description: 'CSV file of inference memory',
+    aliases: ['inference_memory_csv_file'],
+    group: 'Output',
+  },
+  trainTimeCsvFile: {
+    kind: str,
+    default: 'train_time.csv',
+    description: 'CSV file of training times',
+    aliases: ['train_time_csv_file'],
+    group: 'Output',
+  },
+  trainMemoryCsvFile: {
+    kind: str,
+    default: 'train_memory.csv',
+    description: 'CSV file of training memory',
+    aliases: ['train_memory_csv_file'],
+    group: 'Output',
+  },
+  envInfoCsvFile: {
+    kind: str,
+    default: 'env.csv',
+    description: 'CSV file of environment information',
+    aliases: ['env_info_csv_file'],
+    group: 'Output',
+  },
+  outputDir: {
+    kind: str,
+    default: '.',
+    description: 'Directory that relative output files are written to',
+    aliases: [],
+    group: 'Output',
+  },
+  json: {
+    kind: { type: 'stringOrNull' },
+    default: null,
+    defaultText: 'none',
+    description: 'Write the JSON results file (read by compare and report) to this path',
+    aliases: [],
+    group: 'Output',
+  },
+  envPrint: {
+    kind: bool,
+    default: false,
+    description: 'Print the environment information',
+    aliases: ['env_print'],
+    group: 'Output',
+  },
+  logPrint: {
+    kind: bool,
+    default: false,
+    description: 'Also write what is printed to logFilename',
+    aliases: ['log_print'],
+    group: 'Output',
+  },
+  logFilename: {
+    kind: str,
+    default: 'tfbench.log',
+    description: 'Log file written when logPrint is true',
+    aliases: ['log_filename'],
+    group: 'Output',
+  },
+};
+
+/** Every argument, in --help order. */
+export const ARG_DEFINITIONS: readonly ArgDefinition[] = (Object.keys(table) as ArgKey[]).map(
+  (key) => ({ key, ...table[key] }) as ArgDefinition,
+);
+
+const byKey = new Map<string, ArgDefinition>(ARG_DEFINITIONS.map((d) => [d.key, d]));
+
+export function argDefinition(key: string): ArgDefinition | undefined {
+  return byKey.get(key);
+}
+
+/** The defaults of every argument (fresh copies). */
+export function defaultArgs(): BenchmarkArgs {
+  const out: Record<string, unknown> = {};
+  for (const d of ARG_DEFINITIONS) out[d.key] = structuredClone(d.default);
+  return out as unknown as BenchmarkArgs;
+}
+
+/** `batchSizes` → `batch-sizes` (the CLI flag without dashes). */
+export function kebabCase(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+export function aliasName(alias: ArgAlias): string {
+  return typeof alias === 'string' ? alias : alias.name;
+}
+
+/**
+ * Hugging Face benchmark arguments that tfbench does not take, with what to do instead. Given in
+ * args.json they are problems with this advice, rather than "unknown key".
+ */
+export const UNSUPPORTED_HF_ARGS: Readonly<Record<string, string>> = {
+  torchscript: 'TorchScript tracing is not part of tfbench (models run as libtorch modules); remove it',
+  fp16_opt_level: 'apex AMP levels are not used; "dtype" picks the precision',
+  tpu: 'TPUs are not supported; use "device"',
+  tpu_name: 'TPUs are not supported; use "device"',
+  tpu_print_metrics: 'TPUs are not supported',
+  torch_xla_tpu_print_metrics: 'TPUs are not supported',
+  eager_mode: 'TensorFlow-only; remove it',
+  use_xla: 'TensorFlow-only; remove it',
+  repeat: 'tfbench samples until a time or precision target: use "minSamples", "minTimeS", "maxTimeS", "targetRelCi"',
+  verbose: 'not used; remove it',
+  trace_memory_line_by_line: 'use "breakdown": true for time and memory per module',
+  no_inference: 'write "inference": false',
+  no_cuda: 'write "device": "cpu"',
+  no_tpu: 'TPUs are not supported; remove it',
+  no_speed: 'write "speed": false',
+  no_memory: 'write "memory": false',
+  no_env_print: 'write "envPrint": false',
+  no_multi_process: 'write "isolate": false',
+};

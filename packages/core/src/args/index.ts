@@ -1,0 +1,24 @@
+// @tfbench/core args: the argument table, parsing with problems as data, --help rows, JSON Schema.
+export type {
+  ArgAlias,
+  ArgDefinition,
+  ArgGroup,
+  ArgKey,
+  ArgKind,
+  BenchmarkArgs,
+  Device,
+  TrainStep,
+} from './definitions.js';
+export {
+  ARG_DEFINITIONS,
+  UNSUPPORTED_HF_ARGS,
+  aliasName,
+  argDefinition,
+  defaultArgs,
+  kebabCase,
+} from './definitions.js';
+export type { ParseArgsResult } from './parse.js';
+export { ROOT_PATH, acceptedArgNames, flagName, parseArgs } from './parse.js';
+export type { HelpRow } from './help.js';
+export { argsJsonSchema, defaultText, helpRows, kindText } from './help.js';
+export type { InlineModelRef, ModelRef } from '../models/types.js';

@@ -1,0 +1,60 @@
+// The Backend seam: everything core needs from a numeric framework, and nothing else.
+// The libtorch addon (@tfbench/native) is the first backend; only this folder imports it.
+import {
+  loadBinding,
+  type BuildOptions,
+  type DType,
+  type HostTensor,
+  type MeasureOptions,
+  type MeasureResult,
+  type NativeModel,
+  type RunOptions,
+} from '@tfbench/native';
+import type { ModelSpec } from '../models/index.js';
+
+export type { BuildOptions, DType, HostTensor, MeasureOptions, MeasureResult, RunOptions };
+export type BackendModel = NativeModel;
+
+export interface BackendInfo {
+  /** e.g. 'libtorch' */
+  framework: string;
+  frameworkVersion: string;
+  /** How the framework was found at build time (LIBTORCH, python3 torch, system). */
+  frameworkSource: string;
+  addonVersion: string;
+  /** The framework's own account of its threading (OpenMP/MKL). */
+  parallelInfo: string;
+}
+
+export interface Backend {
+  info(): BackendInfo;
+  cudaDeviceCount(): number;
+  getThreads(): number;
+  setThreads(threads: number): void;
+  buildModel(spec: ModelSpec, options: BuildOptions): Promise<BackendModel>;
+}
+
+let libtorch: Backend | undefined;
+
+/** The libtorch backend; loads the addon on first use (throws NativeLoadError with a hint if it cannot). */
+export function libtorchBackend(): Backend {
+  if (libtorch) return libtorch;
+  const binding = loadBinding();
+  libtorch = {
+    info() {
+      const v = binding.versions();
+      return {
+        framework: 'libtorch',
+        frameworkVersion: v.libtorch,
+        frameworkSource: v.libtorchSource,
+        addonVersion: v.addon,
+        parallelInfo: v.parallelInfo,
+      };
+    },
+    cudaDeviceCount: () => binding.cudaDeviceCount(),
+    getThreads: () => binding.getThreads(),
+    setThreads: (threads) => binding.setThreads(threads),
+    buildModel: (spec, options) => binding.buildModel(spec, options),
+  };
+  return libtorch;
+}

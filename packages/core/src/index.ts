@@ -1,0 +1,44 @@
+// @tfbench/core: everything a library user needs. Explicit named exports only.
+export {
+  ARG_DEFINITIONS,
+  argsJsonSchema,
+  defaultArgs,
+  defaultText,
+  helpRows,
+  kebabCase,
+  parseArgs,
+  type ArgDefinition,
+  type BenchmarkArgs,
+  type HelpRow,
+  type ModelRef,
+  type ParseArgsResult,
+} from './args/index.js';
+export { ArgsError, ModelError, TfbenchError, WeightsError, formatProblems, type Problem } from './errors.js';
+export {
+  listKnownModels,
+  normaliseConfig,
+  parameterCount,
+  readSafetensors,
+  resolveModel,
+  resolveModels,
+  type KnownModelInfo,
+  type ModelSpec,
+  type ResolvedModel,
+} from './models/index.js';
+export { libtorchBackend, type Backend, type BackendInfo, type BackendModel } from './backend/index.js';
+export {
+  benchmark,
+  resolveDevice,
+  RESULTS_SCHEMA_VERSION,
+  type BenchmarkOptions,
+  type BenchmarkResults,
+  type ProgressEvent,
+} from './run/benchmark.js';
+export type { Cell, CellRecord, CellStatus, CpuMemoryRecord, Mode, TimeRecord } from './run/records.js';
+export { loadCheckpointWeights } from './run/weights.js';
+export { summarize, medianCiRanks, quantile, type SampleSummary } from './stats/summary.js';
+export { collectEnvironment, detectBlas, environmentEntries, type EnvironmentInfo } from './env/index.js';
+export { renderEnvironment, renderSection, renderSections, SECTION_TITLES, type Section } from './report/table.js';
+export { readResultsJson, resultsToJson, writeResultsJson } from './report/json.js';
+export { sectionCsvRows, writeCsvFiles } from './report/csv.js';
+export { TOOL_VERSION } from './version.js';

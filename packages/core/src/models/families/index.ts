@@ -1,0 +1,16 @@
+// Families by model_type. Adding RoBERTa, GPT-2, … is one more entry here (and in known/).
+import { bertFamily } from './bert.js';
+import type { Family } from './types.js';
+
+export const families: readonly Family[] = [bertFamily];
+
+const byModelType = new Map<string, Family>(families.flatMap((f) => f.modelTypes.map((t) => [t, f] as const)));
+
+export function familyForModelType(modelType: string): Family | undefined {
+  return byModelType.get(modelType);
+}
+
+/** model_type values tfbench can build. */
+export function supportedModelTypes(): string[] {
+  return [...byModelType.keys()];
+}

@@ -1,0 +1,23 @@
+// @tfbench/core models: Hugging Face configs → normalised ModelSpec, parameters, safetensors checkpoints.
+export type { HfConfig, InlineModelRef, ModelPurpose, ModelRef, ModelSpec } from './types.js';
+export type { KnownModel } from './known/index.js';
+export { findKnownModel, knownModelIds } from './known/index.js';
+export type { CheckpointNaming, Family, NormaliseOptions, ParameterShape } from './families/types.js';
+export { families, familyForModelType, supportedModelTypes } from './families/index.js';
+export { BERT_DEFAULTS, bertParameterShapes } from './families/bert.js';
+export { normaliseConfig } from './normalise.js';
+export { parameterCount, parameterShapes } from './parameters.js';
+export { checkConfigEntry, checkModelRef, isRawConfig, modelName } from './ref.js';
+export type { KnownModelInfo, ResolveOptions, ResolvedModel } from './resolve.js';
+export { checkpointWeightFiles, knownModelConfig, listKnownModels, resolveModel, resolveModels } from './resolve.js';
+export type { SafetensorsContents, SafetensorsDType, SafetensorsEntry, SafetensorsHeader } from './safetensors.js';
+export {
+  SAFETENSORS_DTYPE_SIZES,
+  decodeTensor,
+  parseSafetensorsHeader,
+  readSafetensors,
+  readSafetensorsHeader,
+} from './safetensors.js';
+export type { CheckpointMapping, MapCheckpointOptions, MappedWeight, WeightMismatch } from './checkpoint.js';
+export { mapCheckpointToParameters } from './checkpoint.js';
+export { isPlainObject } from './util.js';

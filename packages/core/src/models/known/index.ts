@@ -1,0 +1,27 @@
+// The registry of known models. A new family is one more import in `families`.
+import { bertModels } from './bert.js';
+import type { KnownModel } from './types.js';
+
+export type { KnownModel } from './types.js';
+
+const families: ReadonlyArray<readonly KnownModel[]> = [bertModels];
+
+export const knownModels: readonly KnownModel[] = families.flat();
+
+const byId = new Map<string, KnownModel>();
+for (const model of knownModels) {
+  for (const id of [model.id, ...model.aliases]) {
+    if (byId.has(id)) throw new Error(`known model id ${id} is registered twice`);
+    byId.set(id, model);
+  }
+}
+
+/** The known model with this id or alias, or undefined. */
+export function findKnownModel(id: string): KnownModel | undefined {
+  return byId.get(id);
+}
+
+/** Every id and alias that names a known model. */
+export function knownModelIds(): string[] {
+  return [...byId.keys()];
+}

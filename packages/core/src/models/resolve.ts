@@ -1,0 +1,251 @@
+// ModelRef → config → ModelSpec: known ids, config.json paths, checkpoint directories, inline configs.
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ModelError, closestMatches, formatValue, type Problem } from '../errors.js';
+import { findKnownModel, knownModelIds, knownModels } from './known/index.js';
+import { normaliseConfig } from './normalise.js';
+import { parameterCount } from './parameters.js';
+import { modelName } from './ref.js';
+import type { HfConfig, ModelRef, ModelSpec } from './types.js';
+import { isPlainObject } from './util.js';
+
+export interface ResolveOptions {
+  /** Build the base model instead of `architectures[0]` (see normaliseConfig). */
+  onlyPretrainModel: boolean;
+  /** Relative paths are resolved from here (the args file's directory). */
+  baseDir: string;
+}
+
+export interface ResolvedModel {
+  /** Display name. */
+  name: string;
+  source: 'known' | 'path' | 'inline';
+  /** The known id the config came from (directly or as an inline model's base). */
+  knownId?: string;
+  /** The config.json read, when the config came from a file. */
+  configPath?: string;
+  /** The checkpoint directory, when the model (or its base) is one. */
+  checkpointDir?: string;
+  /** The checkpoint's safetensors files; [] for random weights (and for an inline model that overrides
+   * a checkpoint's config, whose weights may no longer fit). */
+  weightFiles: string[];
+  /** The config after inline overrides, before defaults. */
+  hfConfig: HfConfig;
+  /** What inference builds. */
+  spec: ModelSpec;
+  /** What training builds: the same model with the head that gives a loss. */
+  trainSpec: ModelSpec;
+  /** Parameters of `spec` (the inference model). */
+  parameterCount: number;
+  /** Parameters of `trainSpec`. */
+  trainParameterCount: number;
+}
+
+/** Files tfbench keeps in a checkpoint directory that are not weights. */
+const NOT_WEIGHTS = new Set(['expected.safetensors']);
+
+interface LoadedConfig {
+  source: 'known' | 'path';
+  knownId?: string;
+  configPath?: string;
+  checkpointDir?: string;
+  weightFiles: string[];
+  hfConfig: HfConfig;
+}
+
+function readJsonObject(path: string, what: string): HfConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ModelError(`${path}: cannot read ${what} (${err instanceof Error ? err.message : String(err)})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ModelError(`${path}: ${what} is not valid JSON (${err instanceof Error ? err.message : String(err)})`, {
+      hint: 'Fix the JSON syntax of that file.',
+    });
+  }
+  if (!isPlainObject(json)) throw new ModelError(`${path}: ${what} must be a JSON object, got ${formatValue(json)}`);
+  return json;
+}
+
+/** The safetensors files of a checkpoint directory: those listed by model.safetensors.index.json when
+ * present, else every *.safetensors file except tfbench's expected.safetensors. */
+export function checkpointWeightFiles(dir: string): string[] {
+  const indexPath = join(dir, 'model.safetensors.index.json');
+  if (existsSync(indexPath)) {
+    const index = readJsonObject(indexPath, 'the safetensors index');
+    const weightMap = index.weight_map;
+    if (!isPlainObject(weightMap) || !Object.values(weightMap).every((f) => typeof f === 'string')) {
+      throw new ModelError(`${indexPath}: weight_map must map tensor names to file names`);
+    }
+    const files = [...new Set(Object.values(weightMap) as string[])].sort().map((f) => join(dir, f));
+    const absent = files.filter((f) => !existsSync(f));
+    if (absent.length > 0) throw new ModelError(`${indexPath} lists files that are missing: ${absent.join(', ')}`);
+    return files;
+  }
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.safetensors') && !NOT_WEIGHTS.has(f))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+function unknownModel(id: string, absolute: string): ModelError {
+  const close = closestMatches(id, knownModelIds(), 3);
+  const suggestion = close.length > 0 ? ` Close known ids: ${close.join(', ')}.` : '';
+  return new ModelError(
+    `unknown model ${JSON.stringify(id)}: not a known id, and no file or directory at ${absolute}.${suggestion}`,
+    { hint: '`tfbench models` lists the known ids; a path must lead to a config.json or a checkpoint directory.' },
+  );
+}
+
+/** A known id (which wins over a same-named relative path: write ./name for the directory) or a path. */
+function loadConfig(id: string, baseDir: string): LoadedConfig {
+  const known = findKnownModel(id);
+  if (known !== undefined) {
+    return { source: 'known', knownId: known.id, weightFiles: [], hfConfig: structuredClone(known.config) as HfConfig };
+  }
+  const absolute = resolve(baseDir, id);
+  if (!existsSync(absolute)) throw unknownModel(id, absolute);
+  if (statSync(absolute).isDirectory()) {
+    const configPath = join(absolute, 'config.json');
+    if (!existsSync(configPath)) {
+      throw new ModelError(`${absolute}: no config.json in this directory`, {
+        hint: 'A checkpoint directory holds config.json and *.safetensors files, as the Hugging Face hub stores them.',
+      });
+    }
+    return {
+      source: 'path',
+      configPath,
+      checkpointDir: absolute,
+      weightFiles: checkpointWeightFiles(absolute),
+      hfConfig: readJsonObject(configPath, 'the config'),
+    };
+  }
+  return { source: 'path', configPath: absolute, weightFiles: [], hfConfig: readJsonObject(absolute, 'the config') };
+}
+
+/**
+ * Finds the config a model reference names, applies inline overrides and normalises it.
+ * Throws ModelError: unknown id (listing close ids), missing file, invalid JSON (naming the file), or
+ * a config tfbench cannot build.
+ */
+export function resolveModel(ref: ModelRef, options: ResolveOptions): ResolvedModel {
+  let name: string;
+  let loaded: LoadedConfig;
+  let source: ResolvedModel['source'];
+  if (typeof ref === 'string') {
+    loaded = loadConfig(ref, options.baseDir);
+    source = loaded.source;
+    name = modelName(ref);
+  } else {
+    name = ref.name;
+    source = 'inline';
+    const base: LoadedConfig =
+      ref.base !== undefined ? loadConfig(ref.base, options.baseDir) : { source: 'path', weightFiles: [], hfConfig: {} };
+    const overrides = ref.config ?? {};
+    loaded = {
+      ...base,
+      hfConfig: { ...base.hfConfig, ...structuredClone(overrides) },
+      // Changed fields may change shapes: the checkpoint's weights are only used as they are.
+      weightFiles: Object.keys(overrides).length === 0 ? base.weightFiles : [],
+    };
+  }
+  const normalise = { onlyPretrainModel: options.onlyPretrainModel, name };
+  const spec = normaliseConfig(loaded.hfConfig, { ...normalise, purpose: 'inference' });
+  const trainSpec = normaliseConfig(loaded.hfConfig, { ...normalise, purpose: 'training' });
+  const resolved: ResolvedModel = {
+    name,
+    source,
+    weightFiles: loaded.weightFiles,
+    hfConfig: loaded.hfConfig,
+    spec,
+    trainSpec,
+    parameterCount: parameterCount(spec),
+    trainParameterCount: parameterCount(trainSpec),
+  };
+  if (loaded.knownId !== undefined) resolved.knownId = loaded.knownId;
+  if (loaded.configPath !== undefined) resolved.configPath = loaded.configPath;
+  if (loaded.checkpointDir !== undefined) resolved.checkpointDir = loaded.checkpointDir;
+  return resolved;
+}
+
+/**
+ * Resolves every model of parsed args, so nothing starts until every model is buildable. Throws one
+ * ModelError whose `problems` hold every failure at `models[i]` (or `configs[i]` when the models came
+ * from configs), each message naming the model.
+ */
+export function resolveModels(
+  args: { models: readonly ModelRef[]; configs?: readonly unknown[]; onlyPretrainModel: boolean },
+  options: { baseDir: string },
+): ResolvedModel[] {
+  const key = args.configs !== undefined && args.configs.length > 0 ? 'configs' : 'models';
+  const models: ResolvedModel[] = [];
+  const problems: Problem[] = [];
+  let hint: string | undefined;
+  let failed = 0;
+  args.models.forEach((ref, i) => {
+    try {
+      models.push(resolveModel(ref, { onlyPretrainModel: args.onlyPretrainModel, baseDir: options.baseDir }));
+    } catch (err) {
+      if (!(err instanceof ModelError)) throw err;
+      const path = `${key}[${i}]`;
+      if (err.problems.length === 0) problems.push({ path, message: err.message });
+      for (const p of err.problems) {
+        problems.push({ path, message: `config of ${JSON.stringify(modelName(ref))}: ${p.path}: ${p.message}` });
+      }
+      failed++;
+      hint ??= err.hint;
+    }
+  });
+  const seen = new Map<string, number>();
+  args.models.forEach((ref, i) => {
+    const name = modelName(ref);
+    const first = seen.get(name);
+    if (first !== undefined) {
+      problems.push({ path: `${key}[${i}]`, message: `the name ${JSON.stringify(name)} is already used by ${key}[${first}]` });
+      failed++;
+    } else seen.set(name, i);
+  });
+  if (problems.length > 0) {
+    const count = failed === 1 ? 'a model' : `${failed} models`;
+    throw new ModelError(`cannot build ${count}:`, hint === undefined ? { problems } : { problems, hint });
+  }
+  return models;
+}
+
+export interface KnownModelInfo {
+  id: string;
+  aliases: string[];
+  description: string;
+  modelType: string;
+  /** `architectures[0]` of the published config, or null. */
+  architecture: string | null;
+  /** Parameters of the model inference builds (architectures[0]). */
+  parameters: number;
+}
+
+/** The models whose configs ship with tfbench, for `tfbench models`. */
+export function listKnownModels(): KnownModelInfo[] {
+  return knownModels.map((m) => {
+    const architectures = m.config.architectures;
+    const first = Array.isArray(architectures) && typeof architectures[0] === 'string' ? architectures[0] : null;
+    return {
+      id: m.id,
+      aliases: [...m.aliases],
+      description: m.description,
+      modelType: String(m.config.model_type),
+      architecture: first,
+      parameters: parameterCount(normaliseConfig(m.config, { name: m.id })),
+    };
+  });
+}
+
+/** The published config.json contents of a known model (a copy), or undefined. */
+export function knownModelConfig(id: string): HfConfig | undefined {
+  const known = findKnownModel(id);
+  return known === undefined ? undefined : (structuredClone(known.config) as HfConfig);
+}

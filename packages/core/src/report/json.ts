@@ -1,0 +1,34 @@
+// The JSON results file: versioned, everything a later compare/report needs, raw samples included.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { TfbenchError } from '../errors.js';
+import { RESULTS_SCHEMA_VERSION, type BenchmarkResults } from '../run/benchmark.js';
+
+export function resultsToJson(results: BenchmarkResults): string {
+  return JSON.stringify(results, null, 2) + '\n';
+}
+
+export function writeResultsJson(results: BenchmarkResults, path: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, resultsToJson(results));
+}
+
+/** Reads a results file; refuses a newer major schema version with a clear message. */
+export function readResultsJson(path: string): BenchmarkResults {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new TfbenchError(`cannot read results file ${path}: ${(err as Error).message}`, { code: 'BAD_RESULTS', hint: 'Pass a file written by `tfbench run --json <file>`.' });
+  }
+  const version = (data as { schemaVersion?: unknown }).schemaVersion;
+  if (typeof version !== 'string') {
+    throw new TfbenchError(`${path} has no schemaVersion: not a tfbench results file`, { code: 'BAD_RESULTS', hint: 'Pass a file written by `tfbench run --json <file>`.' });
+  }
+  const major = Number(version.split('.')[0]);
+  const ours = Number(RESULTS_SCHEMA_VERSION.split('.')[0]);
+  if (major > ours) {
+    throw new TfbenchError(`${path} uses results schema ${version}, newer than this tfbench understands (${RESULTS_SCHEMA_VERSION})`, { code: 'BAD_RESULTS', hint: 'Upgrade tfbench to read it.' });
+  }
+  return data as BenchmarkResults;
+}

@@ -1,0 +1,177 @@
+// benchmark(args): validate everything up front, plan the grid, measure each cell (in a fresh child process
+// by default), and return typed results. A failed cell becomes a record with its status; the sweep goes on.
+import { parseArgs, type BenchmarkArgs } from '../args/index.js';
+import { libtorchBackend, type Backend } from '../backend/index.js';
+import { collectEnvironment, type EnvironmentInfo } from '../env/index.js';
+import { ArgsError, TfbenchError, type Problem } from '../errors.js';
+import { resolveModels, type ResolvedModel } from '../models/index.js';
+import { summarize } from '../stats/summary.js';
+import { TOOL_VERSION } from '../version.js';
+import { measureCell, type CellJob, type CellMeasurement } from './cell.js';
+import { classifyFailure, runIsolated, type CellOutcome } from './isolate.js';
+import { planCells } from './plan.js';
+import type { Cell, CellRecord } from './records.js';
+
+export const RESULTS_SCHEMA_VERSION = '1.0.0';
+
+export interface BenchmarkResults {
+  schemaVersion: string;
+  tool: { name: 'tfbench'; version: string };
+  startedAt: string;
+  finishedAt: string;
+  /** True when the sweep was stopped (Ctrl-C / abort) before every cell ran. */
+  interrupted: boolean;
+  args: BenchmarkArgs;
+  environment: EnvironmentInfo;
+  records: CellRecord[];
+}
+
+export type ProgressEvent =
+  | { type: 'plan'; cells: Cell[] }
+  | { type: 'cell-start'; index: number; total: number; cell: Cell }
+  | { type: 'cell-end'; index: number; total: number; record: CellRecord };
+
+export interface BenchmarkOptions {
+  /** Values that override `input`'s keys (CLI flags), camelCase; problems in them are reported as --flag. */
+  overrides?: Record<string, unknown>;
+  onProgress?: (event: ProgressEvent) => void;
+  /** Aborting stops the running cell and returns what was measured so far (interrupted: true). */
+  signal?: AbortSignal;
+  /** Directory that relative model paths are resolved against (default: the current directory). */
+  baseDir?: string;
+  /** Defaults to the libtorch backend. */
+  backend?: Backend;
+  /** Per-cell limit for isolated runs, seconds. */
+  cellTimeoutS?: number;
+}
+
+const DEFAULT_CELL_TIMEOUT_S = 1800;
+
+/** 'auto' → the first CUDA device when there is one, else CPU; 'cuda' without a GPU is an error. */
+export function resolveDevice(requested: string, backend: Backend): string {
+  const gpus = backend.cudaDeviceCount();
+  if (requested === 'auto') return gpus > 0 ? 'cuda:0' : 'cpu';
+  if (requested === 'cpu') return 'cpu';
+  const index = requested === 'cuda' ? 0 : Number(requested.slice('cuda:'.length));
+  if (gpus === 0) {
+    throw new TfbenchError(`device "${requested}" was asked for, but no CUDA device is available to libtorch`, { code: 'NO_CUDA', hint: 'Run with --device cpu, or build tfbench against a CUDA libtorch (LIBTORCH or a python3 torch with CUDA) on a GPU host.' });
+  }
+  if (index >= gpus) {
+    throw new TfbenchError(`device "${requested}" does not exist: ${gpus} CUDA device(s) visible`, { code: 'NO_CUDA', hint: 'Pick cuda:0 … cuda:' + (gpus - 1) + '.' });
+  }
+  return `cuda:${index}`;
+}
+
+/** Problems that only show once the device is known. */
+function deviceProblems(args: BenchmarkArgs, device: string): Problem[] {
+  if (device === 'cpu' && args.dtype === 'float16') {
+    return [{ path: 'dtype', message: 'float16 cannot run on the CPU with this libtorch (no half-precision matmul); use "bfloat16" or "float32", or a CUDA device' }];
+  }
+  return [];
+}
+
+function recordFromOutcome(cell: Cell, job: CellJob, model: ResolvedModel, outcome: CellOutcome): CellRecord {
+  const base = {
+    ...cell,
+    device: job.device,
+    dtype: job.dtype,
+    parameterCount: cell.mode === 'training' ? model.trainParameterCount : model.parameterCount,
+  };
+  if (!outcome.ok) {
+    return { ...base, status: outcome.status, error: outcome.error, threads: job.threads, timeSeconds: null, throughput: null, memory: null, buildSeconds: null };
+  }
+  const m: CellMeasurement = outcome.measurement;
+  const time = m.samplesSeconds.length > 0 ? { ...summarize(m.samplesSeconds), samples: m.samplesSeconds, warmup: m.warmupSeconds } : null;
+  return {
+    ...base,
+    status: 'ok',
+    error: null,
+    threads: m.threads,
+    timeSeconds: time,
+    throughput: time
+      ? { samplesPerSecond: cell.batchSize / time.median, tokensPerSecond: (cell.batchSize * cell.sequenceLength) / time.median }
+      : null,
+    memory: m.memory
+      ? { rssPeakBytes: m.memory.rssPeakBytes, rssBeforeBytes: m.memory.rssBeforeBytes, rssIncreaseBytes: m.memory.rssPeakBytes - m.memory.rssBeforeBytes }
+      : null,
+    buildSeconds: m.buildSeconds,
+  };
+}
+
+async function measureInProcess(backend: Backend, job: CellJob): Promise<CellOutcome> {
+  try {
+    return { ok: true, measurement: await measureCell(backend, job) };
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    return classifyFailure({ code: typeof code === 'string' ? code : 'ERROR', message: err instanceof Error ? err.message : String(err) });
+  }
+}
+
+export async function benchmark(input: unknown, options: BenchmarkOptions = {}): Promise<BenchmarkResults> {
+  const startedAt = new Date().toISOString();
+  const parsed = parseArgs(input, options.overrides);
+  if (!parsed.ok) throw new ArgsError(parsed.problems);
+  const args = parsed.args;
+  // Every model is resolved before anything runs: a bad model is exit 2, nothing half-run.
+  const models = resolveModels(args, { baseDir: options.baseDir ?? process.cwd() });
+
+  const backend = options.backend ?? libtorchBackend();
+  const device = resolveDevice(args.device, backend);
+  const problems = deviceProblems(args, device);
+  if (problems.length > 0) throw new ArgsError(problems);
+
+  const environment = await collectEnvironment(backend, {
+    device,
+    dtype: args.dtype,
+    isolate: args.isolate,
+    onlyPretrainModel: args.onlyPretrainModel,
+    threads: args.threads,
+  });
+  // libtorch's own default comes from cpuinfo, which on some VMs sees one core of several (Debian's
+  // libtorch 1.13 picks 1 thread on a 2-core cloud machine): use one thread per physical core instead.
+  const threads = args.threads ?? environment.threads;
+
+  const byName = new Map(models.map((m) => [m.name, m]));
+  const cells = planCells({ ...args, models: models.map((m) => m.name) });
+  options.onProgress?.({ type: 'plan', cells });
+
+  const records: CellRecord[] = [];
+  for (const [index, cell] of cells.entries()) {
+    if (options.signal?.aborted) break;
+    const model = byName.get(cell.model)!;
+    const job: CellJob = {
+      ...cell,
+      spec: cell.mode === 'training' ? model.trainSpec : model.spec,
+      weightFiles: model.weightFiles,
+      device,
+      dtype: args.dtype,
+      seed: args.seed,
+      threads,
+      warmup: args.warmup,
+      minSamples: args.minSamples,
+      minTimeS: args.minTimeS,
+      maxTimeS: args.maxTimeS,
+      speed: args.speed,
+      memory: args.memory,
+    };
+    options.onProgress?.({ type: 'cell-start', index, total: cells.length, cell });
+    const outcome = args.isolate
+      ? await runIsolated(job, { timeoutS: options.cellTimeoutS ?? DEFAULT_CELL_TIMEOUT_S, signal: options.signal })
+      : await measureInProcess(backend, job);
+    if (options.signal?.aborted) break; // the interrupted cell has no result worth keeping
+    const record = recordFromOutcome(cell, job, model, outcome);
+    records.push(record);
+    options.onProgress?.({ type: 'cell-end', index, total: cells.length, record });
+  }
+
+  return {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    tool: { name: 'tfbench', version: TOOL_VERSION },
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    interrupted: records.length < cells.length,
+    args,
+    environment,
+    records,
+  };
+}

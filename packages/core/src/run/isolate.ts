@@ -1,0 +1,97 @@
+// Runs one cell in a fresh child process (worker.ts) and turns whatever happens to it into an outcome:
+// a measurement, or a failure with a status (oom / error) and a message. Never throws for a failed cell.
+import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { CellJob, CellMeasurement } from './cell.js';
+
+export type WorkerMessage =
+  | { type: 'result'; measurement: CellMeasurement }
+  | { type: 'failure'; error: { code: string; message: string } };
+
+export type CellOutcome =
+  | { ok: true; measurement: CellMeasurement }
+  | { ok: false; status: 'oom' | 'error'; error: { code: string; message: string } };
+
+/** Kept from a child's stderr to explain a crash. */
+const STDERR_TAIL_BYTES = 4096;
+
+function workerEntry(): { path: string; execArgv: string[] } {
+  const js = fileURLToPath(new URL('./worker.js', import.meta.url));
+  if (existsSync(js)) return { path: js, execArgv: [] };
+  // Running from TypeScript sources (tests under tsx): the child needs the same loader.
+  return { path: fileURLToPath(new URL('./worker.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
+}
+
+export function classifyFailure(error: { code: string; message: string }): CellOutcome {
+  return { ok: false, status: error.code === 'OOM' ? 'oom' : 'error', error };
+}
+
+export interface IsolateOptions {
+  timeoutS: number;
+  signal?: AbortSignal;
+}
+
+export function runIsolated(job: CellJob, options: IsolateOptions): Promise<CellOutcome> {
+  const entry = workerEntry();
+  return new Promise((resolve) => {
+    const child = fork(entry.path, [], {
+      execArgv: entry.execArgv,
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'advanced',
+    });
+    let stderrTail = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
+    });
+    let message: WorkerMessage | undefined;
+    let timedOut = false;
+    let aborted = false;
+    child.on('message', (m: WorkerMessage) => (message = m));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, options.timeoutS * 1000);
+    const onAbort = () => {
+      aborted = true;
+      child.kill('SIGKILL');
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const finish = (outcome: CellOutcome) => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      resolve(outcome);
+    };
+    child.on('error', (err) =>
+      finish({ ok: false, status: 'error', error: { code: 'SPAWN', message: `could not start a worker: ${err.message}` } }),
+    );
+    child.on('exit', (code, signal) => {
+      if (message?.type === 'result') return finish({ ok: true, measurement: message.measurement });
+      if (message?.type === 'failure') return finish(classifyFailure(message.error));
+      const tail = stderrTail.trim() ? `; stderr: ${stderrTail.trim().split('\n').slice(-5).join(' | ')}` : '';
+      if (aborted) return finish({ ok: false, status: 'error', error: { code: 'INTERRUPTED', message: 'interrupted' } });
+      if (timedOut) {
+        return finish({
+          ok: false,
+          status: 'error',
+          error: { code: 'TIMEOUT', message: `the cell ran past ${options.timeoutS} s and was stopped${tail}` },
+        });
+      }
+      if (signal === 'SIGKILL') {
+        return finish({
+          ok: false,
+          status: 'oom',
+          error: { code: 'SIGKILL', message: `the worker was killed by SIGKILL (most likely the kernel's out-of-memory killer)${tail}` },
+        });
+      }
+      const code_ = signal ?? `EXIT_${code}`;
+      finish({
+        ok: false,
+        status: 'error',
+        error: { code: code_, message: `the worker ${signal ? `died of ${signal}` : `exited with code ${code}`} before reporting${tail}` },
+      });
+    });
+    child.send(job);
+  });
+}

@@ -1,0 +1,47 @@
+// Results are data: one flat list of cell records. Units are in the field names; MiB appear only when rendered.
+import type { SampleSummary } from '../stats/summary.js';
+
+export type Mode = 'inference' | 'training';
+export type CellStatus = 'ok' | 'oom' | 'error' | 'skipped';
+
+/** One point of the grid. */
+export interface Cell {
+  /** The model's display name (known id, path, or inline name). */
+  model: string;
+  batchSize: number;
+  sequenceLength: number;
+  mode: Mode;
+}
+
+export interface TimeRecord extends SampleSummary {
+  /** Every timed call, in the order measured (seconds). */
+  samples: number[];
+  /** Untimed warm-up calls (seconds), kept to show settling. */
+  warmup: number[];
+}
+
+export interface CpuMemoryRecord {
+  /** Peak resident set size of the process during the measured call: absolute, as Hugging Face reported. */
+  rssPeakBytes: number;
+  /** Resident set size right before the measured call. */
+  rssBeforeBytes: number;
+  /** rssPeakBytes - rssBeforeBytes: what the call itself added. */
+  rssIncreaseBytes: number;
+}
+
+export interface CellRecord extends Cell {
+  status: CellStatus;
+  /** Why the cell is not 'ok': a stable code (OOM, BAD_INPUT, EXIT_1, SIGSEGV, …) and the message. */
+  error: { code: string; message: string } | null;
+  device: string;
+  dtype: string;
+  /** Intra-op threads the measurement ran with. */
+  threads: number | null;
+  parameterCount: number;
+  /** Seconds per call; null when speed was not measured or the cell failed. */
+  timeSeconds: TimeRecord | null;
+  throughput: { samplesPerSecond: number; tokensPerSecond: number } | null;
+  memory: CpuMemoryRecord | null;
+  /** Seconds spent building the model (allocation + random init or weight loading). */
+  buildSeconds: number | null;
+}

@@ -1,0 +1,23 @@
+// Filling a built model from a checkpoint's safetensors files: headers are parsed and names mapped here
+// (knowledge), the bytes are copied by the backend (numbers).
+import type { BackendModel } from '../backend/index.js';
+import { WeightsError } from '../errors.js';
+import { mapCheckpointToParameters, readSafetensorsHeader, type CheckpointMapping, type SafetensorsEntry } from '../models/index.js';
+
+/** Loads every tensor that fills a parameter; throws on shape mismatches. Returns the mapping so callers
+ * can report missing parameters (left random) and unexpected tensors. */
+export async function loadCheckpointWeights(model: BackendModel, files: readonly string[], family?: string): Promise<CheckpointMapping> {
+  const tensors: SafetensorsEntry[] = files.flatMap((file) => readSafetensorsHeader(file).entries.map((e) => ({ ...e, file })));
+  const mapping = mapCheckpointToParameters(tensors, model.parameters(), family === undefined ? {} : { family });
+  if (mapping.mismatched.length > 0) {
+    throw new WeightsError(
+      `the checkpoint does not fit the model:\n${mapping.mismatched.map((m) => `  ${m.tensor} → ${m.parameter}: ${m.message}`).join('\n')}`,
+      'The config.json and the safetensors files must come from the same checkpoint.',
+    );
+  }
+  for (const file of files) {
+    const entries = mapping.entries.filter((e) => e.file === file);
+    if (entries.length > 0) await model.loadWeights(file, entries);
+  }
+  return mapping;
+}

@@ -1,0 +1,434 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parseArgs } from '../src/args/index.js';
+import { ModelError } from '../src/errors.js';
+import {
+  knownModelConfig,
+  listKnownModels,
+  normaliseConfig,
+  parameterCount,
+  parameterShapes,
+  resolveModel,
+  resolveModels,
+  type ModelSpec,
+} from '../src/models/index.js';
+
+const FIXTURE = '/work/shared/fixtures/parity/bert';
+const opts = { onlyPretrainModel: false, baseDir: process.cwd() };
+
+/** BertConfig() with no arguments, as the native side receives it for a base model. */
+const BERT_DEFAULT_SPEC: ModelSpec = {
+  family: 'bert',
+  head: 'base',
+  add_pooling_layer: true,
+  vocab_size: 30522,
+  hidden_size: 768,
+  num_hidden_layers: 12,
+  num_attention_heads: 12,
+  intermediate_size: 3072,
+  max_position_embeddings: 512,
+  type_vocab_size: 2,
+  layer_norm_eps: 1e-12,
+  hidden_act: 'gelu',
+  hidden_dropout_prob: 0.1,
+  attention_probs_dropout_prob: 0.1,
+  initializer_range: 0.02,
+  pad_token_id: 0,
+  tie_word_embeddings: true,
+};
+
+function modelError(fn: () => unknown): ModelError {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof ModelError, `expected ModelError, got ${String(err)}`);
+    assert.equal(err.code, 'BAD_MODEL');
+    return err;
+  }
+  assert.fail('expected a ModelError');
+}
+
+describe('known models', () => {
+  it('normalise to the published config values', () => {
+    const expected: Record<string, Partial<ModelSpec>> = {
+      'bert-base-uncased': { vocab_size: 30522, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072 },
+      'bert-base-cased': { vocab_size: 28996, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072 },
+      'bert-large-uncased': { vocab_size: 30522, hidden_size: 1024, num_hidden_layers: 24, num_attention_heads: 16, intermediate_size: 4096 },
+    };
+    for (const [id, sizes] of Object.entries(expected)) {
+      const m = resolveModel(id, opts);
+      assert.equal(m.source, 'known');
+      assert.equal(m.knownId, id);
+      assert.equal(m.name, id);
+      assert.deepEqual(m.weightFiles, []);
+      assert.deepEqual(m.hfConfig.architectures, ['BertForMaskedLM']);
+      assert.deepEqual(m.spec, { ...BERT_DEFAULT_SPEC, ...sizes, head: 'masked-lm', add_pooling_layer: false });
+      assert.deepEqual(m.trainSpec, m.spec);
+    }
+  });
+
+  it('accept the hub namespaced ids', () => {
+    const m = resolveModel('google-bert/bert-base-cased', opts);
+    assert.equal(m.knownId, 'bert-base-cased');
+    assert.equal(m.spec.vocab_size, 28996);
+  });
+
+  it('are listed with parameter counts', () => {
+    const list = listKnownModels();
+    assert.deepEqual(
+      list.map((m) => [m.id, m.modelType, m.architecture, m.parameters]),
+      [
+        ['bert-base-uncased', 'bert', 'BertForMaskedLM', 109_514_298],
+        ['bert-base-cased', 'bert', 'BertForMaskedLM', 108_340_804],
+        ['bert-large-uncased', 'bert', 'BertForMaskedLM', 335_174_458],
+      ],
+    );
+  });
+
+  it('give copies of their configs', () => {
+    const config = knownModelConfig('bert-base-uncased');
+    assert.ok(config);
+    config.hidden_size = 1;
+    assert.equal(knownModelConfig('bert-base-uncased')?.hidden_size, 768);
+    assert.equal(resolveModel('bert-base-uncased', opts).spec.hidden_size, 768);
+    assert.equal(knownModelConfig('nope'), undefined);
+  });
+});
+
+describe('parameterCount', () => {
+  it('matches the counts of the Hugging Face models', () => {
+    const base = normaliseConfig(knownModelConfig('bert-base-uncased'), { onlyPretrainModel: true });
+    assert.equal(base.head, 'base');
+    assert.equal(parameterCount(base), 109_482_240);
+    assert.equal(parameterCount(normaliseConfig(knownModelConfig('bert-base-uncased'))), 109_514_298);
+    const large = normaliseConfig(knownModelConfig('bert-large-uncased'), { onlyPretrainModel: true });
+    assert.equal(parameterCount(large), 335_141_888);
+  });
+
+  it('counts the decoder weight only when untied', () => {
+    const tied = normaliseConfig(knownModelConfig('bert-base-uncased'));
+    const untied = normaliseConfig({ ...knownModelConfig('bert-base-uncased'), tie_word_embeddings: false });
+    assert.equal(parameterCount(untied) - parameterCount(tied), 30522 * 768);
+    assert.deepEqual(parameterShapes(untied).at(-1), { name: 'cls.predictions.decoder.weight', shape: [30522, 768] });
+  });
+
+  it('lists Hugging Face parameter names in named_parameters() order', () => {
+    const spec = normaliseConfig({ model_type: 'bert', vocab_size: 99, hidden_size: 32, num_hidden_layers: 1, num_attention_heads: 4, intermediate_size: 37, max_position_embeddings: 64 });
+    assert.deepEqual(
+      parameterShapes(spec).map((p) => `${p.name} ${p.shape.join('x')}`),
+      [
+        'embeddings.word_embeddings.weight 99x32',
+        'embeddings.position_embeddings.weight 64x32',
+        'embeddings.token_type_embeddings.weight 2x32',
+        'embeddings.LayerNorm.weight 32',
+        'embeddings.LayerNorm.bias 32',
+        'encoder.layer.0.attention.self.query.weight 32x32',
+        'encoder.layer.0.attention.self.query.bias 32',
+        'encoder.layer.0.attention.self.key.weight 32x32',
+        'encoder.layer.0.attention.self.key.bias 32',
+        'encoder.layer.0.attention.self.value.weight 32x32',
+        'encoder.layer.0.attention.self.value.bias 32',
+        'encoder.layer.0.attention.output.dense.weight 32x32',
+        'encoder.layer.0.attention.output.dense.bias 32',
+        'encoder.layer.0.attention.output.LayerNorm.weight 32',
+        'encoder.layer.0.attention.output.LayerNorm.bias 32',
+        'encoder.layer.0.intermediate.dense.weight 37x32',
+        'encoder.layer.0.intermediate.dense.bias 37',
+        'encoder.layer.0.output.dense.weight 32x37',
+        'encoder.layer.0.output.dense.bias 32',
+        'encoder.layer.0.output.LayerNorm.weight 32',
+        'encoder.layer.0.output.LayerNorm.bias 32',
+        'pooler.dense.weight 32x32',
+        'pooler.dense.bias 32',
+      ],
+    );
+  });
+});
+
+describe('normaliseConfig', () => {
+  it('gives a bare {model_type: "bert"} the BertConfig defaults and the base model', () => {
+    assert.deepEqual(normaliseConfig({ model_type: 'bert' }), BERT_DEFAULT_SPEC);
+  });
+
+  it('builds the LM head for training when the config names no architecture', () => {
+    const spec = normaliseConfig({ model_type: 'bert' }, { purpose: 'training' });
+    assert.equal(spec.head, 'masked-lm');
+    assert.equal(spec.add_pooling_layer, false);
+    assert.equal(normaliseConfig({ model_type: 'bert', architectures: ['BertModel'] }, { purpose: 'training' }).head, 'masked-lm');
+  });
+
+  it('follows architectures[0]', () => {
+    assert.equal(normaliseConfig({ model_type: 'bert', architectures: ['BertModel'] }).head, 'base');
+    assert.equal(normaliseConfig({ model_type: 'bert', architectures: ['BertForMaskedLM'] }).head, 'masked-lm');
+    assert.equal(normaliseConfig({ model_type: 'bert', architectures: [] }).head, 'base');
+    assert.equal(normaliseConfig({ model_type: 'bert', architectures: null }).head, 'base');
+  });
+
+  it('refuses other heads unless onlyPretrainModel', () => {
+    for (const architecture of ['BertForPreTraining', 'BertLMHeadModel', 'BertForSequenceClassification']) {
+      const config = { model_type: 'bert', architectures: [architecture] };
+      const err = modelError(() => normaliseConfig(config));
+      assert.deepEqual(err.problems, [
+        {
+          path: 'architectures[0]',
+          message: `${architecture} is not supported (supported: BertModel, BertForMaskedLM); set onlyPretrainModel: true to benchmark its base model (BertModel)`,
+        },
+      ]);
+      const spec = normaliseConfig(config, { onlyPretrainModel: true });
+      assert.equal(spec.head, 'base');
+      assert.equal(spec.add_pooling_layer, true);
+    }
+  });
+
+  it('forces the base model with onlyPretrainModel', () => {
+    assert.equal(normaliseConfig(knownModelConfig('bert-base-uncased'), { onlyPretrainModel: true }).head, 'base');
+  });
+
+  it('refuses an unsupported or missing model_type, naming the supported ones', () => {
+    assert.equal(
+      modelError(() => normaliseConfig({ model_type: 'gpt2' })).message,
+      'config: model_type "gpt2" is not supported (supported: "bert")',
+    );
+    assert.equal(
+      modelError(() => normaliseConfig({ hidden_size: 8 }, { name: 'x' })).message,
+      'config of "x": model_type is missing (supported: "bert")',
+    );
+    assert.equal(modelError(() => normaliseConfig([1])).message, 'config: expected a JSON object, got [1]');
+  });
+
+  it('refuses fields that change the math, naming each', () => {
+    const err = modelError(() =>
+      normaliseConfig({
+        model_type: 'bert',
+        position_embedding_type: 'relative_key',
+        is_decoder: true,
+        add_cross_attention: true,
+        hidden_act: 'tanh',
+        chunk_size_feed_forward: 64,
+        pruned_heads: { '0': [1] },
+      }),
+    );
+    assert.deepEqual(err.problems, [
+      { path: 'position_embedding_type', message: 'only "absolute" is supported, got "relative_key"' },
+      { path: 'is_decoder', message: 'only false is supported, got true' },
+      { path: 'add_cross_attention', message: 'only false is supported, got true' },
+      { path: 'chunk_size_feed_forward', message: 'only 0 (no chunking) is supported, got 64' },
+      { path: 'pruned_heads', message: 'pruned attention heads are not supported, got {"0":[1]}' },
+      {
+        path: 'hidden_act',
+        message: 'expected one of "gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu", "swish", got "tanh"',
+      },
+    ]);
+    assert.match(err.message, /^config \(model_type "bert"\) cannot be used:\n {2}position_embedding_type: only "absolute"/);
+  });
+
+  it('accepts every implemented activation', () => {
+    for (const act of ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu', 'silu']) {
+      assert.equal(normaliseConfig({ model_type: 'bert', hidden_act: act }).hidden_act, act);
+    }
+    assert.equal(normaliseConfig({ model_type: 'bert', hidden_act: 'swish' }).hidden_act, 'silu');
+  });
+
+  it('checks numbers with their keys and values', () => {
+    const err = modelError(() =>
+      normaliseConfig({
+        model_type: 'bert',
+        vocab_size: '30522',
+        hidden_size: 384.5,
+        num_hidden_layers: 0,
+        num_attention_heads: -2,
+        intermediate_size: null,
+        layer_norm_eps: 0,
+        hidden_dropout_prob: 1.5,
+        initializer_range: -1,
+        pad_token_id: -1,
+        tie_word_embeddings: 'yes',
+        architectures: 'BertModel',
+      }),
+    );
+    assert.deepEqual(err.problems, [
+      { path: 'vocab_size', message: 'expected a positive integer, got "30522"' },
+      { path: 'hidden_size', message: 'expected a positive integer, got 384.5' },
+      { path: 'num_hidden_layers', message: 'expected a positive integer, got 0' },
+      { path: 'num_attention_heads', message: 'expected a positive integer, got -2' },
+      { path: 'intermediate_size', message: 'expected a positive integer, got null' },
+      { path: 'layer_norm_eps', message: 'expected a number > 0, got 0' },
+      { path: 'hidden_dropout_prob', message: 'expected a number >= 0 and <= 1, got 1.5' },
+      { path: 'initializer_range', message: 'expected a number >= 0, got -1' },
+      { path: 'pad_token_id', message: 'expected an integer >= 0, got -1' },
+      { path: 'tie_word_embeddings', message: 'expected true or false, got "yes"' },
+      { path: 'architectures', message: 'expected a list of model class names, got "BertModel"' },
+    ]);
+  });
+
+  it('checks that hidden_size divides into heads', () => {
+    const err = modelError(() => normaliseConfig({ model_type: 'bert', hidden_size: 384, num_attention_heads: 5 }));
+    assert.deepEqual(err.problems, [{ path: 'hidden_size', message: '384 is not a multiple of num_attention_heads (5)' }]);
+    assert.equal(normaliseConfig({ model_type: 'bert', hidden_size: 384 }).hidden_size, 384);
+  });
+
+  it('checks pad_token_id against vocab_size', () => {
+    const err = modelError(() => normaliseConfig({ model_type: 'bert', vocab_size: 10, pad_token_id: 10 }));
+    assert.deepEqual(err.problems, [{ path: 'pad_token_id', message: 'expected an integer in [0, 10), got 10' }]);
+  });
+});
+
+describe('resolveModel', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tfbench-models-'));
+    mkdirSync(join(dir, 'ckpt'));
+    writeFileSync(join(dir, 'ckpt', 'config.json'), JSON.stringify({ model_type: 'bert', hidden_size: 64, num_attention_heads: 4 }));
+    writeFileSync(join(dir, 'ckpt', 'model-00002-of-00002.safetensors'), '');
+    writeFileSync(join(dir, 'ckpt', 'model-00001-of-00002.safetensors'), '');
+    writeFileSync(join(dir, 'ckpt', 'expected.safetensors'), '');
+    writeFileSync(join(dir, 'tiny.json'), JSON.stringify({ model_type: 'bert', num_hidden_layers: 2 }));
+    writeFileSync(join(dir, 'broken.json'), '{"model_type": "bert",');
+    writeFileSync(join(dir, 'array.json'), '[]');
+    mkdirSync(join(dir, 'empty'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads a checkpoint directory: config and safetensors files (not expected.safetensors)', () => {
+    const m = resolveModel('ckpt', { onlyPretrainModel: false, baseDir: dir });
+    assert.equal(m.source, 'path');
+    assert.equal(m.name, 'ckpt');
+    assert.equal(m.configPath, join(dir, 'ckpt', 'config.json'));
+    assert.equal(m.checkpointDir, join(dir, 'ckpt'));
+    assert.deepEqual(m.weightFiles, [
+      join(dir, 'ckpt', 'model-00001-of-00002.safetensors'),
+      join(dir, 'ckpt', 'model-00002-of-00002.safetensors'),
+    ]);
+    assert.equal(m.spec.hidden_size, 64);
+  });
+
+  it('reads the parity fixture', () => {
+    const m = resolveModel(FIXTURE, opts);
+    assert.equal(m.name, FIXTURE);
+    assert.deepEqual(m.weightFiles, [join(FIXTURE, 'model.safetensors')]);
+    assert.deepEqual(m.spec, {
+      ...BERT_DEFAULT_SPEC,
+      head: 'masked-lm',
+      add_pooling_layer: false,
+      vocab_size: 99,
+      hidden_size: 32,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      intermediate_size: 37,
+      max_position_embeddings: 64,
+    });
+    assert.equal(m.parameterCount, parameterCount(m.spec));
+  });
+
+  it('reads a config.json path relative to baseDir', () => {
+    const m = resolveModel('./tiny.json', { onlyPretrainModel: false, baseDir: dir });
+    assert.equal(m.configPath, join(dir, 'tiny.json'));
+    assert.equal(m.checkpointDir, undefined);
+    assert.deepEqual(m.weightFiles, []);
+    assert.equal(m.spec.num_hidden_layers, 2);
+  });
+
+  it('applies inline overrides to a base (HF docs: bert-384-hid)', () => {
+    const m = resolveModel({ name: 'bert-384-hid', base: 'bert-base-uncased', config: { hidden_size: 384 } }, opts);
+    assert.equal(m.source, 'inline');
+    assert.equal(m.name, 'bert-384-hid');
+    assert.equal(m.knownId, 'bert-base-uncased');
+    assert.equal(m.spec.hidden_size, 384);
+    assert.equal(m.spec.head, 'masked-lm');
+    assert.equal(m.spec.vocab_size, 30522);
+  });
+
+  it('drops checkpoint weights when an inline model changes the config', () => {
+    const same = resolveModel({ name: 'a', base: 'ckpt' }, { onlyPretrainModel: false, baseDir: dir });
+    assert.equal(same.weightFiles.length, 2);
+    const changed = resolveModel({ name: 'b', base: 'ckpt', config: { num_hidden_layers: 1 } }, { onlyPretrainModel: false, baseDir: dir });
+    assert.deepEqual(changed.weightFiles, []);
+    assert.equal(changed.checkpointDir, join(dir, 'ckpt'));
+  });
+
+  it('explains unknown ids with close known ids', () => {
+    const err = modelError(() => resolveModel('bert-base-uncase', { onlyPretrainModel: false, baseDir: dir }));
+    assert.equal(
+      err.message,
+      `unknown model "bert-base-uncase": not a known id, and no file or directory at ${join(dir, 'bert-base-uncase')}. Close known ids: bert-base-uncased, bert-base-cased, bert-large-uncased.`,
+    );
+    assert.match(err.hint, /tfbench models/);
+  });
+
+  it('explains missing config.json, invalid JSON and non-object JSON with the file name', () => {
+    assert.equal(
+      modelError(() => resolveModel('empty', { onlyPretrainModel: false, baseDir: dir })).message,
+      `${join(dir, 'empty')}: no config.json in this directory`,
+    );
+    assert.match(
+      modelError(() => resolveModel('broken.json', { onlyPretrainModel: false, baseDir: dir })).message,
+      new RegExp(`^${join(dir, 'broken.json').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: the config is not valid JSON \\(`),
+    );
+    assert.equal(
+      modelError(() => resolveModel('array.json', { onlyPretrainModel: false, baseDir: dir })).message,
+      `${join(dir, 'array.json')}: the config must be a JSON object, got []`,
+    );
+  });
+});
+
+describe('resolveModels', () => {
+  it('resolves the Hugging Face docs example from an args file', () => {
+    const parsed = parseArgs({
+      models: ['bert-base', 'bert-384-hid', 'bert-6-lay'],
+      configs: [{ model_type: 'bert' }, { model_type: 'bert', hidden_size: 384 }, { model_type: 'bert', num_hidden_layers: 6 }],
+      batchSizes: [8],
+      sequenceLengths: [8, 32, 128, 512],
+    });
+    assert.ok(parsed.ok);
+    const models = resolveModels(parsed.args, { baseDir: process.cwd() });
+    assert.deepEqual(
+      models.map((m) => [m.name, m.source, m.spec.head, m.spec.hidden_size, m.spec.num_hidden_layers, m.parameterCount]),
+      [
+        ['bert-base', 'inline', 'base', 768, 12, 109_482_240],
+        ['bert-384-hid', 'inline', 'base', 384, 12, 47_534_208],
+        ['bert-6-lay', 'inline', 'base', 768, 6, 66_955_008],
+      ],
+    );
+    assert.deepEqual(models[0]?.spec, BERT_DEFAULT_SPEC);
+    assert.equal(models[0]?.trainSpec.head, 'masked-lm');
+    assert.equal(models[0]?.trainParameterCount, 109_514_298);
+  });
+
+  it('collects every failing model as a problem at its path', () => {
+    const err = modelError(() =>
+      resolveModels(
+        {
+          models: [
+            'bert-base-uncased',
+            'no-such-model',
+            { name: 'x', config: { model_type: 'bert', hidden_size: 100, num_attention_heads: 3 } },
+            { name: 'g', config: { model_type: 'gpt2' } },
+          ],
+          onlyPretrainModel: false,
+        },
+        { baseDir: '/nonexistent-dir' },
+      ),
+    );
+    assert.deepEqual(
+      err.problems.map((p) => p.path),
+      ['models[1]', 'models[2]', 'models[3]'],
+    );
+    assert.match(err.problems[0]?.message ?? '', /^unknown model "no-such-model"/);
+    assert.equal(err.problems[1]?.message, 'config of "x": hidden_size: 100 is not a multiple of num_attention_heads (3)');
+    assert.equal(err.problems[2]?.message, 'config of "g": model_type "gpt2" is not supported (supported: "bert")');
+    assert.match(err.message, /^cannot build 3 models:\n {2}models\[1\]: unknown model/);
+  });
+
+  it('names problems after configs when the models came from configs', () => {
+    const err = modelError(() =>
+      resolveModels(
+        { models: [{ name: 'a', config: { model_type: 't5' } }], configs: [{ model_type: 't5' }], onlyPretrainModel: false },
+        { baseDir: '.' },
+      ),
+    );
+    assert.deepEqual(err.problems, [{ path: 'configs[0]', message: 'config of "a": model_type "t5" is not supported (supported: "bert")' }]);
+  });
+});

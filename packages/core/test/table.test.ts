@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { centre, renderSection, renderSections } from '../src/report/table.js';
+import type { CellRecord } from '../src/run/records.js';
+import { summarize } from '../src/stats/summary.js';
+
+function record(over: Partial<CellRecord>): CellRecord {
+  const samples = [0.1024, 0.1021, 0.1030];
+  return {
+    model: 'bert-base-uncased',
+    batchSize: 8,
+    sequenceLength: 8,
+    mode: 'inference',
+    status: 'ok',
+    error: null,
+    device: 'cpu',
+    dtype: 'float32',
+    threads: 2,
+    parameterCount: 109514298,
+    timeSeconds: { ...summarize(samples), samples, warmup: [] },
+    throughput: null,
+    memory: { rssPeakBytes: 553 * 1024 * 1024 + 1234, rssBeforeBytes: 500 * 1024 * 1024, rssIncreaseBytes: 53 * 1024 * 1024 + 1234 },
+    buildSeconds: 1,
+    ...over,
+  };
+}
+
+test('centre pads like Python str.center', () => {
+  assert.equal(centre('8', 15), '       8       ');
+  assert.equal(centre('ab', 15), '       ab      '); // odd margin and odd width: the extra space goes left
+  assert.equal(centre('abc', 6), ' abc  ');
+  assert.equal(centre('Model Name', 30), '          Model Name          ');
+});
+
+test('speed section in Hugging Face layout', () => {
+  const out = renderSection(
+    [record({}), record({ sequenceLength: 32, timeSeconds: { ...summarize([0.0002]), samples: [0.0002], warmup: [] } }), record({ sequenceLength: 128, status: 'oom', timeSeconds: null, memory: null, error: { code: 'OOM', message: 'x' } })],
+    'inference-speed',
+  );
+  const lines = out.trimEnd().split('\n');
+  assert.equal(lines[0], '====================       INFERENCE - SPEED - RESULT       ====================');
+  assert.equal(lines[1], '-'.repeat(80));
+  assert.equal(lines[2], '          Model Name             Batch Size     Seq Length     Time in s   ');
+  assert.equal(lines[3], '-'.repeat(80));
+  assert.equal(lines[4], '      bert-base-uncased              8              8            0.102     ');
+  assert.match(lines[5]!, /^ +bert-base-uncased +8 +32 +< 0\.001 +$/);
+  assert.match(lines[6]!, /^ +bert-base-uncased +8 +128 +OOM +$/);
+  assert.equal(lines[7], '-'.repeat(80));
+  assert.equal(lines.length, 8);
+});
+
+test('memory section shows integer MiB of the peak RSS; only sections with data are printed', () => {
+  const out = renderSections([record({})]);
+  assert.match(out, /INFERENCE - MEMORY - RESULT/);
+  assert.match(out, /Memory in MB/);
+  assert.match(out, / 553 /);
+  assert.doesNotMatch(out, /TRAIN/);
+  assert.ok(out.indexOf('INFERENCE - SPEED') < out.indexOf('INFERENCE - MEMORY'));
+});

@@ -1,0 +1,46 @@
+#!/bin/sh
+# Installs the system packages tfbench's native build needs, when they are missing.
+#   Debian/Ubuntu: libtorch-dev (libtorch 1.13, CPU), libopenblas0-openmp (fast BLAS), cmake, g++, make.
+#   Elsewhere: prints what to install and exits non-zero if the build cannot work.
+# OpenBLAS is not optional in practice: with Debian's reference BLAS a BERT-base layer runs ~35x slower.
+set -eu
+
+packages="libtorch-dev libopenblas0-openmp cmake g++ make"
+
+if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  missing=""
+  for p in $packages; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+      missing="$missing $p"
+    fi
+  done
+  if [ -z "$missing" ]; then
+    echo "tfbench setup: system packages present ($packages)"
+    exit 0
+  fi
+  echo "tfbench setup: installing$missing (apt-get)"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+      echo "tfbench setup: need root to install$missing; run as root: apt-get install -y$missing" >&2
+      exit 1
+    fi
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  # shellcheck disable=SC2086
+  $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  echo "tfbench setup: installed$missing"
+  exit 0
+fi
+
+cat >&2 <<MSG
+tfbench setup: this is not a Debian/Ubuntu system, so nothing was installed. The native build needs:
+  - libtorch: set LIBTORCH to an unpacked LibTorch (https://pytorch.org) or make python3 import torch
+  - cmake >= 3.18 and a C++17 compiler (g++ or clang++)
+  - a fast BLAS (OpenBLAS or MKL) for CPU runs
+MSG
+if command -v cmake >/dev/null 2>&1 && { command -v c++ >/dev/null 2>&1 || command -v g++ >/dev/null 2>&1; }; then
+  exit 0
+fi
+exit 1
