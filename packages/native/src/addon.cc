@@ -1,0 +1,112 @@
+// tfbench_native: the whole native API on one screen (typed in lib/index.ts as `Binding`).
+//
+//   versions()                  -> { addon, libtorch, libtorchSource, cuda, parallelInfo }
+//   getThreads()                -> intra-op thread count the workers use (default: physical cores)
+//   setThreads(n)               -> sets it (at::set_num_threads, applied on every worker thread)
+//   cudaDeviceCount()           -> torch::cuda::device_count() (0 with a CPU-only libtorch)
+//   buildModel(spec, options)   -> Promise<Model>  (src/napi/model_wrap.cc: parameters, parameterCount,
+//                                                   loadWeights, run, measure)
+#include <napi.h>
+
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+#include <torch/version.h>
+
+#include "errors.h"
+#include "models/config.h"
+#include "models/model.h"
+#include "napi/convert.h"
+#include "napi/model_wrap.h"
+
+#ifndef TFBENCH_LIBTORCH_SOURCE
+#define TFBENCH_LIBTORCH_SOURCE "unknown"
+#endif
+
+namespace tfbench {
+namespace {
+
+constexpr const char* kAddonVersion = "0.1.0";
+
+bool cuda_usable() {
+#ifdef TFBENCH_WITH_CUDA
+  return torch::cuda::device_count() > 0;
+#else
+  return false;
+#endif
+}
+
+Napi::Value Versions(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return js::guard_sync(env, [&]() -> Napi::Value {
+    Napi::Object v = Napi::Object::New(env);
+    v.Set("addon", kAddonVersion);
+    v.Set("libtorch", TORCH_VERSION);
+    v.Set("libtorchSource", TFBENCH_LIBTORCH_SOURCE);
+    v.Set("cuda", cuda_usable());
+    v.Set("parallelInfo", at::get_parallel_info());
+    return v;
+  });
+}
+
+Napi::Value GetThreads(const Napi::CallbackInfo& info) {
+  return js::guard_sync(info.Env(), [&]() -> Napi::Value { return Napi::Number::New(info.Env(), js::thread_count()); });
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return js::guard_sync(env, [&]() -> Napi::Value {
+    double n = info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0.0;
+    if (!(n >= 1.0 && n <= 4096.0) || static_cast<double>(static_cast<int>(n)) != n)
+      throw_bad_input(c10::str("setThreads: threads must be an integer >= 1, got ", js::type_name(info[0])));
+    js::set_thread_count(static_cast<int>(n));
+    return env.Undefined();
+  });
+}
+
+Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info) {
+  return js::guard_sync(info.Env(), [&]() -> Napi::Value {
+    return Napi::Number::New(info.Env(), static_cast<double>(torch::cuda::device_count()));
+  });
+}
+
+Napi::Value BuildModel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    if (!info[0].IsObject()) throw_bad_spec(c10::str("spec must be an object, got ", js::type_name(info[0])));
+    ModelSpec spec = spec_from_js(info[0].As<Napi::Object>());
+    js::Fields f(info[1], "options", "BAD_INPUT");
+    std::string device = f.string("device");
+    const std::string dtype = f.one_of("dtype", {"float32", "float16", "bfloat16"});
+    BuildOptions options;
+    options.dtype = dtype == "float32" ? at::kFloat : dtype == "float16" ? at::kHalf : at::kBFloat16;
+    options.seed = static_cast<uint64_t>(f.integer("seed", 0));
+    auto model = std::make_shared<std::shared_ptr<Model>>();
+    return js::run_async(
+        env,
+        [spec, options, device, model]() mutable {
+          options.device = parse_device(device);
+          *model = build_model(spec, options);
+        },
+        [model](Napi::Env env) -> Napi::Value { return js::wrap_model(env, *model); });
+  } catch (...) {
+    return js::rejected_promise(env);
+  }
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("versions", Napi::Function::New<Versions>(env, "versions"));
+  exports.Set("getThreads", Napi::Function::New<GetThreads>(env, "getThreads"));
+  exports.Set("setThreads", Napi::Function::New<SetThreads>(env, "setThreads"));
+  exports.Set("cudaDeviceCount", Napi::Function::New<CudaDeviceCount>(env, "cudaDeviceCount"));
+  exports.Set("buildModel", Napi::Function::New<BuildModel>(env, "buildModel"));
+  js::define_model_class(env);
+  js::thread_count();  // choose the default thread count before any worker runs
+  return exports;
+}
+
+}  // namespace
+}  // namespace tfbench
+
+static Napi::Object InitTfbench(Napi::Env env, Napi::Object exports) { return tfbench::Init(env, exports); }
+
+NODE_API_MODULE(tfbench_native, InitTfbench)

@@ -1,0 +1,51 @@
+// Measuring one cell: warm-up, one memory-measured call, then timed calls. Raw samples only; statistics
+// are computed in TypeScript (packages/core/src/stats).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "models/model.h"
+
+namespace tfbench {
+
+// Seconds on the host's monotonic clock (std::chrono::steady_clock).
+double monotonic_seconds();
+
+struct CpuMemory {
+  int64_t rss_bytes = 0;  // VmRSS
+  int64_t hwm_bytes = 0;  // VmHWM: peak RSS since start or since the last reset_cpu_peak()
+};
+
+// Reads /proc/self/status.
+CpuMemory read_cpu_memory();
+// Returns the allocator's free heap pages to the OS (glibc malloc_trim; no-op elsewhere).
+void release_free_heap();
+// Resets VmHWM to the current RSS (writes "5" to /proc/self/clear_refs, Linux >= 4.0).
+void reset_cpu_peak();
+
+struct MeasureOptions {
+  bool training = false;
+  int64_t batch_size = 1;
+  int64_t sequence_length = 1;
+  int64_t warmup = 0;
+  int64_t min_samples = 1;
+  double min_time_s = 0.0;
+  double max_time_s = 0.0;
+  bool speed = true;
+  bool memory = true;
+  uint64_t seed = 0;
+};
+
+struct MeasureResult {
+  std::vector<double> samples_seconds;  // one per timed call
+  std::vector<double> warmup_seconds;
+  bool has_memory = false;
+  int64_t rss_before_bytes = 0;  // VmRSS right before the memory-measured call
+  int64_t rss_peak_bytes = 0;    // VmHWM right after it (reset right before it)
+};
+
+// Runs on the calling thread; sets its own autograd guards (InferenceMode or grad mode) there.
+MeasureResult measure(Model& model, const MeasureOptions& options);
+
+}  // namespace tfbench

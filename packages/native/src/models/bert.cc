@@ -1,0 +1,326 @@
+// BERT: the same math as Hugging Face transformers' modeling_bert.py (eager attention), with parameters named
+// as in its checkpoints so safetensors weights load by name:
+//   BertModel        embeddings.*, encoder.layer.N.*, pooler.dense.* (when add_pooling_layer)
+//   BertForMaskedLM  bert.<the above>, cls.predictions.bias, cls.predictions.transform.*,
+//                    cls.predictions.decoder.weight (only when tie_word_embeddings is false)
+//
+// Hidden states travel as (B*T, H) matrices so every Linear is one addmm (GEMM + bias); they are viewed as
+// (B, T, H) only for outputs. Shapes: B batch, T sequence, H hidden, nh heads, hs = H / nh, I intermediate,
+// V vocabulary.
+#include "models/bert.h"
+
+#include <cmath>
+
+#include "errors.h"
+#include "models/attention.h"
+
+namespace tfbench {
+namespace {
+
+struct Linear {
+  at::Tensor weight;  // (out, in)
+  at::Tensor bias;    // (out)
+
+  at::Tensor operator()(const at::Tensor& x) const {  // (N, in) -> (N, out)
+    return at::addmm(bias, x, weight.t());
+  }
+};
+
+struct LayerNorm {
+  at::Tensor weight;  // (H)
+  at::Tensor bias;    // (H)
+  double eps = 1e-12;
+
+  at::Tensor operator()(const at::Tensor& x) const {
+    return at::layer_norm(x, {weight.size(0)}, weight, bias, eps);
+  }
+};
+
+enum class Activation { Gelu, GeluTanh, Relu, Silu };
+
+Activation parse_activation(const std::string& name) {
+  if (name == "gelu") return Activation::Gelu;  // exact, erf-based
+  if (name == "gelu_new" || name == "gelu_pytorch_tanh") return Activation::GeluTanh;
+  if (name == "relu") return Activation::Relu;
+  if (name == "silu") return Activation::Silu;
+  throw_bad_spec(c10::str("spec.hidden_act '", name, "' is not supported"));
+}
+
+// In place when no autograd graph is being recorded (inference), out of place otherwise.
+at::Tensor activate(Activation act, at::Tensor x) {
+  const bool in_place = !at::GradMode::is_enabled();
+  switch (act) {
+    case Activation::Gelu: return in_place ? at::gelu_(x) : at::gelu(x);
+    case Activation::GeluTanh: return in_place ? at::gelu_(x, "tanh") : at::gelu(x, "tanh");
+    case Activation::Relu: return in_place ? at::relu_(x) : at::relu(x);
+    case Activation::Silu: return in_place ? at::silu_(x) : at::silu(x);
+  }
+  return x;
+}
+
+struct BertLayer {
+  Linear query, key, value;  // attention.self.{query,key,value}
+  // query/key/value weights and biases stacked, sharing their storage: inference projects all three with
+  // one GEMM; autograd uses the three leaves above.
+  at::Tensor qkv_weight;  // (3H, H), a view of (H, 3H) storage
+  at::Tensor qkv_bias;    // (3H)
+  Linear attention_output;   // attention.output.dense
+  LayerNorm attention_norm;  // attention.output.LayerNorm
+  Linear intermediate;       // intermediate.dense
+  Linear output;             // output.dense
+  LayerNorm output_norm;     // output.LayerNorm
+};
+
+class Bert final : public Model {
+ public:
+  Bert(const ModelSpec& spec, const BuildOptions& options);
+
+  ModelOutputs forward(const ModelInputs& inputs) override;
+  at::Tensor loss(const ModelOutputs& outputs, const at::Tensor& labels) override;
+  bool has_loss() const override { return masked_lm_; }
+  int64_t vocab_size() const override { return spec_.vocab_size; }
+  int64_t max_sequence_length() const override { return spec_.max_position_embeddings; }
+  void check_inputs(const ModelInputs& inputs) const override;
+  std::string canonical_name(const std::string& name) const override;
+
+ private:
+  at::Tensor linear_weight(const std::string& name, int64_t in, int64_t out);
+  Linear linear(const std::string& name, int64_t in, int64_t out);
+  LayerNorm layer_norm(const std::string& name, int64_t size);
+  BertLayer make_layer(const std::string& prefix);
+  at::Tensor self_attention(const BertLayer& l, const at::Tensor& x, const at::Tensor& mask, int64_t B, int64_t T);
+  at::Tensor layer_forward(const BertLayer& l, const at::Tensor& x, const at::Tensor& mask, int64_t B, int64_t T);
+
+  ModelSpec spec_;
+  bool masked_lm_;
+  Activation act_;
+  std::string prefix_;  // "bert." for BertForMaskedLM, "" for BertModel
+
+  at::Tensor word_embeddings_;        // (V, H)
+  at::Tensor position_embeddings_;    // (max_position_embeddings, H)
+  at::Tensor token_type_embeddings_;  // (type_vocab_size, H)
+  LayerNorm embeddings_norm_;
+  std::vector<BertLayer> layers_;
+  bool has_pooler_;
+  Linear pooler_;
+  // Masked-LM head (cls.predictions)
+  Linear transform_;          // transform.dense
+  LayerNorm transform_norm_;  // transform.LayerNorm
+  at::Tensor decoder_weight_;  // (V, H): word_embeddings_ when tied
+  at::Tensor decoder_bias_;    // (V): cls.predictions.bias
+};
+
+// Linear weights keep PyTorch's (out, in) shape but live in (in, out) storage: weight.t() is then contiguous
+// and the GEMM reads it untransposed, which OpenBLAS runs faster for small batches (up to ~30% for the
+// (B*T, I) x (I, H) output projection at B*T = 64) and, in our measurements, never slower.
+at::Tensor Bert::linear_weight(const std::string& name, int64_t in, int64_t out) {
+  at::Tensor storage = empty_tensor({in, out});  // (in, out)
+  fill_normal(storage, spec_.initializer_range);
+  return register_parameter(name, storage.t());  // (out, in), strides (1, out)
+}
+
+Linear Bert::linear(const std::string& name, int64_t in, int64_t out) {
+  Linear l;
+  l.weight = linear_weight(name + ".weight", in, out);
+  l.bias = constant_parameter(name + ".bias", {out}, 0.0);
+  return l;
+}
+
+LayerNorm Bert::layer_norm(const std::string& name, int64_t size) {
+  LayerNorm n;
+  n.weight = constant_parameter(name + ".weight", {size}, 1.0);
+  n.bias = constant_parameter(name + ".bias", {size}, 0.0);
+  n.eps = spec_.layer_norm_eps;
+  return n;
+}
+
+BertLayer Bert::make_layer(const std::string& prefix) {
+  const int64_t H = spec_.hidden_size, I = spec_.intermediate_size;
+  BertLayer l;
+  at::Tensor qkv_storage = empty_tensor({H, 3 * H});  // (in, out), see linear_weight()
+  fill_normal(qkv_storage, spec_.initializer_range);
+  l.qkv_weight = qkv_storage.t();  // (3H, H)
+  l.qkv_bias = empty_tensor({3 * H});
+  l.qkv_bias.zero_();
+  const char* names[3] = {"query", "key", "value"};
+  Linear* parts[3] = {&l.query, &l.key, &l.value};
+  for (int i = 0; i < 3; ++i) {
+    const std::string name = prefix + "attention.self." + names[i];
+    parts[i]->weight = register_parameter(name + ".weight", l.qkv_weight.narrow(0, i * H, H));  // (H, H)
+    parts[i]->bias = register_parameter(name + ".bias", l.qkv_bias.narrow(0, i * H, H));        // (H)
+  }
+  l.attention_output = linear(prefix + "attention.output.dense", H, H);
+  l.attention_norm = layer_norm(prefix + "attention.output.LayerNorm", H);
+  l.intermediate = linear(prefix + "intermediate.dense", H, I);
+  l.output = linear(prefix + "output.dense", I, H);
+  l.output_norm = layer_norm(prefix + "output.LayerNorm", H);
+  return l;
+}
+
+Bert::Bert(const ModelSpec& spec, const BuildOptions& options)
+    : Model(options),
+      spec_(spec),
+      masked_lm_(spec.head == "masked-lm"),
+      act_(parse_activation(spec.hidden_act)),
+      prefix_(masked_lm_ ? "bert." : ""),
+      has_pooler_(spec.add_pooling_layer) {
+  if (spec.head != "base" && spec.head != "masked-lm")
+    throw_bad_spec(c10::str("spec.head '", spec.head, "' is not supported for BERT (supported: 'base', 'masked-lm')"));
+  const int64_t H = spec.hidden_size, V = spec.vocab_size;
+  const double std = spec.initializer_range;
+  const std::string e = prefix_ + "embeddings.";
+
+  word_embeddings_ = normal_parameter(e + "word_embeddings.weight", {V, H}, std);
+  {
+    at::NoGradGuard no_grad;
+    word_embeddings_[spec.pad_token_id].zero_();  // the padding_idx row starts at zero
+  }
+  position_embeddings_ = normal_parameter(e + "position_embeddings.weight", {spec.max_position_embeddings, H}, std);
+  token_type_embeddings_ = normal_parameter(e + "token_type_embeddings.weight", {spec.type_vocab_size, H}, std);
+  embeddings_norm_ = layer_norm(e + "LayerNorm", H);
+
+  layers_.reserve(spec.num_hidden_layers);
+  for (int64_t i = 0; i < spec.num_hidden_layers; ++i) {
+    layers_.push_back(make_layer(c10::str(prefix_, "encoder.layer.", i, ".")));
+  }
+  if (has_pooler_) pooler_ = linear(prefix_ + "pooler.dense", H, H);
+
+  if (masked_lm_) {
+    decoder_bias_ = constant_parameter("cls.predictions.bias", {V}, 0.0);
+    transform_ = linear("cls.predictions.transform.dense", H, H);
+    transform_norm_ = layer_norm("cls.predictions.transform.LayerNorm", H);
+    decoder_weight_ = spec.tie_word_embeddings
+                          ? word_embeddings_
+                          : normal_parameter("cls.predictions.decoder.weight", {V, H}, std);
+  }
+}
+
+std::string Bert::canonical_name(const std::string& name) const {
+  if (!masked_lm_) return name;
+  // Some checkpoints also store the decoder's bias (the same tensor as cls.predictions.bias) and, when tied,
+  // the decoder's weight (the same tensor as the word embeddings).
+  if (name == "cls.predictions.decoder.bias") return "cls.predictions.bias";
+  if (name == "cls.predictions.decoder.weight" && spec_.tie_word_embeddings)
+    return prefix_ + "embeddings.word_embeddings.weight";
+  return name;
+}
+
+void Bert::check_inputs(const ModelInputs& inputs) const {
+  Model::check_inputs(inputs);
+  if (inputs.token_type_ids.defined()) {
+    auto [lo, hi] = at::aminmax(inputs.token_type_ids);
+    int64_t min = lo.item<int64_t>(), max = hi.item<int64_t>();
+    if (min < 0 || max >= spec_.type_vocab_size)
+      throw_bad_input(c10::str("token_type_ids must lie in [0, type_vocab_size = ", spec_.type_vocab_size,
+                               "), got values in [", min, ", ", max, "]"));
+  }
+}
+
+// softmax(q k^T / sqrt(hs) + mask) v for every head; returns the heads' contexts side by side, (B*T, H).
+at::Tensor Bert::self_attention(const BertLayer& l, const at::Tensor& x, const at::Tensor& mask, int64_t B,
+                                int64_t T) {
+  const int64_t H = spec_.hidden_size, nh = spec_.num_attention_heads, hs = H / nh;
+  if (!at::GradMode::is_enabled() && !is_training()) {
+    // Inference: one GEMM projects query, key and value; every head then reads its slice of that buffer in
+    // place (strided views, no permuted copies) and writes its context straight into the (B*T, H) result.
+    at::Tensor qkv = at::addmm(l.qkv_bias, x, l.qkv_weight.t()).view({B, T, 3, nh, hs});  // (B, T, 3, nh, hs)
+    at::Tensor q = qkv.select(2, 0).transpose(1, 2);  // (B, nh, T, hs), strided
+    at::Tensor k = qkv.select(2, 1).transpose(1, 2);  // (B, nh, T, hs), strided
+    at::Tensor v = qkv.select(2, 2).transpose(1, 2);  // (B, nh, T, hs), strided
+    at::Tensor scores = at::empty({B, nh, T, T}, x.options());            // (B, nh, T, T)
+    at::Tensor context = at::empty({B * T, H}, x.options());              // (B*T, H)
+    at::Tensor context_heads = context.view({B, T, nh, hs}).transpose(1, 2);  // (B, nh, T, hs), strided
+    attention_scores(q, k, scores);                    // (B, nh, T, T)
+    scores.div_(std::sqrt(static_cast<double>(hs)));  // q k^T / sqrt(hs), as Hugging Face divides
+    if (mask.defined()) scores.add_(mask);             // mask (B, 1, 1, T)
+    at::Tensor probs = at::softmax(scores, -1);        // (B, nh, T, T)
+    attention_context(probs, v, context_heads);        // (B, nh, T, hs) into (B*T, H)
+    return context;
+  }
+  auto split_heads = [&](const at::Tensor& t) {                               // (B*T, H)
+    return t.view({B, T, nh, hs}).transpose(1, 2).reshape({B * nh, T, hs});  // (B*nh, T, hs)
+  };
+  at::Tensor q = split_heads(l.query(x));
+  at::Tensor k = split_heads(l.key(x));
+  at::Tensor v = split_heads(l.value(x));
+  at::Tensor scores = at::bmm(q, k.transpose(1, 2)).div_(std::sqrt(static_cast<double>(hs)));  // (B*nh, T, T)
+  if (mask.defined()) scores = scores.view({B, nh, T, T}).add(mask).view({B * nh, T, T});
+  at::Tensor probs = at::softmax(scores, -1);  // (B*nh, T, T)
+  probs = at::dropout(probs, spec_.attention_probs_dropout_prob, is_training());
+  at::Tensor context = at::bmm(probs, v);                                          // (B*nh, T, hs)
+  return context.view({B, nh, T, hs}).permute({0, 2, 1, 3}).reshape({B * T, H});  // (B*T, H)
+}
+
+// x = LayerNorm(x + dropout(attention_output(attention(x)))); x = LayerNorm(x + dropout(output(act(intermediate(x)))))
+at::Tensor Bert::layer_forward(const BertLayer& l, const at::Tensor& x, const at::Tensor& mask, int64_t B, int64_t T) {
+  const double p = spec_.hidden_dropout_prob;
+  if (!at::GradMode::is_enabled() && !is_training()) {
+    // Inference, no dropout: each residual input is dead after its block, so bias and residual are summed
+    // into it and the GEMM accumulates onto that (beta = 1): no extra buffer, one pass fewer.
+    at::Tensor context = self_attention(l, x, mask, B, T);                                       // (B*T, H)
+    at::Tensor a = x.add_(l.attention_output.bias).addmm_(context, l.attention_output.weight.t());  // (B*T, H)
+    at::Tensor h = l.attention_norm(a);                                                          // (B*T, H)
+    at::Tensor f = activate(act_, l.intermediate(h));                                            // (B*T, I)
+    return l.output_norm(h.add_(l.output.bias).addmm_(f, l.output.weight.t()));                  // (B*T, H)
+  }
+  at::Tensor a = l.attention_output(self_attention(l, x, mask, B, T));  // (B*T, H)
+  a = at::dropout(a, p, is_training()).add_(x);
+  at::Tensor h = l.attention_norm(a);                          // (B*T, H)
+  at::Tensor f = activate(act_, l.intermediate(h));            // (B*T, I)
+  f = at::dropout(l.output(f), p, is_training()).add_(h);      // (B*T, H)
+  return l.output_norm(f);
+}
+
+ModelOutputs Bert::forward(const ModelInputs& in) {
+  const at::Tensor& ids = in.input_ids;  // (B, T)
+  TORCH_CHECK(ids.dim() == 2, "input_ids must be (batch, sequence), got ", ids.sizes());
+  const int64_t B = ids.size(0), T = ids.size(1), H = spec_.hidden_size;
+  if (T > spec_.max_position_embeddings)
+    throw_bad_input(c10::str("sequence length ", T, " exceeds max_position_embeddings (",
+                             spec_.max_position_embeddings, ")"));
+
+  // Embeddings: word + token type (0 when not given) + absolute position (ids 0..T-1)
+  at::Tensor x = at::embedding(word_embeddings_, ids.reshape({B * T}), spec_.pad_token_id);  // (B*T, H)
+  if (in.token_type_ids.defined()) {
+    x.add_(at::embedding(token_type_embeddings_, in.token_type_ids.reshape({B * T})));  // (B*T, H)
+  } else {
+    x.add_(token_type_embeddings_[0]);  // (H)
+  }
+  x.view({B, T, H}).add_(position_embeddings_.narrow(0, 0, T));  // (T, H) broadcast over B
+  x = at::dropout(embeddings_norm_(x), spec_.hidden_dropout_prob, is_training());
+
+  // Additive attention mask, (B, 1, 1, T): 0 where attended, the dtype's lowest finite value where masked
+  at::Tensor mask;
+  if (in.attention_mask.defined()) {
+    mask = at::rsub(in.attention_mask.to(x.scalar_type()), 1.0).mul_(lowest_finite(x.scalar_type()));
+    mask = mask.view({B, 1, 1, T});
+  }
+
+  for (const BertLayer& layer : layers_) x = layer_forward(layer, x, mask, B, T);  // (B*T, H)
+
+  ModelOutputs out;
+  out.last_hidden_state = x.view({B, T, H});
+  if (has_pooler_) {
+    out.pooler_output = at::tanh(pooler_(out.last_hidden_state.select(1, 0)));  // (B, H), from token 0
+  }
+  if (masked_lm_) {
+    at::Tensor t = transform_norm_(activate(act_, transform_(x)));                 // (B*T, H)
+    const int64_t V = spec_.vocab_size;
+    out.logits = at::addmm(decoder_bias_, t, decoder_weight_.t()).view({B, T, V});  // (B*T, V) -> (B, T, V)
+  }
+  return out;
+}
+
+at::Tensor Bert::loss(const ModelOutputs& outputs, const at::Tensor& labels) {
+  if (!masked_lm_) throw_bad_input("loss needs head 'masked-lm'; this is a BertModel (head 'base')");
+  const int64_t V = spec_.vocab_size;
+  return at::cross_entropy_loss(outputs.logits.view({-1, V}), labels.reshape({-1}));  // mean over all positions
+}
+
+}  // namespace
+
+std::shared_ptr<Model> make_bert(const ModelSpec& spec, const BuildOptions& options) {
+  return std::make_shared<Bert>(spec, options);
+}
+
+}  // namespace tfbench

@@ -1,0 +1,42 @@
+// The normalised model description the addon builds from (NativeModelSpec in lib/index.ts).
+// Field names are Hugging Face config.json names; `family`, `head` and `add_pooling_layer` are tfbench's.
+// TypeScript (packages/core) resolves aliases and defaults; this side checks types and ranges only.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace Napi {
+class Object;
+}
+
+namespace tfbench {
+
+struct ModelSpec {
+  std::string family;  // "bert"
+  std::string head;    // "base" (BertModel) | "masked-lm" (BertForMaskedLM)
+  bool add_pooling_layer = false;
+  int64_t vocab_size = 0;
+  int64_t hidden_size = 0;
+  int64_t num_hidden_layers = 0;
+  int64_t num_attention_heads = 0;
+  int64_t intermediate_size = 0;
+  int64_t max_position_embeddings = 0;
+  int64_t type_vocab_size = 0;
+  double layer_norm_eps = 1e-12;
+  std::string hidden_act;  // "gelu" | "gelu_new" | "gelu_pytorch_tanh" | "relu" | "silu"
+  double hidden_dropout_prob = 0.0;
+  double attention_probs_dropout_prob = 0.0;
+  double initializer_range = 0.02;
+  int64_t pad_token_id = 0;
+  bool tie_word_embeddings = true;
+};
+
+// Reads every field of a NativeModelSpec object, then validate_spec(). Throws tfbench::Error with code
+// BAD_SPEC naming the field when one is missing, of the wrong type or out of range.
+ModelSpec spec_from_js(const Napi::Object& object);
+
+// Range and consistency checks (positive sizes, hidden_size divisible by num_attention_heads, ...).
+void validate_spec(const ModelSpec& spec);
+
+}  // namespace tfbench

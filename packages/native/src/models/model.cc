@@ -1,0 +1,228 @@
+// What all model families share: parameter registry and seeded initialisation, the run() driver
+// (outputs, loss, gradients), the family registry and device parsing.
+#include "models/model.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/GradMode.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/cuda.h>
+#include <torch/version.h>
+
+#include <limits>
+
+#include "errors.h"
+#include "models/bert.h"
+
+#ifdef TFBENCH_WITH_CUDA
+#include <ATen/cuda/CUDAGeneratorImpl.h>
+#endif
+
+namespace tfbench {
+
+Model::Model(const BuildOptions& options) : options_(options) {
+  if (options.device.is_cpu()) {
+    generator_ = at::make_generator<at::CPUGeneratorImpl>(options.seed);
+  } else {
+#ifdef TFBENCH_WITH_CUDA
+    generator_ = at::cuda::detail::createCUDAGenerator(options.device.index());
+    generator_.set_current_seed(options.seed);
+#else
+    throw_no_cuda("this addon was built against a libtorch without CUDA");
+#endif
+  }
+}
+
+at::Tensor Model::empty_tensor(at::IntArrayRef shape) const {
+  return at::empty(shape, at::TensorOptions().dtype(options_.dtype).device(options_.device));
+}
+
+void Model::fill_normal(at::Tensor& tensor, double std) {
+  at::NoGradGuard no_grad;
+  tensor.normal_(0.0, std, generator_);
+}
+
+at::Tensor Model::register_parameter(std::string name, const at::Tensor& tensor) {
+  for (const auto& p : parameters_) {
+    TORCH_INTERNAL_ASSERT(p.name != name, "parameter registered twice: ", name);
+  }
+  at::Tensor leaf = tensor.detach();
+  leaf.requires_grad_(true);
+  parameters_.push_back({std::move(name), leaf});
+  return leaf;
+}
+
+at::Tensor Model::normal_parameter(std::string name, at::IntArrayRef shape, double std) {
+  at::Tensor t = empty_tensor(shape);
+  fill_normal(t, std);
+  return register_parameter(std::move(name), t);
+}
+
+at::Tensor Model::constant_parameter(std::string name, at::IntArrayRef shape, double value) {
+  at::Tensor t = empty_tensor(shape);
+  t.fill_(value);
+  return register_parameter(std::move(name), t);
+}
+
+at::Tensor Model::parameter(const std::string& name) const {
+  for (const auto& p : parameters_) {
+    if (p.name == name) return p.tensor;
+  }
+  return at::Tensor();
+}
+
+int64_t Model::parameter_count() const {
+  int64_t n = 0;
+  for (const auto& p : parameters_) n += p.tensor.numel();
+  return n;
+}
+
+void Model::zero_grad() {
+  for (auto& p : parameters_) p.tensor.mutable_grad() = at::Tensor();
+}
+
+void Model::check_inputs(const ModelInputs& in) const {
+  const at::Tensor& ids = in.input_ids;
+  if (!ids.defined()) throw_bad_input("input_ids is required");
+  if (ids.scalar_type() != at::kLong) throw_bad_input(c10::str("input_ids must be int64, got ", ids.scalar_type()));
+  if (ids.dim() != 2 || ids.size(0) < 1 || ids.size(1) < 1)
+    throw_bad_input(c10::str("input_ids must have shape [batch, sequence] with both >= 1, got ", ids.sizes()));
+  if (ids.size(1) > max_sequence_length())
+    throw_bad_input(c10::str("sequence length ", ids.size(1), " exceeds max_position_embeddings (",
+                             max_sequence_length(), ")"));
+  auto check_ids = [](const at::Tensor& t, const char* name, int64_t limit, const char* limit_name) {
+    auto [lo, hi] = at::aminmax(t);
+    int64_t min = lo.item<int64_t>(), max = hi.item<int64_t>();
+    if (min < 0 || max >= limit)
+      throw_bad_input(c10::str(name, " must lie in [0, ", limit_name, " = ", limit, "), got values in [", min, ", ",
+                               max, "]"));
+  };
+  check_ids(ids, "input_ids", vocab_size(), "vocab_size");
+  auto check_like_ids = [&](const at::Tensor& t, const char* name) {
+    if (!t.defined()) return;
+    if (t.scalar_type() != at::kLong) throw_bad_input(c10::str(name, " must be int64, got ", t.scalar_type()));
+    if (t.sizes() != ids.sizes())
+      throw_bad_input(c10::str(name, " must have the shape of input_ids ", ids.sizes(), ", got ", t.sizes()));
+  };
+  check_like_ids(in.attention_mask, "attention_mask");
+  check_like_ids(in.token_type_ids, "token_type_ids");
+  if (in.attention_mask.defined()) check_ids(in.attention_mask, "attention_mask", 2, "2");
+}
+
+namespace {
+
+// Restores eval mode and drops gradients however run_model exits.
+struct ResetAfterRun {
+  Model& model;
+  ~ResetAfterRun() {
+    model.zero_grad();
+    model.train(false);
+  }
+};
+
+at::Tensor to_host_float(const at::Tensor& t) {
+  return t.detach().to(at::kCPU, at::kFloat).contiguous();
+}
+
+}  // namespace
+
+NamedTensors run_model(Model& model, const ModelInputs& inputs, const RunOptions& options) {
+  if (!options.gradients.empty() && !options.loss) throw_bad_input("gradients need loss: true");
+  if (options.loss && !model.has_loss())
+    throw_bad_input("loss needs a model with an LM head (head 'masked-lm'); this model has none");
+  for (const auto& name : options.gradients) {
+    if (!model.parameter(name).defined()) throw_bad_input(c10::str("gradients: no parameter named '", name, "'"));
+  }
+  model.check_inputs(inputs);
+
+  ResetAfterRun reset{model};
+  model.zero_grad();
+  model.train(options.train);
+  NamedTensors result;
+  auto add_outputs = [&](const ModelOutputs& out) {
+    result.emplace_back("last_hidden_state", to_host_float(out.last_hidden_state));
+    if (out.pooler_output.defined()) result.emplace_back("pooler_output", to_host_float(out.pooler_output));
+    if (out.logits.defined()) result.emplace_back("logits", to_host_float(out.logits));
+  };
+
+  if (!options.loss) {
+    c10::InferenceMode inference;
+    add_outputs(model.forward(inputs));
+    return result;
+  }
+  c10::AutoGradMode grad_mode(!options.gradients.empty());
+  ModelOutputs out = model.forward(inputs);
+  at::Tensor loss = model.loss(out, inputs.input_ids);
+  add_outputs(out);
+  result.emplace_back("loss", to_host_float(loss));
+  if (!options.gradients.empty()) {
+    loss.backward();
+    for (const auto& name : options.gradients) {
+      at::Tensor p = model.parameter(name);
+      at::Tensor g = p.grad().defined() ? p.grad() : at::zeros_like(p);  // unused in the loss: zero
+      result.emplace_back("grad." + name, to_host_float(g));
+    }
+  }
+  return result;
+}
+
+namespace {
+
+// Older CPU libtorch builds (1.13) have no float16 matrix multiply: say so before building anything.
+void check_dtype_supported(const BuildOptions& options) {
+  if (options.dtype != at::kHalf || !options.device.is_cpu()) return;
+  try {
+    at::Tensor one = at::ones({1, 1}, at::TensorOptions().dtype(at::kHalf));
+    at::addmm(one, one, one);
+  } catch (const c10::Error&) {
+    throw_bad_input(c10::str("dtype float16 is not supported on CPU by this libtorch (", TORCH_VERSION,
+                             "): its matrix multiply has no float16 kernel; use bfloat16 or float32, or a CUDA device"));
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<Model> build_model(const ModelSpec& spec, const BuildOptions& options) {
+  validate_spec(spec);
+  check_dtype_supported(options);
+  if (spec.family == "bert") return make_bert(spec, options);
+  throw_bad_spec(c10::str("spec.family '", spec.family, "' is not supported (supported: 'bert')"));
+}
+
+c10::Device parse_device(const std::string& text) {
+  const std::string expected = "options.device must be 'cpu', 'cuda' or 'cuda:N'";
+  bool well_formed = text == "cpu" || text == "cuda";
+  if (!well_formed && text.rfind("cuda:", 0) == 0 && text.size() > 5 && text.size() < 9) {
+    well_formed = text.find_first_not_of("0123456789", 5) == std::string::npos;
+  }
+  if (!well_formed) throw_bad_input(c10::str(expected, ", got '", text, "'"));
+  if (text == "cpu") return c10::Device(c10::kCPU);
+  const auto count = static_cast<int64_t>(torch::cuda::device_count());
+  const int64_t index = text == "cuda" ? 0 : std::stoll(text.substr(5));
+#ifdef TFBENCH_WITH_CUDA
+  if (count == 0)
+    throw_no_cuda(c10::str("device '", text,
+                           "' was asked but no CUDA device is visible (check nvidia-smi and CUDA_VISIBLE_DEVICES), "
+                           "or use device 'cpu'"));
+#else
+  throw_no_cuda(c10::str("device '", text, "' was asked but this addon was built against a CPU-only libtorch (",
+                         TFBENCH_LIBTORCH_SOURCE,
+                         "); rebuild it with LIBTORCH pointing at a CUDA libtorch, or use device 'cpu'"));
+#endif
+  if (index >= count)
+    throw_no_cuda(c10::str("device '", text, "' was asked but only ", count, " CUDA device(s) are visible"));
+  return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+double lowest_finite(c10::ScalarType dtype) {
+  switch (dtype) {
+    case at::kFloat: return std::numeric_limits<float>::lowest();
+    case at::kDouble: return std::numeric_limits<double>::lowest();
+    case at::kHalf: return -65504.0;
+    case at::kBFloat16: return -3.3895313892515355e38;
+    default: break;
+  }
+  TORCH_CHECK(false, "lowest_finite: not a floating dtype: ", dtype);
+  return 0.0;
+}
+
+}  // namespace tfbench

@@ -1,0 +1,113 @@
+// The interface every model family implements (bert.cc now; gpt2.cc, llama.cc, t5.cc later, one file each).
+// No Node-API here: models take the plain ModelSpec and at::Tensors, so they can be driven from anywhere.
+#pragma once
+
+#include <ATen/ATen.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "models/config.h"
+
+namespace tfbench {
+
+struct BuildOptions {
+  c10::Device device{c10::kCPU};
+  c10::ScalarType dtype = at::kFloat;
+  uint64_t seed = 0;  // seeds the random initialisation
+};
+
+struct NamedParameter {
+  std::string name;  // the Hugging Face checkpoint name, e.g. "bert.encoder.layer.0.attention.self.query.weight"
+  at::Tensor tensor;  // a leaf that requires grad, on the model's device and dtype
+};
+
+struct ModelInputs {
+  at::Tensor input_ids;       // int64 (B, T)
+  at::Tensor attention_mask;  // int64 (B, T), 1 = attend, 0 = masked; undefined = attend everywhere
+  at::Tensor token_type_ids;  // int64 (B, T); undefined = all zeros
+};
+
+struct ModelOutputs {
+  at::Tensor last_hidden_state;  // (B, T, H): the encoder's output, before any head
+  at::Tensor pooler_output;      // (B, H) when the model has a pooler, else undefined
+  at::Tensor logits;             // (B, T, V) when the model has an LM head, else undefined
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  // One forward pass. Runs with whatever autograd state the caller set (InferenceMode for inference);
+  // when no gradient is being recorded, element-wise steps run in place.
+  virtual ModelOutputs forward(const ModelInputs& inputs) = 0;
+  // The LM loss for labels = input_ids (masked LM: mean cross-entropy over all positions).
+  virtual at::Tensor loss(const ModelOutputs& outputs, const at::Tensor& labels) = 0;
+  virtual bool has_loss() const = 0;
+  virtual int64_t vocab_size() const = 0;
+  virtual int64_t max_sequence_length() const = 0;
+  // Throws BAD_INPUT when inputs do not fit the model (shapes, dtypes, id ranges, sequence length).
+  virtual void check_inputs(const ModelInputs& inputs) const;
+  // Maps another name a checkpoint may use for a parameter (e.g. a tied decoder weight) to the name in
+  // parameters(); returns the name unchanged when it has no alias.
+  virtual std::string canonical_name(const std::string& name) const { return name; }
+
+  const std::vector<NamedParameter>& parameters() const { return parameters_; }
+  // The parameter called `name`, or an undefined tensor.
+  at::Tensor parameter(const std::string& name) const;
+  int64_t parameter_count() const;
+  const BuildOptions& options() const { return options_; }
+  void train(bool on) { training_ = on; }
+  bool is_training() const { return training_; }
+  // Drops every parameter's gradient (PyTorch's zero_grad(set_to_none=True)).
+  void zero_grad();
+
+ protected:
+  explicit Model(const BuildOptions& options);
+
+  // Parameters are made directly on options.device in options.dtype and initialised in place, as
+  // Hugging Face's _init_weights does, from a generator seeded with options.seed.
+  at::Tensor normal_parameter(std::string name, at::IntArrayRef shape, double std);
+  at::Tensor constant_parameter(std::string name, at::IntArrayRef shape, double value);
+  at::Tensor empty_tensor(at::IntArrayRef shape) const;
+  // Registers `tensor` (detached, then requires_grad) under `name`; returns the registered tensor.
+  at::Tensor register_parameter(std::string name, const at::Tensor& tensor);
+  // Fills in place from the model's seeded generator.
+  void fill_normal(at::Tensor& tensor, double std);
+
+  BuildOptions options_;
+  bool training_ = false;
+
+ private:
+  std::vector<NamedParameter> parameters_;
+  at::Generator generator_;
+};
+
+struct RunOptions {
+  bool train = false;
+  bool loss = false;
+  std::vector<std::string> gradients;  // parameter names; needs loss
+};
+
+// Named float32 CPU tensors: last_hidden_state, pooler_output, logits, loss, grad.<name>.
+using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
+
+// One call on given inputs (already on the model's device): eval mode unless options.train; autograd only
+// when gradients are asked. Leaves the model in eval mode with no gradients.
+NamedTensors run_model(Model& model, const ModelInputs& inputs, const RunOptions& options);
+
+// Builds the family named by spec.family. Throws BAD_SPEC for an unknown family.
+std::shared_ptr<Model> build_model(const ModelSpec& spec, const BuildOptions& options);
+
+// 'cpu', 'cuda' or 'cuda:N'. Throws BAD_INPUT for anything else and NO_CUDA when the device is absent.
+c10::Device parse_device(const std::string& device);
+
+// The lowest finite value of a floating dtype (torch.finfo(dtype).min): the additive attention mask.
+double lowest_finite(c10::ScalarType dtype);
+
+}  // namespace tfbench

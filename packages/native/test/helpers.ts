@@ -1,0 +1,63 @@
+// Shared by the addon tests: the tiny BERT config of DESIGN.md, host tensors, error assertions.
+import type { HostTensor, NativeModelSpec } from '../lib/index.js';
+
+/** hidden 32, 2 layers, 4 heads, intermediate 37, vocab 99 (the shape of fixtures/parity/bert). */
+export function tinySpec(overrides: Partial<NativeModelSpec> = {}): NativeModelSpec {
+  return {
+    family: 'bert',
+    head: 'masked-lm',
+    add_pooling_layer: false,
+    vocab_size: 99,
+    hidden_size: 32,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    intermediate_size: 37,
+    max_position_embeddings: 64,
+    type_vocab_size: 2,
+    layer_norm_eps: 1e-12,
+    hidden_act: 'gelu',
+    hidden_dropout_prob: 0.1,
+    attention_probs_dropout_prob: 0.1,
+    initializer_range: 0.02,
+    pad_token_id: 0,
+    tie_word_embeddings: true,
+    ...overrides,
+  };
+}
+
+export function int64Tensor(rows: number[][]): HostTensor {
+  const data = new BigInt64Array(rows.flat().map((v) => BigInt(v)));
+  return { dtype: 'int64', shape: [rows.length, rows[0]?.length ?? 0], data };
+}
+
+export function floats(t: HostTensor | undefined): Float32Array {
+  if (!t || !(t.data instanceof Float32Array)) throw new Error('expected a float32 HostTensor');
+  return t.data;
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} != ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+/** Row `r` of a [B, T, H] tensor's data as a copy. */
+export function row(t: HostTensor, r: number): Float32Array {
+  const per = t.shape.slice(1).reduce((x, y) => x * y, 1);
+  return floats(t).slice(r * per, (r + 1) * per);
+}
+
+/** Rejects with an Error whose `code` is `code` and whose message matches `pattern`. */
+export async function rejectsWith(p: Promise<unknown>, code: string, pattern: RegExp): Promise<Error & { code: string }> {
+  try {
+    await p;
+  } catch (err) {
+    const e = err as Error & { code: string };
+    if (e.code !== code) throw new Error(`expected code ${code}, got ${e.code}: ${e.message}`);
+    if (!pattern.test(e.message)) throw new Error(`message ${JSON.stringify(e.message)} does not match ${pattern}`);
+    if (/frame #|Exception raised from/.test(e.message)) throw new Error(`message carries a C++ backtrace: ${e.message}`);
+    return e;
+  }
+  throw new Error(`expected a rejection with code ${code}`);
+}

@@ -1,0 +1,77 @@
+// measure(): raw samples, peak RSS, sequence-length checks, training mode.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadBinding, type MeasureOptions } from '../lib/index.js';
+import { rejectsWith, tinySpec } from './helpers.js';
+
+const binding = loadBinding();
+const base: MeasureOptions = {
+  mode: 'inference',
+  batchSize: 2,
+  sequenceLength: 16,
+  warmup: 2,
+  minSamples: 5,
+  minTimeS: 0,
+  maxTimeS: 10,
+  speed: true,
+  memory: true,
+  seed: 0,
+};
+
+test('inference: minSamples positive samples, warm-up times, RSS peak >= before > 0', async () => {
+  const model = await binding.buildModel(tinySpec(), { device: 'cpu', dtype: 'float32', seed: 0 });
+  const r = await model.measure(base);
+  assert.equal(r.samplesSeconds.length, 5);
+  assert.ok(r.samplesSeconds.every((s) => s > 0 && s < 5));
+  assert.equal(r.warmupSeconds.length, 2);
+  assert.ok(r.warmupSeconds.every((s) => s > 0));
+  assert.ok(r.memory);
+  assert.ok(r.memory.rssBeforeBytes > 0);
+  assert.ok(r.memory.rssPeakBytes >= r.memory.rssBeforeBytes);
+  assert.ok(r.memory.rssPeakBytes < 64 * 2 ** 30);
+});
+
+test('sampling stops at minTimeS once minSamples are in, never below minSamples', async () => {
+  const model = await binding.buildModel(tinySpec(), { device: 'cpu', dtype: 'float32', seed: 0 });
+  const timed = await model.measure({ ...base, warmup: 0, minSamples: 2, minTimeS: 0.05, maxTimeS: 10, memory: false });
+  const total = timed.samplesSeconds.reduce((a, b) => a + b, 0);
+  assert.ok(timed.samplesSeconds.length >= 2);
+  assert.ok(total >= 0.05, `total ${total}`);
+  assert.ok(total - timed.samplesSeconds.at(-1)! < 0.05, 'one sample past minTimeS at most');
+  assert.equal(timed.memory, null);
+  // maxTimeS below minTimeS ends sampling once past maxTimeS, but not before minSamples
+  const capped = await model.measure({ ...base, warmup: 0, minSamples: 3, minTimeS: 100, maxTimeS: 0, memory: false });
+  assert.equal(capped.samplesSeconds.length, 3);
+  const none = await model.measure({ ...base, speed: false });
+  assert.deepEqual(none.samplesSeconds, []);
+  assert.ok(none.memory);
+});
+
+test('training: forward + backward samples', async () => {
+  const model = await binding.buildModel(tinySpec(), { device: 'cpu', dtype: 'float32', seed: 0 });
+  const r = await model.measure({ ...base, mode: 'training', minSamples: 3 });
+  assert.equal(r.samplesSeconds.length, 3);
+  assert.ok(r.samplesSeconds.every((s) => s > 0));
+  assert.ok(r.memory && r.memory.rssPeakBytes >= r.memory.rssBeforeBytes);
+  // the model is back in eval mode afterwards: two runs agree
+  const ids = { dtype: 'int64' as const, shape: [1, 4], data: new BigInt64Array([1n, 2n, 3n, 4n]) };
+  const a = await model.run({ input_ids: ids });
+  const b = await model.run({ input_ids: ids });
+  assert.deepEqual(a.last_hidden_state!.data, b.last_hidden_state!.data);
+});
+
+test('sequenceLength past max_position_embeddings is BAD_INPUT with both numbers', async () => {
+  const model = await binding.buildModel(tinySpec(), { device: 'cpu', dtype: 'float32', seed: 0 });
+  await rejectsWith(model.measure({ ...base, sequenceLength: 65 }), 'BAD_INPUT', /65.*64/);
+  await rejectsWith(model.measure({ ...base, batchSize: 0 }), 'BAD_INPUT', /batchSize/);
+  await rejectsWith(model.measure({ ...base, mode: 'fast' as never }), 'BAD_INPUT', /options\.mode/);
+  const { seed: _, ...noSeed } = base;
+  await rejectsWith(model.measure(noSeed as MeasureOptions), 'BAD_INPUT', /options\.seed is missing/);
+});
+
+test('training a BertModel (no LM head) is BAD_INPUT', async () => {
+  const model = await binding.buildModel(tinySpec({ head: 'base' }), { device: 'cpu', dtype: 'float32', seed: 0 });
+  await rejectsWith(model.measure({ ...base, mode: 'training' }), 'BAD_INPUT', /LM head/);
+  const r = await model.measure({ ...base, minSamples: 1 });
+  assert.equal(r.samplesSeconds.length, 1);
+});

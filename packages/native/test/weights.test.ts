@@ -1,0 +1,63 @@
+// loadWeights(): values copied in, dtype converted, names, shapes and byte ranges checked. Parity with Hugging
+// Face on the real fixtures runs in core (test/parity-bert.test.ts), through core's safetensors reader.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { loadBinding, type WeightEntry } from '../lib/index.js';
+import { floats, rejectsWith, tinySpec } from './helpers.js';
+
+const binding = loadBinding();
+/** Writes a safetensors file holding float32 tensors; returns their entries (absolute byte ranges). */
+function writeSafetensors(file: string, tensors: Record<string, { shape: number[]; data: Float32Array }>): WeightEntry[] {
+  const header: Record<string, unknown> = {};
+  let offset = 0;
+  for (const [name, t] of Object.entries(tensors)) {
+    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    offset += t.data.byteLength;
+  }
+  let json = JSON.stringify(header);
+  while ((json.length + 8) % 8) json += ' ';
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(json.length));
+  writeFileSync(file, Buffer.concat([length, Buffer.from(json), ...Object.values(tensors).map((t) => Buffer.from(t.data.buffer))]));
+  const dataStart = 8 + json.length;
+  return Object.entries(tensors).map(([name, t]) => {
+    const [begin, end] = (header[name] as { data_offsets: [number, number] }).data_offsets;
+    return { parameter: name, dtype: 'F32' as const, shape: t.shape, begin: dataStart + begin, end: dataStart + end };
+  });
+}
+
+test('loadWeights copies values in, converts dtype, and checks names, shapes and byte ranges', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tfbench-weights-'));
+  const file = join(dir, 'w.safetensors');
+  const bias = new Float32Array(99).map((_, i) => i / 100);
+  const entries = writeSafetensors(file, { 'cls.predictions.bias': { shape: [99], data: bias }, wrong: { shape: [3, 33], data: new Float32Array(99) } });
+  const good = entries.find((e) => e.parameter === 'cls.predictions.bias')!;
+  const wrong = entries.find((e) => e.parameter === 'wrong')!;
+
+  for (const dtype of ['float32', 'bfloat16'] as const) {
+    const model = await binding.buildModel(tinySpec({ num_hidden_layers: 1 }), { device: 'cpu', dtype, seed: 0 });
+    await model.loadWeights(file, [good]);
+    // logits = transform(h) . E^T + cls.predictions.bias: against the same model without the loaded bias,
+    // every logit moves by exactly that bias.
+    const fresh = await binding.buildModel(tinySpec({ num_hidden_layers: 1 }), { device: 'cpu', dtype, seed: 0 });
+    const ids = { dtype: 'int64' as const, shape: [1, 3], data: new BigInt64Array([1n, 2n, 3n]) };
+    const [a, b] = [floats((await model.run({ input_ids: ids })).logits), floats((await fresh.run({ input_ids: ids })).logits)];
+    const tol = dtype === 'float32' ? 1e-6 : 1e-2;
+    for (let v = 0; v < 99; v++) assert.ok(Math.abs(a[v]! - b[v]! - bias[v]!) < tol, `vocab ${v}`);
+  }
+
+  const model = await binding.buildModel(tinySpec(), { device: 'cpu', dtype: 'float32', seed: 0 });
+  await rejectsWith(model.loadWeights(file, [{ ...wrong }]), 'BAD_WEIGHTS', /'wrong' is not a parameter/);
+  await rejectsWith(
+    model.loadWeights(file, [{ ...wrong, parameter: 'bert.embeddings.word_embeddings.weight' }]),
+    'BAD_WEIGHTS',
+    /shape mismatch for 'bert\.embeddings\.word_embeddings\.weight': the model has \[99, 32\], the file has \[3, 33\]/,
+  );
+  await rejectsWith(model.loadWeights(file, [{ ...good, end: good.end - 4 }]), 'BAD_WEIGHTS', /byte range/);
+  await rejectsWith(model.loadWeights(file, [{ ...good, begin: good.begin + 1e6, end: good.end + 1e6 }]), 'BAD_WEIGHTS', /past the end/);
+  await rejectsWith(model.loadWeights(join(dir, 'missing.safetensors'), [good]), 'BAD_WEIGHTS', /cannot open/);
+  await rejectsWith(model.loadWeights(file, [{ ...good, dtype: 'I8' as never }]), 'BAD_WEIGHTS', /entries\[0\]\.dtype/);
+});
