@@ -125,3 +125,14 @@ test('models lists the known ids with published parameter counts', () => {
   assert.match(r.stdout, /bert-base-uncased .*109,514,298/);
   assert.match(r.stdout, /bert-large-uncased/);
 });
+
+test('valid arguments this run cannot honour are refused up front, not ignored', () => {
+  const { dir, path } = writeArgs({ models: [tinyBert], sequenceLengths: [8] });
+  const half = tfbench(['run', path, '--device', 'cpu', '--dtype', 'float16'], dir);
+  assert.equal(half.code, 2);
+  assert.match(half.stderr, /dtype: float16 cannot run on the CPU/);
+  const breakdown = tfbench(['run', path, '--breakdown'], dir);
+  assert.equal(breakdown.code, 2);
+  assert.match(breakdown.stderr, /breakdown: .*not implemented yet/);
+  assert.equal(half.stdout + breakdown.stdout, '');
+});

@@ -62,12 +62,17 @@ export function resolveDevice(requested: string, backend: Backend): string {
   return `cuda:${index}`;
 }
 
-/** Problems that only show once the device is known. */
-function deviceProblems(args: BenchmarkArgs, device: string): Problem[] {
+/** Valid arguments this run cannot honour: said up front rather than ignored. */
+function unsupportedProblems(args: BenchmarkArgs, device: string): Problem[] {
+  const problems: Problem[] = [];
   if (device === 'cpu' && args.dtype === 'float16') {
-    return [{ path: 'dtype', message: 'float16 cannot run on the CPU with this libtorch (no half-precision matmul); use "bfloat16" or "float32", or a CUDA device' }];
+    problems.push({ path: 'dtype', message: 'float16 cannot run on the CPU with this libtorch (no half-precision matmul); use "bfloat16" or "float32", or a CUDA device' });
   }
-  return [];
+  if (args.breakdown) problems.push({ path: 'breakdown', message: 'the per-module breakdown is not implemented yet; leave it false' });
+  if (args.training && args.trainStep === 'optimizer') {
+    problems.push({ path: 'trainStep', message: 'the optimizer step is not implemented yet; use "backward" (forward + backward, as Hugging Face measured)' });
+  }
+  return problems;
 }
 
 function recordFromOutcome(cell: Cell, job: CellJob, model: ResolvedModel, outcome: CellOutcome): CellRecord {
@@ -117,7 +122,7 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
 
   const backend = options.backend ?? libtorchBackend();
   const device = resolveDevice(args.device, backend);
-  const problems = deviceProblems(args, device);
+  const problems = unsupportedProblems(args, device);
   if (problems.length > 0) throw new ArgsError(problems);
 
   const environment = await collectEnvironment(backend, {
@@ -151,6 +156,7 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
       minSamples: args.minSamples,
       minTimeS: args.minTimeS,
       maxTimeS: args.maxTimeS,
+      targetRelCi: args.targetRelCi,
       speed: args.speed,
       memory: args.memory,
     };

@@ -2,6 +2,7 @@
 // Runs inside an isolated child (worker.ts) by default, or in-process with isolate: false.
 import type { Backend, DType, MeasureResult } from '../backend/index.js';
 import type { ModelSpec } from '../models/index.js';
+import { summarize } from '../stats/summary.js';
 import type { Cell } from './records.js';
 import { loadCheckpointWeights } from './weights.js';
 
@@ -19,6 +20,8 @@ export interface CellJob extends Cell {
   minSamples: number;
   minTimeS: number;
   maxTimeS: number;
+  /** Keep sampling (up to maxTimeS) until the 95% CI of the median is within this fraction of it; 0: off. */
+  targetRelCi: number;
   speed: boolean;
   memory: boolean;
 }
@@ -34,17 +37,39 @@ export async function measureCell(backend: Backend, job: CellJob): Promise<CellM
   const model = await backend.buildModel(job.spec, { device: job.device, dtype: job.dtype, seed: job.seed });
   if (job.weightFiles.length > 0) await loadCheckpointWeights(model, job.weightFiles, job.spec.family);
   const buildSeconds = (performance.now() - buildStart) / 1000;
-  const result = await model.measure({
+  const request = {
     mode: job.mode,
     batchSize: job.batchSize,
     sequenceLength: job.sequenceLength,
+    seed: job.seed,
+  };
+  // First block: warm-up, the memory call, then samples until minSamples and minTimeS are met.
+  const result = await model.measure({
+    ...request,
     warmup: job.warmup,
     minSamples: job.minSamples,
     minTimeS: job.minTimeS,
     maxTimeS: job.maxTimeS,
     speed: job.speed,
     memory: job.memory,
-    seed: job.seed,
   });
+  // Then blocks of more samples while the median's confidence interval is wider than asked and time is left.
+  // The statistics stay here (TypeScript); each block is one native loop on the same seeded inputs.
+  const samples = result.samplesSeconds;
+  let spent = samples.reduce((a, b) => a + b, 0);
+  while (job.speed && job.targetRelCi > 0 && spent < job.maxTimeS && summarize(samples).relCiHalfWidth > job.targetRelCi) {
+    const left = job.maxTimeS - spent;
+    const block = await model.measure({
+      ...request,
+      warmup: 0,
+      minSamples: 1,
+      minTimeS: Math.min(left, Math.max(spent / 4, 0.05)),
+      maxTimeS: left,
+      speed: true,
+      memory: false,
+    });
+    samples.push(...block.samplesSeconds);
+    spent += block.samplesSeconds.reduce((a, b) => a + b, 0);
+  }
   return { ...result, threads: backend.getThreads(), buildSeconds };
 }

@@ -1,0 +1,98 @@
+// measureCell's sampling policy, against a fake backend: the first block comes from the native loop, then
+// more blocks while the median's 95% CI is wider than targetRelCi and maxTimeS is not spent.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Backend, BackendModel, MeasureOptions } from '../src/backend/index.js';
+import { measureCell, type CellJob } from '../src/run/cell.js';
+import { summarize } from '../src/stats/summary.js';
+import { normaliseConfig } from '../src/models/index.js';
+
+/** A backend whose calls take `next()` seconds; records every measure() request. */
+function fakeBackend(next: () => number): { backend: Backend; requests: MeasureOptions[] } {
+  const requests: MeasureOptions[] = [];
+  const model = {
+    parameters: () => [],
+    parameterCount: () => 0,
+    loadWeights: async () => {},
+    run: async () => ({}),
+    measure: async (o: MeasureOptions) => {
+      requests.push(o);
+      const samples: number[] = [];
+      let total = 0;
+      while (o.speed && (samples.length < o.minSamples || total < o.minTimeS) && !(samples.length >= o.minSamples && total >= o.maxTimeS)) {
+        samples.push(next());
+        total += samples.at(-1)!;
+      }
+      return { samplesSeconds: samples, warmupSeconds: [], memory: o.memory ? { rssBeforeBytes: 100, rssPeakBytes: 150 } : null };
+    },
+  } satisfies BackendModel;
+  let threads = 1;
+  const backend: Backend = {
+    info: () => ({ framework: 'fake', frameworkVersion: '0', frameworkSource: 'test', addonVersion: '0', parallelInfo: '' }),
+    cudaDeviceCount: () => 0,
+    getThreads: () => threads,
+    setThreads: (n) => void (threads = n),
+    buildModel: async () => model,
+  };
+  return { backend, requests };
+}
+
+function job(over: Partial<CellJob>): CellJob {
+  return {
+    model: 'tiny',
+    batchSize: 2,
+    sequenceLength: 8,
+    mode: 'inference',
+    spec: normaliseConfig({ model_type: 'bert', vocab_size: 99, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 37 }),
+    weightFiles: [],
+    device: 'cpu',
+    dtype: 'float32',
+    seed: 1,
+    threads: 2,
+    warmup: 2,
+    minSamples: 5,
+    minTimeS: 0.1,
+    maxTimeS: 1,
+    targetRelCi: 0.01,
+    speed: true,
+    memory: true,
+    ...over,
+  };
+}
+
+test('steady calls stop after the first block', async () => {
+  const { backend, requests } = fakeBackend(() => 2 ** -6); // exact in binary, so the sums are too
+  const m = await measureCell(backend, job({ minTimeS: 2 ** -3 }));
+  assert.equal(requests.length, 1);
+  assert.equal(m.samplesSeconds.length, 8); // minTimeS of 1/8 s in calls of 1/64 s
+  assert.equal(m.threads, 2);
+  assert.deepEqual(m.memory, { rssBeforeBytes: 100, rssPeakBytes: 150 });
+});
+
+test('noisy calls sample on until the CI target is met, without warm-up or memory again', async () => {
+  let i = 0;
+  const pattern = [0.009, 0.011, 0.010, 0.0105, 0.0095];
+  const { backend, requests } = fakeBackend(() => pattern[i++ % pattern.length]!);
+  const m = await measureCell(backend, job({ targetRelCi: 0.05 }));
+  assert.ok(requests.length > 1);
+  for (const r of requests.slice(1)) {
+    assert.equal(r.warmup, 0);
+    assert.equal(r.memory, false);
+  }
+  assert.ok(summarize(m.samplesSeconds).relCiHalfWidth <= 0.05);
+});
+
+test('an unreachable CI target stops at maxTimeS', async () => {
+  let i = 0;
+  const { backend } = fakeBackend(() => (i++ % 2 === 0 ? 0.01 : 0.03));
+  const m = await measureCell(backend, job({ targetRelCi: 0.001, maxTimeS: 0.5 }));
+  const spent = m.samplesSeconds.reduce((a, b) => a + b, 0);
+  assert.ok(spent >= 0.5 && spent < 0.5 + 0.03 + 1e-9, `spent ${spent}`);
+});
+
+test('targetRelCi 0 turns the continuation off', async () => {
+  let i = 0;
+  const { backend, requests } = fakeBackend(() => (i++ % 2 === 0 ? 0.01 : 0.03));
+  await measureCell(backend, job({ targetRelCi: 0 }));
+  assert.equal(requests.length, 1);
+});
