@@ -2,7 +2,7 @@
 //
 //   versions()                  -> { addon, libtorch, libtorchSource, cuda, parallelInfo }
 //   getThreads()                -> intra-op thread count the workers use (default: physical cores)
-//   setThreads(n)               -> sets it (at::set_num_threads, applied on every worker thread)
+//   setThreads(n)               -> sets it (at::set_num_threads, applied on the compute thread)
 //   cudaDeviceCount()           -> torch::cuda::device_count() (0 with a CPU-only libtorch)
 //   buildModel(spec, options)   -> Promise<Model>  (src/napi/model_wrap.cc: parameters, parameterCount,
 //                                                   loadWeights, run, measure)
