@@ -39,6 +39,7 @@ describe('parseArgs: defaults', () => {
       dtype: 'float32',
       trainStep: 'backward',
       isolate: true,
+      skipAfterOom: true,
       threads: null,
       seed: 42,
       breakdown: false,

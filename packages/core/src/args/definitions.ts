@@ -29,6 +29,7 @@ export interface BenchmarkArgs {
   minSamples: number;
   targetRelCi: number;
   isolate: boolean;
+  skipAfterOom: boolean;
   threads: number | null;
   seed: number;
   breakdown: boolean;
@@ -185,6 +186,13 @@ const table: { [K in ArgKey]: Omit<ArgDefinition<K>, 'key'> } = {
     default: true,
     description: 'Run every measurement in a fresh child process',
     aliases: ['multi_process'],
+    group: 'Measurement',
+  },
+  skipAfterOom: {
+    kind: bool,
+    default: true,
+    description: 'Once a model runs out of memory in a mode, skip its cells with batch and sequence at least as large',
+    aliases: [],
     group: 'Measurement',
   },
   threads: {

@@ -5,7 +5,8 @@ import { libtorchBackend, type Backend } from '../backend/index.js';
 import { collectEnvironment, type EnvironmentInfo } from '../env/index.js';
 import { ArgsError, TfbenchError, type Problem } from '../errors.js';
 import { resolveModels, type ResolvedModel } from '../models/index.js';
-import { summarize } from '../stats/summary.js';
+import { callFlops } from '../models/flops.js';
+import { summarize, type SampleSummary } from '../stats/summary.js';
 import { TOOL_VERSION } from '../version.js';
 import { measureCell, type CellJob, type CellMeasurement } from './cell.js';
 import { classifyFailure, runIsolated, type CellOutcome } from './isolate.js';
@@ -75,18 +76,46 @@ function unsupportedProblems(args: BenchmarkArgs, device: string): Problem[] {
   return problems;
 }
 
-function recordFromOutcome(cell: Cell, job: CellJob, model: ResolvedModel, outcome: CellOutcome): CellRecord {
+/** Warnings about a time record's reliability, attached to the record rather than printed. */
+export function timeWarnings(time: SampleSummary, targetRelCi: number): string[] {
+  const warnings: string[] = [];
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  if (time.ciLevel < 0.95) {
+    warnings.push(`only ${time.count} samples: [min, max] bounds the median with ${pct(time.ciLevel)} confidence, not 95%`);
+  }
+  if (targetRelCi > 0 && time.relCiHalfWidth > targetRelCi) {
+    warnings.push(`the median's 95% CI is ±${pct(time.relCiHalfWidth)}, wider than the ±${pct(targetRelCi)} asked, when maxTimeS ran out`);
+  }
+  if (time.median > 0 && time.stdev / time.median > 0.1) {
+    warnings.push(`high spread: the standard deviation is ${pct(time.stdev / time.median)} of the median (other load on the machine?)`);
+  }
+  return warnings;
+}
+
+function recordFromOutcome(cell: Cell, job: CellJob, model: ResolvedModel, outcome: CellOutcome, targetRelCi: number): CellRecord {
   const base = {
     ...cell,
     device: job.device,
     dtype: job.dtype,
     parameterCount: cell.mode === 'training' ? model.trainParameterCount : model.parameterCount,
+    efficiency: { flopsPerCall: callFlops(job.spec, cell), tflopsPerSecond: null, mfu: null },
   };
   if (!outcome.ok) {
-    return { ...base, status: outcome.status, error: outcome.error, threads: job.threads, timeSeconds: null, throughput: null, memory: null, buildSeconds: null };
+    return {
+      ...base,
+      status: outcome.status,
+      error: outcome.error,
+      threads: job.threads,
+      timeSeconds: null,
+      throughput: null,
+      memory: null,
+      buildSeconds: null,
+      warnings: [],
+    };
   }
   const m: CellMeasurement = outcome.measurement;
-  const time = m.samplesSeconds.length > 0 ? { ...summarize(m.samplesSeconds), samples: m.samplesSeconds, warmup: m.warmupSeconds } : null;
+  const summary = m.samplesSeconds.length > 0 ? summarize(m.samplesSeconds) : null;
+  const time = summary ? { ...summary, samples: m.samplesSeconds, warmup: m.warmupSeconds } : null;
   return {
     ...base,
     status: 'ok',
@@ -100,7 +129,36 @@ function recordFromOutcome(cell: Cell, job: CellJob, model: ResolvedModel, outco
       ? { rssPeakBytes: m.memory.rssPeakBytes, rssBeforeBytes: m.memory.rssBeforeBytes, rssIncreaseBytes: m.memory.rssPeakBytes - m.memory.rssBeforeBytes }
       : null,
     buildSeconds: m.buildSeconds,
+    efficiency: { ...base.efficiency, tflopsPerSecond: time ? base.efficiency.flopsPerCall / time.median / 1e12 : null },
+    warnings: summary ? timeWarnings(summary, targetRelCi) : [],
   };
+}
+
+/** A record for a cell not run because a smaller cell of the same model and mode ran out of memory. */
+function skippedRecord(cell: Cell, job: CellJob, model: ResolvedModel, after: Cell): CellRecord {
+  const reason = `skipped: ${after.model} ran out of memory in ${after.mode} at batch ${after.batchSize}, sequence ${after.sequenceLength} (set skipAfterOom: false to try anyway)`;
+  return {
+    ...cell,
+    status: 'skipped',
+    error: { code: 'SKIPPED_AFTER_OOM', message: reason },
+    device: job.device,
+    dtype: job.dtype,
+    threads: job.threads,
+    parameterCount: cell.mode === 'training' ? model.trainParameterCount : model.parameterCount,
+    timeSeconds: null,
+    throughput: null,
+    memory: null,
+    buildSeconds: null,
+    efficiency: { flopsPerCall: callFlops(job.spec, cell), tflopsPerSecond: null, mfu: null },
+    warnings: [reason],
+  };
+}
+
+/** The out-of-memory cell that makes `cell` hopeless: same model and mode, batch and sequence no larger. */
+export function dominatingOom(cell: Cell, ooms: readonly Cell[]): Cell | undefined {
+  return ooms.find(
+    (o) => o.model === cell.model && o.mode === cell.mode && o.batchSize <= cell.batchSize && o.sequenceLength <= cell.sequenceLength,
+  );
 }
 
 async function measureInProcess(backend: Backend, job: CellJob): Promise<CellOutcome> {
@@ -141,6 +199,7 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
   options.onProgress?.({ type: 'plan', cells });
 
   const records: CellRecord[] = [];
+  const ooms: Cell[] = [];
   for (const [index, cell] of cells.entries()) {
     if (options.signal?.aborted) break;
     const model = byName.get(cell.model)!;
@@ -161,11 +220,19 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
       memory: args.memory,
     };
     options.onProgress?.({ type: 'cell-start', index, total: cells.length, cell });
+    const oomBefore = args.skipAfterOom ? dominatingOom(cell, ooms) : undefined;
+    if (oomBefore) {
+      const record = skippedRecord(cell, job, model, oomBefore);
+      records.push(record);
+      options.onProgress?.({ type: 'cell-end', index, total: cells.length, record });
+      continue;
+    }
     const outcome = args.isolate
       ? await runIsolated(job, { timeoutS: options.cellTimeoutS ?? DEFAULT_CELL_TIMEOUT_S, signal: options.signal })
       : await measureInProcess(backend, job);
     if (options.signal?.aborted) break; // the interrupted cell has no result worth keeping
-    const record = recordFromOutcome(cell, job, model, outcome);
+    const record = recordFromOutcome(cell, job, model, outcome, args.targetRelCi);
+    if (record.status === 'oom') ooms.push(cell);
     records.push(record);
     options.onProgress?.({ type: 'cell-end', index, total: cells.length, record });
   }

@@ -202,8 +202,12 @@ std::string trim(std::string s) {
 }
 
 bool mentions_oom(const std::string& m) {
-  return m.find("can't allocate memory") != std::string::npos || m.find("Could not allocate memory") != std::string::npos ||
-         m.find("out of memory") != std::string::npos || m.find("Out of memory") != std::string::npos;
+  // libtorch 1.13's CPU allocator says "can't allocate memory", 2.x's "not enough memory".
+  for (const char* phrase : {"can't allocate memory", "not enough memory", "Could not allocate memory", "out of memory",
+                             "Out of memory"}) {
+    if (m.find(phrase) != std::string::npos) return true;
+  }
+  return false;
 }
 
 }  // namespace

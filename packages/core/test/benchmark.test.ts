@@ -1,0 +1,88 @@
+// The sweep loop against a fake backend (in-process): records, warnings, skipping after an OOM, failures.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Backend, BackendModel, MeasureOptions } from '../src/backend/index.js';
+import { benchmark, dominatingOom, timeWarnings } from '../src/run/benchmark.js';
+import { summarize } from '../src/stats/summary.js';
+
+const tiny = {
+  name: 'tiny',
+  config: { model_type: 'bert', architectures: ['BertForMaskedLM'], vocab_size: 99, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 37 },
+};
+
+/** Calls take 1 ms; a call of more than `maxTokens` tokens fails like libtorch's CPU allocator does. */
+function fakeBackend(maxTokens: number, measured: MeasureOptions[] = []): Backend {
+  const model: BackendModel = {
+    parameters: () => [],
+    parameterCount: () => 0,
+    loadWeights: async () => {},
+    run: async () => ({}),
+    measure: async (o) => {
+      measured.push(o);
+      if (o.batchSize * o.sequenceLength > maxTokens) {
+        throw Object.assign(new Error("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1e12 bytes"), { code: 'OOM' });
+      }
+      return { samplesSeconds: Array(o.minSamples).fill(0.001), warmupSeconds: [], memory: o.memory ? { rssBeforeBytes: 2e8, rssPeakBytes: 3e8 } : null };
+    },
+  };
+  return {
+    info: () => ({ framework: 'fake', frameworkVersion: '0', frameworkSource: 'test', addonVersion: '0', parallelInfo: '' }),
+    cudaDeviceCount: () => 0,
+    getThreads: () => 2,
+    setThreads: () => {},
+    buildModel: async () => model,
+  };
+}
+
+test('an out-of-memory cell is reported as oom, larger ones are skipped, the others measured', async () => {
+  const measured: MeasureOptions[] = [];
+  const results = await benchmark(
+    { models: [tiny], batchSizes: [1, 4], sequenceLengths: [8, 64], isolate: false, device: 'cpu', threads: 2 },
+    { backend: fakeBackend(100, measured) },
+  );
+  const status = results.records.map((r) => `${r.batchSize}x${r.sequenceLength}:${r.status}`);
+  assert.deepEqual(status, ['1x8:ok', '1x64:ok', '4x8:ok', '4x64:oom']);
+  const oom = results.records[3]!;
+  assert.equal(oom.error?.code, 'OOM');
+  assert.match(oom.error!.message, /can't allocate memory/);
+  assert.equal(oom.timeSeconds, null);
+
+  const skipped = await benchmark(
+    { models: [tiny], batchSizes: [4, 8], sequenceLengths: [64, 8], isolate: false, device: 'cpu', threads: 2 },
+    { backend: fakeBackend(100) },
+  );
+  assert.deepEqual(
+    skipped.records.map((r) => `${r.batchSize}x${r.sequenceLength}:${r.status}`),
+    ['4x64:oom', '4x8:ok', '8x64:skipped', '8x8:ok'],
+  );
+  assert.match(skipped.records[2]!.warnings[0]!, /ran out of memory in inference at batch 4, sequence 64/);
+  assert.equal(results.interrupted, false);
+});
+
+test('records carry throughput, FLOPs and the rate achieved', async () => {
+  const results = await benchmark(
+    { models: [tiny], batchSizes: [2], sequenceLengths: [8], isolate: false, device: 'cpu', threads: 2, minSamples: 12 },
+    { backend: fakeBackend(1000) },
+  );
+  const r = results.records[0]!;
+  assert.equal(r.status, 'ok');
+  assert.equal(r.timeSeconds?.median, 0.001);
+  assert.equal(r.throughput?.samplesPerSecond, 2000);
+  assert.equal(r.throughput?.tokensPerSecond, 16000);
+  // 2 layers × (qkv 2·16·32·96 + scores/context 4·16·8·32 + out 2·16·32·32 + ffn 4·16·32·37) + head (2·16·32·32 + 2·16·32·99)
+  const flops = 2 * (98304 + 16384 + 32768 + 75776) + 32768 + 101376;
+  assert.equal(r.efficiency.flopsPerCall, flops);
+  assert.ok(Math.abs(r.efficiency.tflopsPerSecond! - flops / 0.001 / 1e12) < 1e-12);
+  assert.equal(r.efficiency.mfu, null);
+  assert.deepEqual(r.warnings, []);
+  assert.equal(r.memory?.rssIncreaseBytes, 1e8);
+});
+
+test('warnings for few samples, a missed CI target and high spread', () => {
+  const few = timeWarnings(summarize([1, 1.1, 0.9]), 0.01);
+  assert.match(few[0]!, /only 3 samples: .* 75\.0% confidence/);
+  assert.match(few[1]!, /CI is ±.*wider than the ±1\.0% asked/);
+  assert.match(few[2]!, /high spread/);
+  assert.deepEqual(timeWarnings(summarize(Array(20).fill(0.5)), 0.01), []);
+  assert.equal(dominatingOom({ model: 'a', mode: 'training', batchSize: 8, sequenceLength: 8 }, [{ model: 'a', mode: 'inference', batchSize: 1, sequenceLength: 1 }]), undefined);
+});
