@@ -227,14 +227,10 @@ at::Tensor Bert::self_attention(const BertLayer& l, const at::Tensor& x, const a
     at::Tensor q = qkv.select(2, 0).transpose(1, 2);  // (B, nh, T, hs), strided
     at::Tensor k = qkv.select(2, 1).transpose(1, 2);  // (B, nh, T, hs), strided
     at::Tensor v = qkv.select(2, 2).transpose(1, 2);  // (B, nh, T, hs), strided
-    at::Tensor scores = at::empty({B, nh, T, T}, x.options());            // (B, nh, T, T)
-    at::Tensor context = at::empty({B * T, H}, x.options());              // (B*T, H)
+    at::Tensor context = at::empty({B * T, H}, x.options());                  // (B*T, H)
     at::Tensor context_heads = context.view({B, T, nh, hs}).transpose(1, 2);  // (B, nh, T, hs), strided
-    attention_scores(q, k, scores);                    // (B, nh, T, T)
-    scores.div_(std::sqrt(static_cast<double>(hs)));  // q k^T / sqrt(hs), as Hugging Face divides
-    if (mask.defined()) scores.add_(mask);             // mask (B, 1, 1, T)
-    at::Tensor probs = at::softmax(scores, -1);        // (B, nh, T, T)
-    attention_context(probs, v, context_heads);        // (B, nh, T, hs) into (B*T, H)
+    // mask (B, 1, 1, T); scores / sqrt(hs) as Hugging Face scales them
+    scaled_dot_product_attention(q, k, v, mask, std::sqrt(static_cast<double>(hs)), context_heads);
     return context;
   }
   auto split_heads = [&](const at::Tensor& t) {                               // (B*T, H)
