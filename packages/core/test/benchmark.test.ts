@@ -22,7 +22,7 @@ function fakeBackend(maxTokens: number, measured: MeasureOptions[] = []): Backen
       if (o.batchSize * o.sequenceLength > maxTokens) {
         throw Object.assign(new Error("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1e12 bytes"), { code: 'OOM' });
       }
-      return { samplesSeconds: Array(o.minSamples).fill(0.001), warmupSeconds: [], memory: o.memory ? { rssBeforeBytes: 2e8, rssPeakBytes: 3e8 } : null };
+      return { samplesSeconds: Array(o.minSamples).fill(0.001), warmupSeconds: [], phasesSeconds: null, memory: o.memory ? { rssBeforeBytes: 2e8, rssPeakBytes: 3e8 } : null };
     },
   };
   return {

@@ -23,7 +23,7 @@ function fakeBackend(next: () => number): { backend: Backend; requests: MeasureO
         samples.push(next());
         total += samples.at(-1)!;
       }
-      return { samplesSeconds: samples, warmupSeconds: [], memory: o.memory ? { rssBeforeBytes: 100, rssPeakBytes: 150 } : null };
+      return { samplesSeconds: samples, warmupSeconds: [], phasesSeconds: null, memory: o.memory ? { rssBeforeBytes: 100, rssPeakBytes: 150 } : null };
     },
   } satisfies BackendModel;
   let threads = 1;
@@ -54,6 +54,7 @@ function job(over: Partial<CellJob>): CellJob {
     minTimeS: 0.1,
     maxTimeS: 1,
     targetRelCi: 0.01,
+    trainStep: 'backward',
     speed: true,
     memory: true,
     ...over,

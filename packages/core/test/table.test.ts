@@ -18,6 +18,7 @@ function record(over: Partial<CellRecord>): CellRecord {
     threads: 2,
     parameterCount: 109514298,
     timeSeconds: { ...summarize(samples), samples, warmup: [] },
+    phasesSeconds: null,
     throughput: null,
     memory: { rssPeakBytes: 553 * 1024 * 1024 + 1234, rssBeforeBytes: 500 * 1024 * 1024, rssIncreaseBytes: 53 * 1024 * 1024 + 1234 },
     buildSeconds: 1,

@@ -77,6 +77,9 @@ export interface RunOptions {
 
 export interface MeasureOptions {
   mode: 'inference' | 'training';
+  /** Training: 'backward' (forward with the loss, then backward; the default) or 'optimizer' (and an AdamW
+   * step whose state is kept with the model). */
+  trainStep?: 'backward' | 'optimizer';
   batchSize: number;
   sequenceLength: number;
   /** Untimed calls before anything is measured. */
@@ -98,10 +101,20 @@ export interface CpuMemoryPeak {
   rssPeakBytes: number;
 }
 
+/** Training calls split into their phases, one entry per timed call (seconds); optimizer is empty without
+ * an optimizer step. */
+export interface PhaseSamples {
+  forward: number[];
+  backward: number[];
+  optimizer: number[];
+}
+
 export interface MeasureResult {
   /** One entry per timed call, seconds on a monotonic clock. Empty when speed is false. */
   samplesSeconds: number[];
   warmupSeconds: number[];
+  /** Training only (null for inference). */
+  phasesSeconds: PhaseSamples | null;
   /** null when memory is false. */
   memory: CpuMemoryPeak | null;
 }

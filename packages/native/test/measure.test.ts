@@ -60,6 +60,32 @@ test('training: forward + backward samples', async () => {
   assert.deepEqual(a.last_hidden_state!.data, b.last_hidden_state!.data);
 });
 
+test('training phases: forward + backward (+ AdamW step) add up to each sample; the step moves the weights', async () => {
+  const ids = { dtype: 'int64' as const, shape: [1, 4], data: new BigInt64Array([5n, 6n, 7n, 8n]) };
+  const plain = await binding.buildModel(tinySpec(), { device: 'cpu', dtype: 'float32', seed: 0 });
+  const r = await plain.measure({ ...base, mode: 'training', memory: false });
+  assert.ok(r.phasesSeconds);
+  assert.equal(r.phasesSeconds.forward.length, 5);
+  assert.equal(r.phasesSeconds.backward.length, 5);
+  assert.deepEqual(r.phasesSeconds.optimizer, []);
+  r.samplesSeconds.forEach((s, i) => {
+    const parts = r.phasesSeconds!.forward[i]! + r.phasesSeconds!.backward[i]!;
+    assert.ok(parts > 0 && parts <= s, `sample ${i}: ${parts} of ${s}`);
+  });
+  const before = (await plain.run({ input_ids: ids })).logits!.data as Float32Array;
+  assert.deepEqual((await plain.run({ input_ids: ids })).logits!.data, before, 'backward alone leaves the weights as they were');
+
+  const adam = await binding.buildModel(tinySpec(), { device: 'cpu', dtype: 'float32', seed: 0 });
+  const o = await adam.measure({ ...base, mode: 'training', trainStep: 'optimizer', memory: false });
+  assert.equal(o.phasesSeconds!.optimizer.length, 5);
+  assert.ok(o.phasesSeconds!.optimizer.every((t) => t > 0));
+  const after = (await adam.run({ input_ids: ids })).logits!.data as Float32Array;
+  let moved = 0;
+  for (let i = 0; i < before.length; i++) moved = Math.max(moved, Math.abs(after[i]! - before[i]!));
+  assert.ok(moved > 1e-4, `AdamW steps changed the logits by ${moved}`);
+  assert.equal((await adam.measure({ ...base, memory: false })).phasesSeconds, null, 'inference has no phases');
+});
+
 test('sequenceLength past max_position_embeddings is BAD_INPUT with both numbers', async () => {
   const model = await binding.buildModel(tinySpec(), { device: 'cpu', dtype: 'float32', seed: 0 });
   await rejectsWith(model.measure({ ...base, sequenceLength: 65 }), 'BAD_INPUT', /65.*64/);

@@ -8,11 +8,12 @@ import {
   type MeasureOptions,
   type MeasureResult,
   type NativeModel,
+  type PhaseSamples,
   type RunOptions,
 } from '@tfbench/native';
 import type { ModelSpec } from '../models/index.js';
 
-export type { BuildOptions, DType, HostTensor, MeasureOptions, MeasureResult, RunOptions };
+export type { BuildOptions, DType, HostTensor, MeasureOptions, MeasureResult, PhaseSamples, RunOptions };
 export type BackendModel = NativeModel;
 
 export interface BackendInfo {

@@ -1,13 +1,20 @@
 // Floating-point operations of one call, from the architecture: every matrix multiply counts 2·m·n·k
 // (a multiply and an add). Element-wise work (softmax, norms, activations, embeddings) is left out, as is
 // usual for model-FLOPs utilisation; so is the pooler's single (B, H) × (H, H) product when it is tiny.
+import { parameterCount } from './parameters.js';
 import type { ModelSpec } from './types.js';
 
 export interface CallShape {
   batchSize: number;
   sequenceLength: number;
   mode: 'inference' | 'training';
+  /** Training with an optimizer step adds OPTIMIZER_FLOPS_PER_PARAMETER per parameter. */
+  trainStep?: 'backward' | 'optimizer';
 }
+
+/** AdamW's element-wise update per parameter: two moment updates (3 + 4), bias corrections, square root,
+ * division and the decayed step (≈ 8): about 15 operations. */
+export const OPTIMIZER_FLOPS_PER_PARAMETER = 15;
 
 /** Forward FLOPs of one call of `spec` on (batchSize, sequenceLength) inputs. */
 export function forwardFlops(spec: ModelSpec, shape: Omit<CallShape, 'mode'>): number {
@@ -30,8 +37,10 @@ export function forwardFlops(spec: ModelSpec, shape: Omit<CallShape, 'mode'>): n
 }
 
 /** FLOPs of one measured call: training counts the backward pass as twice the forward (gradients with
- * respect to both activations and weights). */
+ * respect to both activations and weights), plus the optimizer's update when there is one. */
 export function callFlops(spec: ModelSpec, shape: CallShape): number {
   const forward = forwardFlops(spec, shape);
-  return shape.mode === 'training' ? 3 * forward : forward;
+  if (shape.mode === 'inference') return forward;
+  const optimizer = shape.trainStep === 'optimizer' ? OPTIMIZER_FLOPS_PER_PARAMETER * parameterCount(spec) : 0;
+  return 3 * forward + optimizer;
 }

@@ -1,12 +1,12 @@
 // benchmark(args): validate everything up front, plan the grid, measure each cell (in a fresh child process
 // by default), and return typed results. A failed cell becomes a record with its status; the sweep goes on.
 import { parseArgs, type BenchmarkArgs } from '../args/index.js';
-import { libtorchBackend, type Backend } from '../backend/index.js';
+import { libtorchBackend, type Backend, type PhaseSamples } from '../backend/index.js';
 import { collectEnvironment, type EnvironmentInfo } from '../env/index.js';
 import { ArgsError, TfbenchError, type Problem } from '../errors.js';
 import { resolveModels, type ResolvedModel } from '../models/index.js';
 import { callFlops } from '../models/flops.js';
-import { summarize, type SampleSummary } from '../stats/summary.js';
+import { quantile, summarize, type SampleSummary } from '../stats/summary.js';
 import { TOOL_VERSION } from '../version.js';
 import { measureCell, type CellJob, type CellMeasurement } from './cell.js';
 import { classifyFailure, runIsolated, type CellOutcome } from './isolate.js';
@@ -70,9 +70,6 @@ function unsupportedProblems(args: BenchmarkArgs, device: string): Problem[] {
     problems.push({ path: 'dtype', message: 'float16 cannot run on the CPU with this libtorch (no half-precision matmul); use "bfloat16" or "float32", or a CUDA device' });
   }
   if (args.breakdown) problems.push({ path: 'breakdown', message: 'the per-module breakdown is not implemented yet; leave it false' });
-  if (args.training && args.trainStep === 'optimizer') {
-    problems.push({ path: 'trainStep', message: 'the optimizer step is not implemented yet; use "backward" (forward + backward, as Hugging Face measured)' });
-  }
   return problems;
 }
 
@@ -98,7 +95,7 @@ function recordFromOutcome(cell: Cell, job: CellJob, model: ResolvedModel, outco
     device: job.device,
     dtype: job.dtype,
     parameterCount: cell.mode === 'training' ? model.trainParameterCount : model.parameterCount,
-    efficiency: { flopsPerCall: callFlops(job.spec, cell), tflopsPerSecond: null, mfu: null },
+    efficiency: { flopsPerCall: callFlops(job.spec, { ...cell, trainStep: job.trainStep }), tflopsPerSecond: null, mfu: null },
   };
   if (!outcome.ok) {
     return {
@@ -107,6 +104,7 @@ function recordFromOutcome(cell: Cell, job: CellJob, model: ResolvedModel, outco
       error: outcome.error,
       threads: job.threads,
       timeSeconds: null,
+      phasesSeconds: null,
       throughput: null,
       memory: null,
       buildSeconds: null,
@@ -122,6 +120,7 @@ function recordFromOutcome(cell: Cell, job: CellJob, model: ResolvedModel, outco
     error: null,
     threads: m.threads,
     timeSeconds: time,
+    phasesSeconds: m.phasesSeconds ? phaseRecords(m.phasesSeconds) : null,
     throughput: time
       ? { samplesPerSecond: cell.batchSize / time.median, tokensPerSecond: (cell.batchSize * cell.sequenceLength) / time.median }
       : null,
@@ -132,6 +131,11 @@ function recordFromOutcome(cell: Cell, job: CellJob, model: ResolvedModel, outco
     efficiency: { ...base.efficiency, tflopsPerSecond: time ? base.efficiency.flopsPerCall / time.median / 1e12 : null },
     warnings: summary ? timeWarnings(summary, targetRelCi) : [],
   };
+}
+
+function phaseRecords(p: PhaseSamples): NonNullable<CellRecord['phasesSeconds']> {
+  const phase = (samples: number[]) => ({ median: quantile([...samples].sort((a, b) => a - b), 0.5), samples });
+  return { forward: phase(p.forward), backward: phase(p.backward), optimizer: p.optimizer.length > 0 ? phase(p.optimizer) : null };
 }
 
 /** A record for a cell not run because a smaller cell of the same model and mode ran out of memory. */
@@ -146,10 +150,11 @@ function skippedRecord(cell: Cell, job: CellJob, model: ResolvedModel, after: Ce
     threads: job.threads,
     parameterCount: cell.mode === 'training' ? model.trainParameterCount : model.parameterCount,
     timeSeconds: null,
+    phasesSeconds: null,
     throughput: null,
     memory: null,
     buildSeconds: null,
-    efficiency: { flopsPerCall: callFlops(job.spec, cell), tflopsPerSecond: null, mfu: null },
+    efficiency: { flopsPerCall: callFlops(job.spec, { ...cell, trainStep: job.trainStep }), tflopsPerSecond: null, mfu: null },
     warnings: [reason],
   };
 }
@@ -216,6 +221,7 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
       minTimeS: args.minTimeS,
       maxTimeS: args.maxTimeS,
       targetRelCi: args.targetRelCi,
+      trainStep: args.trainStep,
       speed: args.speed,
       memory: args.memory,
     };

@@ -22,6 +22,8 @@ export interface CellJob extends Cell {
   maxTimeS: number;
   /** Keep sampling (up to maxTimeS) until the 95% CI of the median is within this fraction of it; 0: off. */
   targetRelCi: number;
+  /** Training: 'backward', or 'optimizer' for an AdamW step too. */
+  trainStep: 'backward' | 'optimizer';
   speed: boolean;
   memory: boolean;
 }
@@ -39,6 +41,7 @@ export async function measureCell(backend: Backend, job: CellJob): Promise<CellM
   const buildSeconds = (performance.now() - buildStart) / 1000;
   const request = {
     mode: job.mode,
+    trainStep: job.trainStep,
     batchSize: job.batchSize,
     sequenceLength: job.sequenceLength,
     seed: job.seed,
@@ -69,6 +72,9 @@ export async function measureCell(backend: Backend, job: CellJob): Promise<CellM
       memory: false,
     });
     samples.push(...block.samplesSeconds);
+    if (result.phasesSeconds && block.phasesSeconds) {
+      for (const phase of ['forward', 'backward', 'optimizer'] as const) result.phasesSeconds[phase].push(...block.phasesSeconds[phase]);
+    }
     spent += block.samplesSeconds.reduce((a, b) => a + b, 0);
   }
   return { ...result, threads: backend.getThreads(), buildSeconds };

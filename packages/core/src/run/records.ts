@@ -20,6 +20,12 @@ export interface TimeRecord extends SampleSummary {
   warmup: number[];
 }
 
+/** One phase of a training call: its median and every sample (seconds), aligned with the call's samples. */
+export interface PhaseRecord {
+  median: number;
+  samples: number[];
+}
+
 export interface CpuMemoryRecord {
   /** Peak resident set size of the process during the measured call: absolute, as Hugging Face reported. */
   rssPeakBytes: number;
@@ -40,6 +46,8 @@ export interface CellRecord extends Cell {
   parameterCount: number;
   /** Seconds per call; null when speed was not measured or the cell failed. */
   timeSeconds: TimeRecord | null;
+  /** Training: the call split into forward (with the loss), backward and optimizer step (null without one). */
+  phasesSeconds: { forward: PhaseRecord; backward: PhaseRecord; optimizer: PhaseRecord | null } | null;
   throughput: { samplesPerSecond: number; tokensPerSecond: number } | null;
   memory: CpuMemoryRecord | null;
   /** Seconds spent building the model (allocation + random init or weight loading). */

@@ -17,6 +17,8 @@
 #include <optional>
 #include <unistd.h>
 
+#include <torch/optim/optimizer.h>
+
 #include "errors.h"
 
 #ifdef TFBENCH_WITH_CUDA
@@ -95,9 +97,14 @@ void check_options(const Model& model, const MeasureOptions& o) {
     throw_bad_input("training needs a model with an LM head (head 'masked-lm'); this model has none");
 }
 
+// Durations of one training call's phases, written by the call, kept by the loop for timed calls only.
+struct Phases {
+  double forward = 0.0, backward = 0.0, optimizer = 0.0;
+};
+
 // The loop shared by inference and training: `prepare` runs untimed before every call, `call` is timed.
-MeasureResult measure_loop(Model& model, const MeasureOptions& o, const c10::Device& device,
-                           const std::function<void()>& prepare, const std::function<void()>& call) {
+MeasureResult measure_loop(const MeasureOptions& o, const c10::Device& device, const std::function<void()>& prepare,
+                           const std::function<void()>& call, const Phases* phases) {
   MeasureResult r;
   auto timed = [&] {
     prepare();
@@ -123,12 +130,16 @@ MeasureResult measure_loop(Model& model, const MeasureOptions& o, const c10::Dev
   }
   if (o.speed) {
     double total = 0.0;
-    for (;;) {
-      const auto n = static_cast<int64_t>(r.samples_seconds.size());
-      if (n >= o.min_samples && (total >= o.min_time_s || total >= o.max_time_s)) break;
+    while (!(static_cast<int64_t>(r.samples_seconds.size()) >= o.min_samples &&
+             (total >= o.min_time_s || total >= o.max_time_s))) {
       const double t = timed();
       r.samples_seconds.push_back(t);
       total += t;
+      if (phases != nullptr) {
+        r.forward_seconds.push_back(phases->forward);
+        r.backward_seconds.push_back(phases->backward);
+        if (o.optimizer_step) r.optimizer_seconds.push_back(phases->optimizer);
+      }
     }
   }
   return r;
@@ -151,16 +162,29 @@ MeasureResult measure(Model& model, const MeasureOptions& o) {
   if (!o.training) {
     c10::InferenceMode inference;  // thread-local: this runs on the worker thread that does the calls
     model.train(false);
-    return measure_loop(model, o, device, [] {}, [&] { model.forward(inputs); });
+    return measure_loop(o, device, [] {}, [&] { model.forward(inputs); }, nullptr);
   }
   c10::AutoGradMode grad_mode(true);
   model.train(true);
+  torch::optim::Optimizer* optimizer = o.optimizer_step ? &model.optimizer() : nullptr;
+  Phases phases;
   return measure_loop(
-      model, o, device, [&] { model.zero_grad(); },
+      o, device, [&] { model.zero_grad(); },
       [&] {
-        ModelOutputs out = model.forward(inputs);
-        model.loss(out, inputs.input_ids).backward();
-      });
+        const double t0 = monotonic_seconds();
+        at::Tensor loss = model.loss(model.forward(inputs), inputs.input_ids);
+        synchronize(device);
+        const double t1 = monotonic_seconds();
+        loss.backward();
+        synchronize(device);
+        const double t2 = monotonic_seconds();
+        if (optimizer != nullptr) {
+          optimizer->step();
+          synchronize(device);
+        }
+        phases = {t1 - t0, t2 - t1, monotonic_seconds() - t2};
+      },
+      &phases);
 }
 
 }  // namespace tfbench

@@ -26,6 +26,7 @@ void reset_cpu_peak();
 
 struct MeasureOptions {
   bool training = false;
+  bool optimizer_step = false;  // training: also an AdamW step (trainStep "optimizer")
   int64_t batch_size = 1;
   int64_t sequence_length = 1;
   int64_t warmup = 0;
@@ -40,6 +41,11 @@ struct MeasureOptions {
 struct MeasureResult {
   std::vector<double> samples_seconds;  // one per timed call
   std::vector<double> warmup_seconds;
+  // Training only, one entry per timed call: forward (with the loss), backward, and the optimizer step
+  // (empty without one). Each sums to about its samples_seconds entry.
+  std::vector<double> forward_seconds;
+  std::vector<double> backward_seconds;
+  std::vector<double> optimizer_seconds;
   bool has_memory = false;
   int64_t rss_before_bytes = 0;  // VmRSS right before the memory-measured call
   int64_t rss_peak_bytes = 0;    // VmHWM right after it (reset right before it)

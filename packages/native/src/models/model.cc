@@ -6,6 +6,7 @@
 #include <c10/core/GradMode.h>
 #include <c10/core/InferenceMode.h>
 #include <torch/cuda.h>
+#include <torch/optim/adamw.h>
 #include <torch/version.h>
 
 #include <limits>
@@ -18,6 +19,18 @@
 #endif
 
 namespace tfbench {
+
+Model::~Model() = default;  // here, where torch::optim::Optimizer is a complete type
+
+torch::optim::Optimizer& Model::optimizer() {
+  if (!optimizer_) {
+    std::vector<at::Tensor> params;
+    params.reserve(parameters_.size());
+    for (const auto& p : parameters_) params.push_back(p.tensor);
+    optimizer_ = std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(5e-5));
+  }
+  return *optimizer_;
+}
 
 Model::Model(const BuildOptions& options) : options_(options) {
   if (options.device.is_cpu()) {

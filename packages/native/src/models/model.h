@@ -12,6 +12,12 @@
 
 #include "models/config.h"
 
+namespace torch {
+namespace optim {
+class Optimizer;
+}  // namespace optim
+}  // namespace torch
+
 namespace tfbench {
 
 struct BuildOptions {
@@ -39,7 +45,7 @@ struct ModelOutputs {
 
 class Model {
  public:
-  virtual ~Model() = default;
+  virtual ~Model();
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
 
@@ -66,6 +72,10 @@ class Model {
   bool is_training() const { return training_; }
   // Drops every parameter's gradient (PyTorch's zero_grad(set_to_none=True)).
   void zero_grad();
+  // The AdamW optimizer over every parameter (torch defaults but lr 5e-5, Hugging Face Trainer's default),
+  // made on first use and kept with the model, so its state (two moments per parameter) lives on between
+  // measurement blocks as it does in a training loop.
+  torch::optim::Optimizer& optimizer();
 
  protected:
   explicit Model(const BuildOptions& options);
@@ -86,6 +96,7 @@ class Model {
  private:
   std::vector<NamedParameter> parameters_;
   at::Generator generator_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
 };
 
 struct RunOptions {

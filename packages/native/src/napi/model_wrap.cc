@@ -196,6 +196,8 @@ class ModelWrap final : public Napi::ObjectWrap<ModelWrap> {
       Fields f(info[0], "options", "BAD_INPUT");
       MeasureOptions o;
       o.training = f.one_of("mode", {"inference", "training"}) == "training";
+      // Optional: "backward" (forward + backward) unless "optimizer" (and an AdamW step).
+      o.optimizer_step = f.has("trainStep") && f.one_of("trainStep", {"backward", "optimizer"}) == "optimizer";
       o.batch_size = f.integer("batchSize", 1);
       o.sequence_length = f.integer("sequenceLength", 1);
       o.warmup = f.integer("warmup", 0);
@@ -220,6 +222,15 @@ class ModelWrap final : public Napi::ObjectWrap<ModelWrap> {
             Napi::Object out = Napi::Object::New(env);
             out.Set("samplesSeconds", numbers(result->samples_seconds));
             out.Set("warmupSeconds", numbers(result->warmup_seconds));
+            if (result->forward_seconds.empty()) {
+              out.Set("phasesSeconds", env.Null());
+            } else {
+              Napi::Object phases = Napi::Object::New(env);
+              phases.Set("forward", numbers(result->forward_seconds));
+              phases.Set("backward", numbers(result->backward_seconds));
+              phases.Set("optimizer", numbers(result->optimizer_seconds));
+              out.Set("phasesSeconds", phases);
+            }
             if (result->has_memory) {
               Napi::Object m = Napi::Object::New(env);
               m.Set("rssBeforeBytes", Napi::Number::New(env, static_cast<double>(result->rss_before_bytes)));
