@@ -11,7 +11,7 @@ import { TOOL_VERSION } from '../version.js';
 import { measureCell, type CellJob, type CellMeasurement } from './cell.js';
 import { classifyFailure, runIsolated, type CellOutcome } from './isolate.js';
 import { planCells } from './plan.js';
-import type { Cell, CellRecord } from './records.js';
+import type { Cell, CellRecord, CellStatus } from './records.js';
 
 export const RESULTS_SCHEMA_VERSION = '1.0.0';
 
@@ -89,35 +89,34 @@ export function timeWarnings(time: SampleSummary, targetRelCi: number): string[]
   return warnings;
 }
 
-function recordFromOutcome(cell: Cell, job: CellJob, model: ResolvedModel, outcome: CellOutcome, targetRelCi: number): CellRecord {
-  const base = {
+/** A record with no measurement: a failed or skipped cell (what every record has, nothing measured). */
+function unmeasuredRecord(cell: Cell, job: CellJob, model: ResolvedModel, status: CellStatus, error: CellRecord['error']): CellRecord {
+  return {
     ...cell,
+    status,
+    error,
     device: job.device,
     dtype: job.dtype,
+    threads: job.threads,
     parameterCount: cell.mode === 'training' ? model.trainParameterCount : model.parameterCount,
+    timeSeconds: null,
+    phasesSeconds: null,
+    throughput: null,
+    memory: null,
+    buildSeconds: null,
     efficiency: { flopsPerCall: callFlops(job.spec, { ...cell, trainStep: job.trainStep }), tflopsPerSecond: null, mfu: null },
+    warnings: [],
   };
-  if (!outcome.ok) {
-    return {
-      ...base,
-      status: outcome.status,
-      error: outcome.error,
-      threads: job.threads,
-      timeSeconds: null,
-      phasesSeconds: null,
-      throughput: null,
-      memory: null,
-      buildSeconds: null,
-      warnings: [],
-    };
-  }
+}
+
+function recordFromOutcome(cell: Cell, job: CellJob, model: ResolvedModel, outcome: CellOutcome, targetRelCi: number): CellRecord {
+  if (!outcome.ok) return unmeasuredRecord(cell, job, model, outcome.status, outcome.error);
   const m: CellMeasurement = outcome.measurement;
+  const base = unmeasuredRecord(cell, job, model, 'ok', null);
   const summary = m.samplesSeconds.length > 0 ? summarize(m.samplesSeconds) : null;
   const time = summary ? { ...summary, samples: m.samplesSeconds, warmup: m.warmupSeconds } : null;
   return {
     ...base,
-    status: 'ok',
-    error: null,
     threads: m.threads,
     timeSeconds: time,
     phasesSeconds: m.phasesSeconds ? phaseRecords(m.phasesSeconds) : null,
@@ -141,22 +140,7 @@ function phaseRecords(p: PhaseSamples): NonNullable<CellRecord['phasesSeconds']>
 /** A record for a cell not run because a smaller cell of the same model and mode ran out of memory. */
 function skippedRecord(cell: Cell, job: CellJob, model: ResolvedModel, after: Cell): CellRecord {
   const reason = `skipped: ${after.model} ran out of memory in ${after.mode} at batch ${after.batchSize}, sequence ${after.sequenceLength} (set skipAfterOom: false to try anyway)`;
-  return {
-    ...cell,
-    status: 'skipped',
-    error: { code: 'SKIPPED_AFTER_OOM', message: reason },
-    device: job.device,
-    dtype: job.dtype,
-    threads: job.threads,
-    parameterCount: cell.mode === 'training' ? model.trainParameterCount : model.parameterCount,
-    timeSeconds: null,
-    phasesSeconds: null,
-    throughput: null,
-    memory: null,
-    buildSeconds: null,
-    efficiency: { flopsPerCall: callFlops(job.spec, { ...cell, trainStep: job.trainStep }), tflopsPerSecond: null, mfu: null },
-    warnings: [reason],
-  };
+  return { ...unmeasuredRecord(cell, job, model, 'skipped', { code: 'SKIPPED_AFTER_OOM', message: reason }), warnings: [reason] };
 }
 
 /** The out-of-memory cell that makes `cell` hopeless: same model and mode, batch and sequence no larger. */
