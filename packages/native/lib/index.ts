@@ -82,7 +82,8 @@ export interface MeasureOptions {
   trainStep?: 'backward' | 'optimizer';
   batchSize: number;
   sequenceLength: number;
-  /** Untimed calls before anything is measured. */
+  /** Untimed calls before anything is measured; then up to 2 × warmup more until the last two agree
+   * within 10%. */
   warmup: number;
   /** Timed calls: at least minSamples and minTimeS of them, stopping at maxTimeS (after minSamples). */
   minSamples: number;

@@ -23,8 +23,11 @@ test('inference: minSamples positive samples, warm-up times, RSS peak >= before 
   const r = await model.measure(base);
   assert.equal(r.samplesSeconds.length, 5);
   assert.ok(r.samplesSeconds.every((s) => s > 0 && s < 5));
-  assert.equal(r.warmupSeconds.length, 2);
-  assert.ok(r.warmupSeconds.every((s) => s > 0));
+  // 2 warm-up calls, then up to 4 more until the last two agree within 10%
+  const w = r.warmupSeconds;
+  assert.ok(w.length >= 2 && w.length <= 6, `${w.length} warm-up calls`);
+  assert.ok(w.every((s) => s > 0));
+  if (w.length < 6) assert.ok(Math.abs(w.at(-1)! - w.at(-2)!) <= 0.1 * Math.min(w.at(-1)!, w.at(-2)!));
   assert.ok(r.memory);
   assert.ok(r.memory.rssBeforeBytes > 0);
   assert.ok(r.memory.rssPeakBytes >= r.memory.rssBeforeBytes);

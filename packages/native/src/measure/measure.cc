@@ -5,7 +5,9 @@
 #include <c10/core/GradMode.h>
 #include <c10/core/InferenceMode.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -114,7 +116,16 @@ MeasureResult measure_loop(const MeasureOptions& o, const c10::Device& device, c
     synchronize(device);
     return monotonic_seconds() - t0;
   };
+  // Warm-up: `warmup` calls, then more while the last two still differ by over 10% (first-touch page
+  // faults, lazily built kernels and caches settle over a few calls), up to twice as many again.
   for (int64_t i = 0; i < o.warmup; ++i) r.warmup_seconds.push_back(timed());
+  auto settled = [&] {
+    const size_t n = r.warmup_seconds.size();
+    if (n < 2) return true;
+    const double a = r.warmup_seconds[n - 2], b = r.warmup_seconds[n - 1];
+    return std::abs(b - a) <= 0.1 * std::min(a, b);
+  };
+  for (int64_t extra = 0; extra < 2 * o.warmup && !settled(); ++extra) r.warmup_seconds.push_back(timed());
   if (o.memory) {
     prepare();
     synchronize(device);
