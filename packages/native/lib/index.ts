@@ -148,6 +148,9 @@ export interface Binding {
   setThreads(threads: number): void;
   cudaDeviceCount(): number;
   buildModel(spec: NativeModelSpec, options: BuildOptions): Promise<NativeModel>;
+  /** The CPU peak-memory measurement applied to a call that allocates and touches `bytes`: a self-check
+   * that the reported increase is what the call really needed. */
+  measureAllocation(bytes: number): Promise<CpuMemoryPeak>;
 }
 
 /** Errors thrown by the addon carry one of these codes. */

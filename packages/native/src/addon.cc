@@ -6,6 +6,8 @@
 //   cudaDeviceCount()           -> torch::cuda::device_count() (0 with a CPU-only libtorch)
 //   buildModel(spec, options)   -> Promise<Model>  (src/napi/model_wrap.cc: parameters, parameterCount,
 //                                                   loadWeights, run, measure)
+//   measureAllocation(bytes)    -> Promise<{ rssBeforeBytes, rssPeakBytes }>: the CPU peak-memory measurement
+//                                  applied to a call that allocates and touches `bytes` (a self-check)
 #include <napi.h>
 
 #include <ATen/Parallel.h>
@@ -13,6 +15,7 @@
 #include <torch/version.h>
 
 #include "errors.h"
+#include "measure/measure.h"
 #include "models/config.h"
 #include "models/model.h"
 #include "napi/convert.h"
@@ -93,12 +96,27 @@ Napi::Value BuildModel(const Napi::CallbackInfo& info) {
   }
 }
 
+Napi::Value MeasureAllocation(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    if (!info[0].IsNumber()) throw_bad_input(c10::str("measureAllocation: bytes must be a number, got ", js::type_name(info[0])));
+    const auto bytes = static_cast<int64_t>(info[0].As<Napi::Number>().DoubleValue());
+    auto peak = std::make_shared<CpuMemoryPeak>();
+    return js::run_async(
+        env, [bytes, peak] { *peak = measure_allocation(bytes); },
+        [peak](Napi::Env env) -> Napi::Value { return js::cpu_memory_peak_to_js(env, *peak); });
+  } catch (...) {
+    return js::rejected_promise(env);
+  }
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("versions", Napi::Function::New<Versions>(env, "versions"));
   exports.Set("getThreads", Napi::Function::New<GetThreads>(env, "getThreads"));
   exports.Set("setThreads", Napi::Function::New<SetThreads>(env, "setThreads"));
   exports.Set("cudaDeviceCount", Napi::Function::New<CudaDeviceCount>(env, "cudaDeviceCount"));
   exports.Set("buildModel", Napi::Function::New<BuildModel>(env, "buildModel"));
+  exports.Set("measureAllocation", Napi::Function::New<MeasureAllocation>(env, "measureAllocation"));
   js::define_model_class(env);
   js::thread_count();  // choose the default thread count before any worker runs
   return exports;

@@ -104,3 +104,13 @@ test('training a BertModel (no LM head) is BAD_INPUT', async () => {
   const r = await model.measure({ ...base, minSamples: 1 });
   assert.equal(r.samplesSeconds.length, 1);
 });
+
+test('the RSS increase of a call that allocates and touches 256 MiB is 256 MiB ± 4 MiB', async () => {
+  const MiB = 1024 * 1024;
+  const m = await binding.measureAllocation(256 * MiB);
+  const increase = (m.rssPeakBytes - m.rssBeforeBytes) / MiB;
+  assert.ok(Math.abs(increase - 256) <= 4, `increase ${increase.toFixed(2)} MiB`);
+  const none = await binding.measureAllocation(0);
+  assert.ok((none.rssPeakBytes - none.rssBeforeBytes) / MiB < 4, 'an empty call adds (almost) nothing');
+  await rejectsWith(binding.measureAllocation(-1), 'BAD_INPUT', /bytes must be >= 0/);
+});

@@ -73,6 +73,26 @@ void reset_cpu_peak() {
                          "); measure with memory: false on this system"));
 }
 
+CpuMemoryPeak measure_cpu_peak(const std::function<void()>& call) {
+  // Free heap pages kept by the allocator from earlier calls (other threads' arenas included) go back to
+  // the OS first, so the peak is what the process holds plus what this call needs, as in a fresh process.
+  release_free_heap();
+  reset_cpu_peak();
+  CpuMemoryPeak m;
+  m.rss_before_bytes = read_cpu_memory().rss_bytes;
+  call();
+  m.rss_peak_bytes = read_cpu_memory().hwm_bytes;
+  return m;
+}
+
+CpuMemoryPeak measure_allocation(int64_t bytes) {
+  if (bytes < 0) throw_bad_input(c10::str("bytes must be >= 0, got ", bytes));
+  return measure_cpu_peak([bytes] {
+    at::Tensor buffer = at::empty({bytes}, at::TensorOptions().dtype(at::kByte));
+    buffer.fill_(1);  // touch every page: untouched pages are not resident
+  });
+}
+
 namespace {
 
 void synchronize(const c10::Device& device) {
@@ -129,15 +149,10 @@ MeasureResult measure_loop(const MeasureOptions& o, const c10::Device& device, c
   if (o.memory) {
     prepare();
     synchronize(device);
-    // Free heap pages kept by the allocator from earlier calls (other threads' arenas included) go back to
-    // the OS first, so the peak is what the process holds plus what this call needs, as in a fresh process.
-    release_free_heap();
-    reset_cpu_peak();
-    r.rss_before_bytes = read_cpu_memory().rss_bytes;
-    call();
-    synchronize(device);
-    r.rss_peak_bytes = read_cpu_memory().hwm_bytes;
-    r.has_memory = true;
+    r.memory = measure_cpu_peak([&] {
+      call();
+      synchronize(device);
+    });
   }
   if (o.speed) {
     double total = 0.0;

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <vector>
 
 #include "models/model.h"
@@ -23,6 +25,17 @@ CpuMemory read_cpu_memory();
 void release_free_heap();
 // Resets VmHWM to the current RSS (writes "5" to /proc/self/clear_refs, Linux >= 4.0).
 void reset_cpu_peak();
+
+struct CpuMemoryPeak {
+  int64_t rss_before_bytes = 0;  // VmRSS right before the call
+  int64_t rss_peak_bytes = 0;    // VmHWM right after it (reset right before it)
+};
+
+// The peak RSS of one call: the allocator's free pages go back to the OS, VmHWM is reset, then `call` runs.
+CpuMemoryPeak measure_cpu_peak(const std::function<void()>& call);
+
+// Self-check of measure_cpu_peak: a call that allocates `bytes` and writes every page of it.
+CpuMemoryPeak measure_allocation(int64_t bytes);
 
 struct MeasureOptions {
   bool training = false;
@@ -46,9 +59,7 @@ struct MeasureResult {
   std::vector<double> forward_seconds;
   std::vector<double> backward_seconds;
   std::vector<double> optimizer_seconds;
-  bool has_memory = false;
-  int64_t rss_before_bytes = 0;  // VmRSS right before the memory-measured call
-  int64_t rss_peak_bytes = 0;    // VmHWM right after it (reset right before it)
+  std::optional<CpuMemoryPeak> memory;  // the memory-measured call, when asked for
 };
 
 // Runs on the calling thread; sets its own autograd guards (InferenceMode or grad mode) there.

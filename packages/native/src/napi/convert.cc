@@ -309,6 +309,13 @@ int thread_count() {
   return n;
 }
 
+Napi::Object cpu_memory_peak_to_js(Napi::Env env, const CpuMemoryPeak& peak) {
+  Napi::Object m = Napi::Object::New(env);
+  m.Set("rssBeforeBytes", Napi::Number::New(env, static_cast<double>(peak.rss_before_bytes)));
+  m.Set("rssPeakBytes", Napi::Number::New(env, static_cast<double>(peak.rss_peak_bytes)));
+  return m;
+}
+
 // ---- async work ---------------------------------------------------------------------------------------------
 
 namespace {

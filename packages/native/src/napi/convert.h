@@ -11,6 +11,8 @@
 #include <memory>
 #include <string>
 
+#include "measure/measure.h"
+
 namespace tfbench {
 namespace js {
 
@@ -45,6 +47,9 @@ std::string type_name(const Napi::Value& value);
 at::Tensor tensor_from_js(const Napi::Value& value, const std::string& what);
 // A contiguous CPU tensor (float32, float16, bfloat16 or int64) -> HostTensor holding a copy.
 Napi::Object tensor_to_js(Napi::Env env, const at::Tensor& tensor);
+
+// CpuMemoryPeak -> { rssBeforeBytes, rssPeakBytes }.
+Napi::Object cpu_memory_peak_to_js(Napi::Env env, const CpuMemoryPeak& peak);
 
 struct ErrorInfo {
   std::string code;

@@ -231,14 +231,7 @@ class ModelWrap final : public Napi::ObjectWrap<ModelWrap> {
               phases.Set("optimizer", numbers(result->optimizer_seconds));
               out.Set("phasesSeconds", phases);
             }
-            if (result->has_memory) {
-              Napi::Object m = Napi::Object::New(env);
-              m.Set("rssBeforeBytes", Napi::Number::New(env, static_cast<double>(result->rss_before_bytes)));
-              m.Set("rssPeakBytes", Napi::Number::New(env, static_cast<double>(result->rss_peak_bytes)));
-              out.Set("memory", m);
-            } else {
-              out.Set("memory", env.Null());
-            }
+            out.Set("memory", result->memory ? js::cpu_memory_peak_to_js(env, *result->memory) : env.Null());
             return out;
           },
           hold);
