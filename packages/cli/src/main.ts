@@ -5,6 +5,7 @@ import { ARG_DEFINITIONS, TfbenchError, defaultText, kebabCase, type ArgDefiniti
 import { runCommand } from './commands/run.js';
 import { envCommand } from './commands/env.js';
 import { modelsCommand } from './commands/models.js';
+import { checkCommand } from './commands/check.js';
 import type { Io } from './io.js';
 
 export const EXIT_OK = 0;
@@ -94,7 +95,21 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .command('models', 'List the known model ids with their parameter counts', (y) => y, () => {
       exitCode = modelsCommand(io);
     })
-    .demandCommand(1, 'Name a command: run, env or models.')
+    .command(
+      'check <dir>',
+      "Run a checkpoint directory on its expected.safetensors inputs and compare every stored tensor (exit 1 past the tolerance)",
+      (y) =>
+        y
+          .positional('dir', { describe: 'Checkpoint directory: config.json, *.safetensors, expected.safetensors', type: 'string', demandOption: true })
+          .option('device', { type: 'string', default: 'cpu', describe: 'cpu, cuda or cuda:N' })
+          .option('json', { type: 'boolean', default: false, describe: 'Print the comparison as JSON' })
+          .option('atol', { type: 'number', describe: "Absolute tolerance (default: the file's, else 1e-4)" })
+          .option('rtol', { type: 'number', describe: "Relative tolerance (default: the file's, else 1e-4)" }),
+      async (a) => {
+        exitCode = await checkCommand({ dir: a.dir, device: a.device, json: a.json, atol: a.atol, rtol: a.rtol }, io);
+      },
+    )
+    .demandCommand(1, 'Name a command: run, check, env or models.')
     .strict()
     .help()
     .alias('help', 'h')

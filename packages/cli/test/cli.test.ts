@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -165,4 +165,37 @@ test('Ctrl-C stops the sweep and still prints and writes what was measured', asy
   assert.ok(results.records.length < 4);
   for (const r of results.records) assert.equal(r.status, 'ok');
   if (results.records.length > 0) assert.match(stdout, /INFERENCE - SPEED - RESULT/);
+});
+
+const bertFixture = fileURLToPath(new URL('../../../../shared/fixtures/parity/bert', import.meta.url));
+
+test('check: the BERT parity fixture matches, printed per tensor; --json for machines', () => {
+  const r = tfbench(['check', bertFixture]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /BertForMaskedLM on cpu, float32; tolerance atol 0\.0001, rtol 0\.0001/);
+  for (const name of ['last_hidden_state', 'logits', 'loss', 'grad.bert.embeddings.word_embeddings.weight']) {
+    assert.match(r.stdout, new RegExp(`║ ${name.replace(/\./g, '\\.')} +│ .* │ +\\d\\.\\d\\de-\\d+ │ ok`));
+  }
+  assert.match(r.stdout, /all 6 tensors match/);
+  const j = tfbench(['check', bertFixture, '--json']);
+  assert.equal(j.code, 0);
+  const result = JSON.parse(j.stdout);
+  assert.equal(result.ok, true);
+  assert.equal(result.tensors.length, 6);
+  for (const t of result.tensors) assert.ok(t.maxAbsDiff < 1e-5, `${t.name} ${t.maxAbsDiff}`);
+});
+
+test('check: a config that changes the math fails with exit 1; a bad directory is exit 2', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tfbench-check-'));
+  cpSync(bertFixture, dir, { recursive: true });
+  const configPath = join(dir, 'config.json');
+  const config = JSON.parse(readFileSync(configPath, 'utf8'));
+  writeFileSync(configPath, JSON.stringify({ ...config, layer_norm_eps: 0.5 }));
+  const r = tfbench(['check', dir]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stdout, /║ logits +│ \[2, 7, 99\] +│ .* │ \d+ elements off/);
+  assert.match(r.stdout, /tensors differ past the tolerance/);
+  const missing = tfbench(['check', join(dir, 'nope')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /is not a directory/);
 });

@@ -36,6 +36,7 @@ export {
 } from './run/benchmark.js';
 export type { Cell, CellRecord, CellStatus, CpuMemoryRecord, Mode, TimeRecord } from './run/records.js';
 export { loadCheckpointWeights } from './run/weights.js';
+export { checkCheckpoint, compareTensor, type CheckOptions, type CheckResult, type TensorComparison } from './run/check.js';
 export { summarize, medianCiRanks, quantile, type SampleSummary } from './stats/summary.js';
 export { collectEnvironment, detectBlas, environmentEntries, type EnvironmentInfo } from './env/index.js';
 export { renderEnvironment, renderSection, renderSections, SECTION_TITLES, type Section } from './report/table.js';

@@ -1,0 +1,126 @@
+// checkCheckpoint(dir): run a checkpoint directory (config.json + *.safetensors) on the inputs stored in
+// <dir>/expected.safetensors and compare every stored tensor with what the model computes (format:
+// shared/fixtures/README.md). Outputs are computed with the attention mask, loss and gradients without it,
+// in eval mode, as the reference did.
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { libtorchBackend, type Backend, type HostTensor } from '../backend/index.js';
+import { TfbenchError } from '../errors.js';
+import { readSafetensors, resolveModel } from '../models/index.js';
+import { loadCheckpointWeights } from './weights.js';
+
+export interface TensorComparison {
+  name: string;
+  shape: number[];
+  /** null when the model did not produce this tensor. */
+  maxAbsDiff: number | null;
+  /** Elements outside atol + rtol·|expected| (numpy.allclose's rule). */
+  mismatched: number;
+  ok: boolean;
+  /** Why the tensor could not be compared, when it could not. */
+  problem: string | null;
+}
+
+export interface CheckResult {
+  dir: string;
+  architecture: string;
+  device: string;
+  atol: number;
+  rtol: number;
+  ok: boolean;
+  tensors: TensorComparison[];
+  /** Parameters the checkpoint did not fill (left random): a reason for mismatches. */
+  missingParameters: string[];
+  unexpectedTensors: string[];
+}
+
+export interface CheckOptions {
+  device?: string;
+  /** Tolerances; default: the fixture's __metadata__ atol/rtol, else 1e-4. */
+  atol?: number;
+  rtol?: number;
+  backend?: Backend;
+}
+
+const INPUT_NAMES = new Set(['input_ids', 'attention_mask', 'token_type_ids', 'decoder_input_ids']);
+
+function badDir(message: string): TfbenchError {
+  return new TfbenchError(message, {
+    code: 'BAD_CHECKPOINT',
+    hint: 'Pass a checkpoint directory holding config.json, the *.safetensors weights and expected.safetensors (see shared/fixtures/README.md).',
+  });
+}
+
+function toFloat32(t: HostTensor): Float32Array {
+  if (t.dtype === 'float32') return t.data as Float32Array;
+  if (t.dtype === 'int64') return Float32Array.from(t.data as BigInt64Array, Number);
+  throw new TfbenchError(`cannot compare a ${t.dtype} tensor`, { code: 'BAD_CHECKPOINT', hint: 'Store expected tensors as F32.' });
+}
+
+export function compareTensor(name: string, actual: HostTensor | undefined, expected: HostTensor, atol: number, rtol: number): TensorComparison {
+  const base = { name, shape: expected.shape };
+  if (!actual) return { ...base, maxAbsDiff: null, mismatched: 0, ok: false, problem: 'the model does not compute this tensor' };
+  if (actual.shape.join(',') !== expected.shape.join(',')) {
+    return { ...base, maxAbsDiff: null, mismatched: 0, ok: false, problem: `shape [${actual.shape}] instead of [${expected.shape}]` };
+  }
+  const a = toFloat32(actual);
+  const e = toFloat32(expected);
+  let maxAbsDiff = 0;
+  let mismatched = 0;
+  for (let i = 0; i < e.length; i++) {
+    const d = Math.abs(a[i]! - e[i]!);
+    if (!(d <= maxAbsDiff)) maxAbsDiff = d; // NaN propagates as a failure
+    if (!(d <= atol + rtol * Math.abs(e[i]!))) mismatched++;
+  }
+  return { ...base, maxAbsDiff, mismatched, ok: mismatched === 0, problem: null };
+}
+
+function architectureOf(config: Record<string, unknown>): string | undefined {
+  const first = Array.isArray(config.architectures) ? config.architectures[0] : undefined;
+  return typeof first === 'string' ? first : undefined;
+}
+
+export async function checkCheckpoint(dirArg: string, options: CheckOptions = {}): Promise<CheckResult> {
+  const dir = resolve(dirArg);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw badDir(`${dir} is not a directory`);
+  const expectedPath = join(dir, 'expected.safetensors');
+  if (!existsSync(expectedPath)) throw badDir(`${dir} has no expected.safetensors to compare with`);
+  const model = resolveModel(dir, { onlyPretrainModel: false, baseDir: dir });
+  if (model.weightFiles.length === 0) throw badDir(`${dir} has no *.safetensors weights`);
+  const expected = readSafetensors(expectedPath);
+  const metadata = expected.metadata ?? {};
+  const atol = options.atol ?? (Number(metadata.atol) || 1e-4);
+  const rtol = options.rtol ?? (Number(metadata.rtol) || 1e-4);
+  const tensors = expected.tensors;
+  if (!tensors.input_ids) throw badDir(`${expectedPath} has no input_ids`);
+
+  const backend = options.backend ?? libtorchBackend();
+  const device = options.device ?? 'cpu';
+  const built = await backend.buildModel(model.spec, { device, dtype: 'float32', seed: 0 });
+  const mapping = await loadCheckpointWeights(built, model.weightFiles, model.spec.family);
+
+  const inputs: Record<string, HostTensor> = {};
+  for (const name of INPUT_NAMES) if (tensors[name] && name !== 'decoder_input_ids') inputs[name] = tensors[name]!;
+  const outputs = await built.run(inputs);
+  const gradients = Object.keys(tensors).filter((k) => k.startsWith('grad.')).map((k) => k.slice('grad.'.length));
+  if (tensors.loss || gradients.length > 0) {
+    // The reference's loss: eval mode, labels = input_ids, no attention mask.
+    const withLoss = await built.run({ input_ids: tensors.input_ids }, { loss: true, gradients });
+    for (const [k, v] of Object.entries(withLoss)) if (k === 'loss' || k.startsWith('grad.')) outputs[k] = v;
+  }
+
+  const comparisons = Object.entries(tensors)
+    .filter(([name]) => !INPUT_NAMES.has(name))
+    .map(([name, t]) => compareTensor(name, outputs[name], t, atol, rtol));
+  return {
+    dir,
+    architecture: architectureOf(model.hfConfig) ?? `${model.spec.family} (${model.spec.head})`,
+    device,
+    atol,
+    rtol,
+    ok: comparisons.every((c) => c.ok),
+    tensors: comparisons,
+    missingParameters: mapping.missing,
+    unexpectedTensors: mapping.unexpected,
+  };
+}
