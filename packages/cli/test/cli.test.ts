@@ -124,6 +124,9 @@ test('models lists the known ids with published parameter counts', () => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /bert-base-uncased .*109,514,298/);
   assert.match(r.stdout, /bert-large-uncased/);
+  assert.match(r.stdout, /roberta-base .*roberta .*RobertaForMaskedLM .*124,697,433/);
+  assert.match(r.stdout, /roberta-large .*RobertaForMaskedLM/);
+  assert.match(r.stdout, /distilbert-base-uncased .*distilbert .*DistilBertForMaskedLM .*66,985,530/);
 });
 
 test('valid arguments this run cannot honour are refused up front, not ignored', () => {
@@ -183,6 +186,15 @@ test('check: the BERT parity fixture matches, printed per tensor; --json for mac
   assert.equal(result.ok, true);
   assert.equal(result.tensors.length, 6);
   for (const t of result.tensors) assert.ok(t.maxAbsDiff < 1e-5, `${t.name} ${t.maxAbsDiff}`);
+});
+
+test('check: the RoBERTa and DistilBERT parity fixtures match', () => {
+  for (const [name, architecture] of [['roberta', 'RobertaForMaskedLM'], ['distilbert', 'DistilBertForMaskedLM']] as const) {
+    const r = tfbench(['check', bertFixture.replace(/bert$/, name)]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`${architecture} on cpu, float32`));
+    assert.match(r.stdout, /all 6 tensors match/);
+  }
 });
 
 test('check: a config that changes the math fails with exit 1; a bad directory is exit 2', () => {

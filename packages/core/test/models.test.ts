@@ -33,6 +33,8 @@ const BERT_DEFAULT_SPEC: ModelSpec = {
   type_vocab_size: 2,
   layer_norm_eps: 1e-12,
   hidden_act: 'gelu',
+  head_act: 'gelu',
+  position_ids: 'absolute',
   hidden_dropout_prob: 0.1,
   attention_probs_dropout_prob: 0.1,
   initializer_range: 0.02,
@@ -84,6 +86,9 @@ describe('known models', () => {
         ['bert-base-uncased', 'bert', 'BertForMaskedLM', 109_514_298],
         ['bert-base-cased', 'bert', 'BertForMaskedLM', 108_340_804],
         ['bert-large-uncased', 'bert', 'BertForMaskedLM', 335_174_458],
+        ['roberta-base', 'roberta', 'RobertaForMaskedLM', 124_697_433],
+        ['roberta-large', 'roberta', 'RobertaForMaskedLM', 355_412_057],
+        ['distilbert-base-uncased', 'distilbert', 'DistilBertForMaskedLM', 66_985_530],
       ],
     );
   });
@@ -190,11 +195,11 @@ describe('normaliseConfig', () => {
   it('refuses an unsupported or missing model_type, naming the supported ones', () => {
     assert.equal(
       modelError(() => normaliseConfig({ model_type: 'gpt2' })).message,
-      'config: model_type "gpt2" is not supported (supported: "bert")',
+      'config: model_type "gpt2" is not supported (supported: "bert", "roberta", "distilbert")',
     );
     assert.equal(
       modelError(() => normaliseConfig({ hidden_size: 8 }, { name: 'x' })).message,
-      'config of "x": model_type is missing (supported: "bert")',
+      'config of "x": model_type is missing (supported: "bert", "roberta", "distilbert")',
     );
     assert.equal(modelError(() => normaliseConfig([1])).message, 'config: expected a JSON object, got [1]');
   });
@@ -353,7 +358,7 @@ describe('resolveModel', () => {
     const err = modelError(() => resolveModel('bert-base-uncase', { onlyPretrainModel: false, baseDir: dir }));
     assert.equal(
       err.message,
-      `unknown model "bert-base-uncase": not a known id, and no file or directory at ${join(dir, 'bert-base-uncase')}. Close known ids: bert-base-uncased, bert-base-cased, bert-large-uncased.`,
+      `unknown model "bert-base-uncase": not a known id, and no file or directory at ${join(dir, 'bert-base-uncase')}. Close known ids: bert-base-uncased, bert-base-cased, distilbert-base-uncased.`,
     );
     assert.match(err.hint, /tfbench models/);
   });
@@ -418,7 +423,7 @@ describe('resolveModels', () => {
     );
     assert.match(err.problems[0]?.message ?? '', /^unknown model "no-such-model"/);
     assert.equal(err.problems[1]?.message, 'config of "x": hidden_size: 100 is not a multiple of num_attention_heads (3)');
-    assert.equal(err.problems[2]?.message, 'config of "g": model_type "gpt2" is not supported (supported: "bert")');
+    assert.equal(err.problems[2]?.message, 'config of "g": model_type "gpt2" is not supported (supported: "bert", "roberta", "distilbert")');
     assert.match(err.message, /^cannot build 3 models:\n {2}models\[1\]: unknown model/);
   });
 
@@ -429,6 +434,6 @@ describe('resolveModels', () => {
         { baseDir: '.' },
       ),
     );
-    assert.deepEqual(err.problems, [{ path: 'configs[0]', message: 'config of "a": model_type "t5" is not supported (supported: "bert")' }]);
+    assert.deepEqual(err.problems, [{ path: 'configs[0]', message: 'config of "a": model_type "t5" is not supported (supported: "bert", "roberta", "distilbert")' }]);
   });
 });

@@ -16,14 +16,17 @@ export interface HostTensor {
   data: Float32Array | BigInt64Array | Uint16Array;
 }
 
+export type Activation = 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu' | 'silu';
+
 /**
- * A normalised model description, read field by field by src/models/config.h. Field names follow
- * Hugging Face's config.json (after core has resolved aliases and defaults); `family`, `head` and
- * `add_pooling_layer` are tfbench's own.
+ * A BERT-shaped encoder (post-LayerNorm blocks, learned absolute positions, optional masked-LM head): BERT,
+ * RoBERTa and DistilBERT. `family` picks the parameter names of that family's checkpoints (and DistilBERT's
+ * missing dropout after the attention output); everything else that differs is a field here.
  */
-export interface NativeModelSpec {
-  family: 'bert';
-  /** 'base' = BertModel (last_hidden_state), 'masked-lm' = BertForMaskedLM (logits over the vocabulary). */
+export interface EncoderModelSpec {
+  family: 'bert' | 'roberta' | 'distilbert';
+  /** 'base' = BertModel / RobertaModel / DistilBertModel (last_hidden_state), 'masked-lm' = the *ForMaskedLM
+   * class (logits over the vocabulary). */
   head: 'base' | 'masked-lm';
   add_pooling_layer: boolean;
   vocab_size: number;
@@ -32,15 +35,30 @@ export interface NativeModelSpec {
   num_attention_heads: number;
   intermediate_size: number;
   max_position_embeddings: number;
+  /** 0 = no token type embeddings (DistilBERT). */
   type_vocab_size: number;
   layer_norm_eps: number;
-  hidden_act: 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu' | 'silu';
+  hidden_act: Activation;
+  /** The activation between the masked-LM head's dense layer and its LayerNorm (BERT and DistilBERT: the
+   * hidden activation; RoBERTa: always exact gelu). */
+  head_act: Activation;
+  /** How position ids are made: 'absolute' = 0 … T-1; 'padding-offset' = RoBERTa's rule, non-padding tokens
+   * count up from pad_token_id + 1 and padding tokens get pad_token_id
+   * (cumsum(ids != pad) · (ids != pad) + pad). */
+  position_ids: 'absolute' | 'padding-offset';
   hidden_dropout_prob: number;
   attention_probs_dropout_prob: number;
   initializer_range: number;
   pad_token_id: number;
   tie_word_embeddings: boolean;
 }
+
+/**
+ * A normalised model description, read field by field by src/models/config.h. Field names follow
+ * Hugging Face's config.json (after core has resolved aliases and defaults); `family`, `head`,
+ * `add_pooling_layer`, `head_act` and `position_ids` are tfbench's own.
+ */
+export type NativeModelSpec = EncoderModelSpec;
 
 export interface BuildOptions {
   /** 'cpu', 'cuda' or 'cuda:N'. */

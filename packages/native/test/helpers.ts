@@ -16,6 +16,8 @@ export function tinySpec(overrides: Partial<NativeModelSpec> = {}): NativeModelS
     type_vocab_size: 2,
     layer_norm_eps: 1e-12,
     hidden_act: 'gelu',
+    head_act: 'gelu',
+    position_ids: 'absolute',
     hidden_dropout_prob: 0.1,
     attention_probs_dropout_prob: 0.1,
     initializer_range: 0.02,

@@ -1,5 +1,5 @@
 // Parameter names, shapes and counts computed from a spec, without building the model.
-import { bertParameterShapes } from './families/bert.js';
+import { encoderParameterShapes } from './families/bert.js';
 import type { ParameterShape } from './families/types.js';
 import type { ModelSpec } from './types.js';
 
@@ -10,7 +10,9 @@ export type { ParameterShape } from './families/types.js';
 export function parameterShapes(spec: ModelSpec): ParameterShape[] {
   switch (spec.family) {
     case 'bert':
-      return bertParameterShapes(spec);
+    case 'roberta':
+    case 'distilbert':
+      return encoderParameterShapes(spec);
   }
 }
 

@@ -1,8 +1,17 @@
-// BERT: the same math as Hugging Face transformers' modeling_bert.py (eager attention), with parameters named
-// as in its checkpoints so safetensors weights load by name:
+// BERT-shaped encoders: the same math as Hugging Face transformers' modeling_bert.py, modeling_roberta.py and
+// modeling_distilbert.py (eager attention), with parameters named as in each family's checkpoints so
+// safetensors weights load by name:
 //   BertModel        embeddings.*, encoder.layer.N.*, pooler.dense.* (when add_pooling_layer)
 //   BertForMaskedLM  bert.<the above>, cls.predictions.bias, cls.predictions.transform.*,
 //                    cls.predictions.decoder.weight (only when tie_word_embeddings is false)
+//   RobertaModel / RobertaForMaskedLM: as BERT under roberta., head lm_head.{bias,dense,layer_norm,decoder}
+//   DistilBertModel  embeddings.{word,position}_embeddings, embeddings.LayerNorm (no token types),
+//                    transformer.layer.N.{attention.{q,k,v,out}_lin, sa_layer_norm, ffn.lin1, ffn.lin2,
+//                    output_layer_norm}
+//   DistilBertForMaskedLM  distilbert.<the above>, vocab_transform, vocab_layer_norm, vocab_projector
+// The three differ only in those names, in how position ids are made (RoBERTa counts past the padding id:
+// spec.position_ids), in the head's activation (spec.head_act) and in DistilBERT having no dropout after the
+// attention output projection; the blocks (post-LayerNorm attention + feed-forward) are the same.
 //
 // Hidden states travel as (B*T, H) matrices so every Linear is one addmm (GEMM + bias); they are viewed as
 // (B, T, H) only for outputs. Shapes: B batch, T sequence, H hidden, nh heads, hs = H / nh, I intermediate,
@@ -58,8 +67,42 @@ at::Tensor activate(Activation act, at::Tensor x) {
   return x;
 }
 
+// Parameter names of one family's checkpoints (N = the layer index).
+struct Naming {
+  std::string base;           // the base model's attribute in the masked-LM class, with its dot
+  std::string layer;          // "<layer>N."
+  std::string query, key, value, attention_output, attention_norm, intermediate, output, output_norm;
+  std::string head_bias;       // the decoder's bias, owned by the head
+  std::string head_dense, head_norm, decoder;
+  bool head_bias_first;        // head_bias comes first in named_parameters() (BERT, RoBERTa) or last (DistilBERT)
+  bool attention_output_dropout;  // dropout after the attention output projection (not in DistilBERT)
+};
+
+Naming naming_for(const std::string& family) {
+  if (family == "bert")
+    return {"bert.", "encoder.layer.",
+            "attention.self.query", "attention.self.key", "attention.self.value",
+            "attention.output.dense", "attention.output.LayerNorm",
+            "intermediate.dense", "output.dense", "output.LayerNorm",
+            "cls.predictions.bias", "cls.predictions.transform.dense", "cls.predictions.transform.LayerNorm",
+            "cls.predictions.decoder", true, true};
+  if (family == "roberta")
+    return {"roberta.", "encoder.layer.",
+            "attention.self.query", "attention.self.key", "attention.self.value",
+            "attention.output.dense", "attention.output.LayerNorm",
+            "intermediate.dense", "output.dense", "output.LayerNorm",
+            "lm_head.bias", "lm_head.dense", "lm_head.layer_norm", "lm_head.decoder", true, true};
+  if (family == "distilbert")
+    return {"distilbert.", "transformer.layer.",
+            "attention.q_lin", "attention.k_lin", "attention.v_lin",
+            "attention.out_lin", "sa_layer_norm",
+            "ffn.lin1", "ffn.lin2", "output_layer_norm",
+            "vocab_projector.bias", "vocab_transform", "vocab_layer_norm", "vocab_projector", false, false};
+  throw_bad_spec(c10::str("spec.family '", family, "' is not a BERT-shaped encoder"));
+}
+
 struct BertLayer {
-  Linear query, key, value;  // attention.self.{query,key,value}
+  Linear query, key, value;  // attention.self.{query,key,value} (DistilBERT: attention.{q,k,v}_lin)
   // query/key/value weights and biases stacked, sharing their storage: inference projects all three with
   // one GEMM; autograd uses the three leaves above.
   at::Tensor qkv_weight;  // (3H, H), a view of (H, 3H) storage
@@ -79,7 +122,10 @@ class Bert final : public Model {
   at::Tensor loss(const ModelOutputs& outputs, const at::Tensor& labels) override;
   bool has_loss() const override { return masked_lm_; }
   int64_t vocab_size() const override { return spec_.vocab_size; }
-  int64_t max_sequence_length() const override { return spec_.max_position_embeddings; }
+  int64_t max_sequence_length() const override {
+    // RoBERTa's position ids run from pad_token_id + 1 to pad_token_id + T
+    return offset_positions_ ? spec_.max_position_embeddings - spec_.pad_token_id - 1 : spec_.max_position_embeddings;
+  }
   void check_inputs(const ModelInputs& inputs) const override;
   std::string canonical_name(const std::string& name) const override;
 
@@ -92,22 +138,25 @@ class Bert final : public Model {
   at::Tensor layer_forward(const BertLayer& l, const at::Tensor& x, const at::Tensor& mask, int64_t B, int64_t T);
 
   ModelSpec spec_;
+  Naming names_;
   bool masked_lm_;
+  bool offset_positions_;  // position_ids 'padding-offset'
   Activation act_;
-  std::string prefix_;  // "bert." for BertForMaskedLM, "" for BertModel
+  Activation head_act_;
+  std::string prefix_;  // names_.base ("bert.", ...) for the masked-LM class, "" for the base model
 
   at::Tensor word_embeddings_;        // (V, H)
   at::Tensor position_embeddings_;    // (max_position_embeddings, H)
-  at::Tensor token_type_embeddings_;  // (type_vocab_size, H)
+  at::Tensor token_type_embeddings_;  // (type_vocab_size, H); undefined when type_vocab_size is 0
   LayerNorm embeddings_norm_;
   std::vector<BertLayer> layers_;
   bool has_pooler_;
   Linear pooler_;
-  // Masked-LM head (cls.predictions)
+  // Masked-LM head (cls.predictions / lm_head / vocab_*)
   Linear transform_;          // transform.dense
   LayerNorm transform_norm_;  // transform.LayerNorm
   at::Tensor decoder_weight_;  // (V, H): word_embeddings_ when tied
-  at::Tensor decoder_bias_;    // (V): cls.predictions.bias
+  at::Tensor decoder_bias_;    // (V): cls.predictions.bias / lm_head.bias / vocab_projector.bias
 };
 
 // Linear weights keep PyTorch's (out, in) shape but live in (in, out) storage: weight.t() is then contiguous
@@ -142,30 +191,36 @@ BertLayer Bert::make_layer(const std::string& prefix) {
   l.qkv_weight = qkv_storage.t();  // (3H, H)
   l.qkv_bias = empty_tensor({3 * H});
   l.qkv_bias.zero_();
-  const char* names[3] = {"query", "key", "value"};
+  const std::string* names[3] = {&names_.query, &names_.key, &names_.value};
   Linear* parts[3] = {&l.query, &l.key, &l.value};
   for (int i = 0; i < 3; ++i) {
-    const std::string name = prefix + "attention.self." + names[i];
+    const std::string name = prefix + *names[i];
     parts[i]->weight = register_parameter(name + ".weight", l.qkv_weight.narrow(0, i * H, H));  // (H, H)
     parts[i]->bias = register_parameter(name + ".bias", l.qkv_bias.narrow(0, i * H, H));        // (H)
   }
-  l.attention_output = linear(prefix + "attention.output.dense", H, H);
-  l.attention_norm = layer_norm(prefix + "attention.output.LayerNorm", H);
-  l.intermediate = linear(prefix + "intermediate.dense", H, I);
-  l.output = linear(prefix + "output.dense", I, H);
-  l.output_norm = layer_norm(prefix + "output.LayerNorm", H);
+  l.attention_output = linear(prefix + names_.attention_output, H, H);
+  l.attention_norm = layer_norm(prefix + names_.attention_norm, H);
+  l.intermediate = linear(prefix + names_.intermediate, H, I);
+  l.output = linear(prefix + names_.output, I, H);
+  l.output_norm = layer_norm(prefix + names_.output_norm, H);
   return l;
 }
 
 Bert::Bert(const ModelSpec& spec, const BuildOptions& options)
     : Model(options),
       spec_(spec),
+      names_(naming_for(spec.family)),
       masked_lm_(spec.head == "masked-lm"),
+      offset_positions_(spec.position_ids == "padding-offset"),
       act_(parse_activation(spec.hidden_act)),
-      prefix_(masked_lm_ ? "bert." : ""),
+      head_act_(parse_activation(spec.head_act)),
+      prefix_(masked_lm_ ? names_.base : ""),
       has_pooler_(spec.add_pooling_layer) {
   if (spec.head != "base" && spec.head != "masked-lm")
-    throw_bad_spec(c10::str("spec.head '", spec.head, "' is not supported for BERT (supported: 'base', 'masked-lm')"));
+    throw_bad_spec(c10::str("spec.head '", spec.head, "' is not supported for ", spec.family,
+                            " (supported: 'base', 'masked-lm')"));
+  if (spec.position_ids != "absolute" && spec.position_ids != "padding-offset")
+    throw_bad_spec(c10::str("spec.position_ids '", spec.position_ids, "' is not supported"));
   const int64_t H = spec.hidden_size, V = spec.vocab_size;
   const double std = spec.initializer_range;
   const std::string e = prefix_ + "embeddings.";
@@ -176,37 +231,45 @@ Bert::Bert(const ModelSpec& spec, const BuildOptions& options)
     word_embeddings_[spec.pad_token_id].zero_();  // the padding_idx row starts at zero
   }
   position_embeddings_ = normal_parameter(e + "position_embeddings.weight", {spec.max_position_embeddings, H}, std);
-  token_type_embeddings_ = normal_parameter(e + "token_type_embeddings.weight", {spec.type_vocab_size, H}, std);
+  if (offset_positions_) {
+    at::NoGradGuard no_grad;
+    position_embeddings_[spec.pad_token_id].zero_();  // RoBERTa's position embeddings have padding_idx too
+  }
+  if (spec.type_vocab_size > 0)
+    token_type_embeddings_ = normal_parameter(e + "token_type_embeddings.weight", {spec.type_vocab_size, H}, std);
   embeddings_norm_ = layer_norm(e + "LayerNorm", H);
 
   layers_.reserve(spec.num_hidden_layers);
   for (int64_t i = 0; i < spec.num_hidden_layers; ++i) {
-    layers_.push_back(make_layer(c10::str(prefix_, "encoder.layer.", i, ".")));
+    layers_.push_back(make_layer(c10::str(prefix_, names_.layer, i, ".")));
   }
   if (has_pooler_) pooler_ = linear(prefix_ + "pooler.dense", H, H);
 
   if (masked_lm_) {
-    decoder_bias_ = constant_parameter("cls.predictions.bias", {V}, 0.0);
-    transform_ = linear("cls.predictions.transform.dense", H, H);
-    transform_norm_ = layer_norm("cls.predictions.transform.LayerNorm", H);
-    decoder_weight_ = spec.tie_word_embeddings
-                          ? word_embeddings_
-                          : normal_parameter("cls.predictions.decoder.weight", {V, H}, std);
+    // Registered in named_parameters() order: the head's own bias first (BERT, RoBERTa) or last (DistilBERT).
+    if (names_.head_bias_first) decoder_bias_ = constant_parameter(names_.head_bias, {V}, 0.0);
+    transform_ = linear(names_.head_dense, H, H);
+    transform_norm_ = layer_norm(names_.head_norm, H);
+    decoder_weight_ = spec.tie_word_embeddings ? word_embeddings_
+                                               : normal_parameter(names_.decoder + ".weight", {V, H}, std);
+    if (!names_.head_bias_first) decoder_bias_ = constant_parameter(names_.head_bias, {V}, 0.0);
   }
 }
 
 std::string Bert::canonical_name(const std::string& name) const {
   if (!masked_lm_) return name;
-  // Some checkpoints also store the decoder's bias (the same tensor as cls.predictions.bias) and, when tied,
+  // Some checkpoints also store the decoder's bias (the same tensor as the head's bias) and, when tied,
   // the decoder's weight (the same tensor as the word embeddings).
-  if (name == "cls.predictions.decoder.bias") return "cls.predictions.bias";
-  if (name == "cls.predictions.decoder.weight" && spec_.tie_word_embeddings)
+  if (name == names_.decoder + ".bias") return names_.head_bias;
+  if (name == names_.decoder + ".weight" && spec_.tie_word_embeddings)
     return prefix_ + "embeddings.word_embeddings.weight";
   return name;
 }
 
 void Bert::check_inputs(const ModelInputs& inputs) const {
   Model::check_inputs(inputs);
+  if (inputs.token_type_ids.defined() && spec_.type_vocab_size == 0)
+    throw_bad_input(c10::str("token_type_ids were given but this ", spec_.family, " model has no token types"));
   if (inputs.token_type_ids.defined()) {
     auto [lo, hi] = at::aminmax(inputs.token_type_ids);
     int64_t min = lo.item<int64_t>(), max = hi.item<int64_t>();
@@ -260,7 +323,8 @@ at::Tensor Bert::layer_forward(const BertLayer& l, const at::Tensor& x, const at
     return l.output_norm(h.add_(l.output.bias).addmm_(f, l.output.weight.t()));                  // (B*T, H)
   }
   at::Tensor a = l.attention_output(self_attention(l, x, mask, B, T));  // (B*T, H)
-  a = at::dropout(a, p, is_training()).add_(x);
+  if (names_.attention_output_dropout) a = at::dropout(a, p, is_training());
+  a = a.add_(x);
   at::Tensor h = l.attention_norm(a);                          // (B*T, H)
   at::Tensor f = activate(act_, l.intermediate(h));            // (B*T, I)
   f = at::dropout(l.output(f), p, is_training()).add_(h);      // (B*T, H)
@@ -271,18 +335,26 @@ ModelOutputs Bert::forward(const ModelInputs& in) {
   const at::Tensor& ids = in.input_ids;  // (B, T)
   TORCH_CHECK(ids.dim() == 2, "input_ids must be (batch, sequence), got ", ids.sizes());
   const int64_t B = ids.size(0), T = ids.size(1), H = spec_.hidden_size;
-  if (T > spec_.max_position_embeddings)
-    throw_bad_input(c10::str("sequence length ", T, " exceeds max_position_embeddings (",
-                             spec_.max_position_embeddings, ")"));
+  if (T > max_sequence_length())
+    throw_bad_input(c10::str("sequence length ", T, " exceeds the longest the position embeddings allow (",
+                             max_sequence_length(), ")"));
 
-  // Embeddings: word + token type (0 when not given) + absolute position (ids 0..T-1)
+  // Embeddings: word + token type (0 when not given; none in DistilBERT) + position
   at::Tensor x = at::embedding(word_embeddings_, ids.reshape({B * T}), spec_.pad_token_id);  // (B*T, H)
   if (in.token_type_ids.defined()) {
     x.add_(at::embedding(token_type_embeddings_, in.token_type_ids.reshape({B * T})));  // (B*T, H)
-  } else {
+  } else if (token_type_embeddings_.defined()) {
     x.add_(token_type_embeddings_[0]);  // (H)
   }
-  x.view({B, T, H}).add_(position_embeddings_.narrow(0, 0, T));  // (T, H) broadcast over B
+  if (offset_positions_) {
+    // RoBERTa: non-padding tokens count up from pad + 1, padding tokens sit at pad
+    const int64_t pad = spec_.pad_token_id;
+    at::Tensor not_pad = ids.ne(pad).to(at::kLong);                      // (B, T)
+    at::Tensor positions = at::cumsum(not_pad, 1).mul_(not_pad).add_(pad);  // (B, T)
+    x.add_(at::embedding(position_embeddings_, positions.reshape({B * T}), pad));  // (B*T, H)
+  } else {
+    x.view({B, T, H}).add_(position_embeddings_.narrow(0, 0, T));  // (T, H) broadcast over B
+  }
   x = at::dropout(embeddings_norm_(x), spec_.hidden_dropout_prob, is_training());
 
   // Additive attention mask, (B, 1, 1, T): 0 where attended, the dtype's lowest finite value where masked
@@ -300,7 +372,7 @@ ModelOutputs Bert::forward(const ModelInputs& in) {
     out.pooler_output = at::tanh(pooler_(out.last_hidden_state.select(1, 0)));  // (B, H), from token 0
   }
   if (masked_lm_) {
-    at::Tensor t = transform_norm_(activate(act_, transform_(x)));                 // (B*T, H)
+    at::Tensor t = transform_norm_(activate(head_act_, transform_(x)));            // (B*T, H)
     const int64_t V = spec_.vocab_size;
     out.logits = at::addmm(decoder_bias_, t, decoder_weight_.t()).view({B, T, V});  // (B*T, V) -> (B, T, V)
   }
@@ -308,7 +380,7 @@ ModelOutputs Bert::forward(const ModelInputs& in) {
 }
 
 at::Tensor Bert::loss(const ModelOutputs& outputs, const at::Tensor& labels) {
-  if (!masked_lm_) throw_bad_input("loss needs head 'masked-lm'; this is a BertModel (head 'base')");
+  if (!masked_lm_) throw_bad_input(c10::str("loss needs head 'masked-lm'; this ", spec_.family, " model has head 'base'"));
   const int64_t V = spec_.vocab_size;
   return at::cross_entropy_loss(outputs.logits.view({-1, V}), labels.reshape({-1}));  // mean over all positions
 }

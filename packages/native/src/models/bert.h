@@ -1,5 +1,5 @@
-// BERT (Devlin et al. 2018) as Hugging Face transformers' modeling_bert computes it (eager attention):
-// BertModel (head 'base') and BertForMaskedLM (head 'masked-lm').
+// BERT (Devlin et al. 2018) and the encoders shaped like it, RoBERTa and DistilBERT, as Hugging Face
+// transformers computes them (eager attention): the base models (head 'base') and *ForMaskedLM (head 'masked-lm').
 #pragma once
 
 #include <memory>

@@ -18,7 +18,7 @@ void check_probability(const char* name, double p) {
 ModelSpec spec_from_js(const Napi::Object& object) {
   js::Fields f(object, "spec", "BAD_SPEC");
   ModelSpec s;
-  s.family = f.one_of("family", {"bert"});
+  s.family = f.one_of("family", {"bert", "roberta", "distilbert"});
   s.head = f.one_of("head", {"base", "masked-lm"});
   s.add_pooling_layer = f.boolean("add_pooling_layer");
   s.vocab_size = f.integer("vocab_size", 1);
@@ -27,9 +27,11 @@ ModelSpec spec_from_js(const Napi::Object& object) {
   s.num_attention_heads = f.integer("num_attention_heads", 1);
   s.intermediate_size = f.integer("intermediate_size", 1);
   s.max_position_embeddings = f.integer("max_position_embeddings", 1);
-  s.type_vocab_size = f.integer("type_vocab_size", 1);
+  s.type_vocab_size = f.integer("type_vocab_size", 0);
   s.layer_norm_eps = f.number("layer_norm_eps", 0.0);
   s.hidden_act = f.one_of("hidden_act", {"gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu"});
+  s.head_act = f.one_of("head_act", {"gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu"});
+  s.position_ids = f.one_of("position_ids", {"absolute", "padding-offset"});
   s.hidden_dropout_prob = f.number("hidden_dropout_prob", 0.0);
   s.attention_probs_dropout_prob = f.number("attention_probs_dropout_prob", 0.0);
   s.initializer_range = f.number("initializer_range", 0.0);
@@ -50,6 +52,10 @@ void validate_spec(const ModelSpec& s) {
   check_probability("attention_probs_dropout_prob", s.attention_probs_dropout_prob);
   if (s.pad_token_id >= s.vocab_size)
     throw_bad_spec(c10::str("spec.pad_token_id (", s.pad_token_id, ") must be < spec.vocab_size (", s.vocab_size, ")"));
+  if (s.position_ids == "padding-offset" && s.max_position_embeddings <= s.pad_token_id + 1)
+    throw_bad_spec(c10::str("spec.max_position_embeddings (", s.max_position_embeddings,
+                            ") must exceed spec.pad_token_id + 1 (", s.pad_token_id + 1,
+                            ") for position_ids 'padding-offset'"));
 }
 
 }  // namespace tfbench

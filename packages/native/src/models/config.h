@@ -13,8 +13,8 @@ class Object;
 namespace tfbench {
 
 struct ModelSpec {
-  std::string family;  // "bert"
-  std::string head;    // "base" (BertModel) | "masked-lm" (BertForMaskedLM)
+  std::string family;  // "bert" | "roberta" | "distilbert": BERT-shaped encoders, named as their checkpoints
+  std::string head;    // "base" (BertModel, ...) | "masked-lm" (BertForMaskedLM, ...)
   bool add_pooling_layer = false;
   int64_t vocab_size = 0;
   int64_t hidden_size = 0;
@@ -22,9 +22,11 @@ struct ModelSpec {
   int64_t num_attention_heads = 0;
   int64_t intermediate_size = 0;
   int64_t max_position_embeddings = 0;
-  int64_t type_vocab_size = 0;
+  int64_t type_vocab_size = 0;  // 0 = no token type embeddings
   double layer_norm_eps = 1e-12;
   std::string hidden_act;  // "gelu" | "gelu_new" | "gelu_pytorch_tanh" | "relu" | "silu"
+  std::string head_act;    // the masked-LM head's activation, same names
+  std::string position_ids = "absolute";  // "absolute" (0..T-1) | "padding-offset" (RoBERTa: past pad_token_id)
   double hidden_dropout_prob = 0.0;
   double attention_probs_dropout_prob = 0.0;
   double initializer_range = 0.02;

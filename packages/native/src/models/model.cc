@@ -100,7 +100,7 @@ void Model::check_inputs(const ModelInputs& in) const {
   if (ids.dim() != 2 || ids.size(0) < 1 || ids.size(1) < 1)
     throw_bad_input(c10::str("input_ids must have shape [batch, sequence] with both >= 1, got ", ids.sizes()));
   if (ids.size(1) > max_sequence_length())
-    throw_bad_input(c10::str("sequence length ", ids.size(1), " exceeds max_position_embeddings (",
+    throw_bad_input(c10::str("sequence length ", ids.size(1), " exceeds the longest the position embeddings allow (",
                              max_sequence_length(), ")"));
   auto check_ids = [](const at::Tensor& t, const char* name, int64_t limit, const char* limit_name) {
     auto [lo, hi] = at::aminmax(t);
@@ -197,8 +197,8 @@ void check_dtype_supported(const BuildOptions& options) {
 std::shared_ptr<Model> build_model(const ModelSpec& spec, const BuildOptions& options) {
   validate_spec(spec);
   check_dtype_supported(options);
-  if (spec.family == "bert") return make_bert(spec, options);
-  throw_bad_spec(c10::str("spec.family '", spec.family, "' is not supported (supported: 'bert')"));
+  if (spec.family == "bert" || spec.family == "roberta" || spec.family == "distilbert") return make_bert(spec, options);
+  throw_bad_spec(c10::str("spec.family '", spec.family, "' is not supported (supported: 'bert', 'roberta', 'distilbert')"));
 }
 
 c10::Device parse_device(const std::string& text) {

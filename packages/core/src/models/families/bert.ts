@@ -1,11 +1,14 @@
 // BERT: BertConfig defaults, the fields tfbench can honour, and the parameters of BertModel / BertForMaskedLM.
+// RoBERTa (roberta.ts) and DistilBERT (distilbert.ts) build the same encoder: their normalisation and
+// parameter lists reuse what is here.
 import type { NativeModelSpec } from '@tfbench/native';
 import { ConfigReader } from '../config-reader.js';
 import type { HfConfig } from '../types.js';
 import type { Family, NormaliseOptions, ParameterShape } from './types.js';
 
-type BertSpec = Extract<NativeModelSpec, { family: 'bert' }>;
-type BertHead = BertSpec['head'];
+/** The spec of a BERT-shaped encoder: BERT, RoBERTa, DistilBERT. */
+export type EncoderSpec = Extract<NativeModelSpec, { family: 'bert' | 'roberta' | 'distilbert' }>;
+type EncoderHead = EncoderSpec['head'];
 
 /** BertConfig's `__init__` defaults, plus the PretrainedConfig fields that matter for the math. */
 export const BERT_DEFAULTS: Readonly<Record<string, unknown>> = {
@@ -35,7 +38,7 @@ export const BERT_DEFAULTS: Readonly<Record<string, unknown>> = {
 };
 
 /** Activation names that the native side implements, as Hugging Face's ACT2FN spells them. */
-const ACTIVATIONS: Readonly<Record<string, BertSpec['hidden_act']>> = {
+export const ACTIVATIONS: Readonly<Record<string, EncoderSpec['hidden_act']>> = {
   gelu: 'gelu',
   gelu_new: 'gelu_new',
   gelu_pytorch_tanh: 'gelu_pytorch_tanh',
@@ -45,23 +48,29 @@ const ACTIVATIONS: Readonly<Record<string, BertSpec['hidden_act']>> = {
 };
 
 /** architectures[0] → head. */
-const HEADS: Readonly<Record<string, BertHead>> = {
+const HEADS: Readonly<Record<string, EncoderHead>> = {
   BertModel: 'base',
   BertForMaskedLM: 'masked-lm',
 };
 
-function normaliseBert(config: HfConfig, options: Required<NormaliseOptions>) {
-  const r = new ConfigReader(config, BERT_DEFAULTS);
+/** What distinguishes BERT-config families (BERT, RoBERTa) when their configs are read the same way. */
+export interface BertLikeRules {
+  family: 'bert' | 'roberta';
+  defaults: Readonly<Record<string, unknown>>;
+  heads: Readonly<Record<string, EncoderHead>>;
+  position_ids: EncoderSpec['position_ids'];
+  /** The masked-LM head's activation; undefined: hidden_act. */
+  head_act?: EncoderSpec['head_act'];
+}
 
-  // Fields that would change the computation in ways the native model does not implement.
-  const positionEmbeddingType = r.raw('position_embedding_type');
-  if (positionEmbeddingType !== 'absolute') {
-    r.problem(
-      'position_embedding_type',
-      `only "absolute" is supported, got ${JSON.stringify(positionEmbeddingType) ?? 'undefined'}`,
-    );
-  }
-  for (const flag of ['is_decoder', 'add_cross_attention', 'torchscript'] as const) {
+function normaliseBert(config: HfConfig, options: Required<NormaliseOptions>) {
+  return normaliseBertLike(config, options, { family: 'bert', defaults: BERT_DEFAULTS, heads: HEADS, position_ids: 'absolute' });
+}
+
+/** Flags that every BERT-shaped encoder must leave off (pruned heads, chunked feed-forward, TorchScript's
+ * untied copies): problems when they are set. */
+export function checkEncoderFlags(r: ConfigReader, flags: readonly string[]): void {
+  for (const flag of flags) {
     const v = r.raw(flag);
     if (v !== false) r.problem(flag, `only false is supported, got ${JSON.stringify(v)}`);
   }
@@ -71,15 +80,34 @@ function normaliseBert(config: HfConfig, options: Required<NormaliseOptions>) {
   if (pruned !== null && (typeof pruned !== 'object' || Object.keys(pruned).length > 0)) {
     r.problem('pruned_heads', `pruned attention heads are not supported, got ${JSON.stringify(pruned)}`);
   }
+}
 
-  const act = r.raw('hidden_act');
-  const hidden_act = typeof act === 'string' ? ACTIVATIONS[act] : undefined;
-  if (hidden_act === undefined) {
+/** An activation name from the config, or undefined after recording a problem. */
+export function readActivation(r: ConfigReader, key: string): EncoderSpec['hidden_act'] | undefined {
+  const act = r.raw(key);
+  const name = typeof act === 'string' ? ACTIVATIONS[act] : undefined;
+  if (name === undefined) {
     r.problem(
-      'hidden_act',
+      key,
       `expected one of ${Object.keys(ACTIVATIONS).map((a) => JSON.stringify(a)).join(', ')}, got ${JSON.stringify(act) ?? 'undefined'}`,
     );
   }
+  return name;
+}
+
+export function normaliseBertLike(config: HfConfig, options: Required<NormaliseOptions>, rules: BertLikeRules) {
+  const r = new ConfigReader(config, rules.defaults);
+
+  // Fields that would change the computation in ways the native model does not implement.
+  const positionEmbeddingType = r.raw('position_embedding_type');
+  if (positionEmbeddingType !== 'absolute') {
+    r.problem(
+      'position_embedding_type',
+      `only "absolute" is supported, got ${JSON.stringify(positionEmbeddingType) ?? 'undefined'}`,
+    );
+  }
+  checkEncoderFlags(r, ['is_decoder', 'add_cross_attention', 'torchscript']);
+  const hidden_act = readActivation(r, 'hidden_act');
 
   const vocab_size = r.positiveInt('vocab_size');
   const hidden_size = r.positiveInt('hidden_size');
@@ -102,12 +130,23 @@ function normaliseBert(config: HfConfig, options: Required<NormaliseOptions>) {
   ) {
     r.problem('hidden_size', `${hidden_size} is not a multiple of num_attention_heads (${num_attention_heads})`);
   }
+  if (
+    rules.position_ids === 'padding-offset' &&
+    r.problems.every((p) => p.path !== 'max_position_embeddings' && p.path !== 'pad_token_id') &&
+    max_position_embeddings <= pad_token_id + 1
+  ) {
+    // Positions run from pad_token_id + 1: roberta-base's 514 leave 512 tokens.
+    r.problem(
+      'max_position_embeddings',
+      `${max_position_embeddings} leaves no position past pad_token_id (${pad_token_id}); it must be > ${pad_token_id + 1}`,
+    );
+  }
 
-  const head = chooseHead(r, options);
+  const head = chooseHead(r, options, rules.heads);
   if (r.problems.length > 0 || hidden_act === undefined || head === undefined) return { problems: r.problems };
 
-  const spec: BertSpec = {
-    family: 'bert',
+  const spec: EncoderSpec = {
+    family: rules.family,
     head,
     add_pooling_layer: head === 'base',
     vocab_size,
@@ -119,6 +158,8 @@ function normaliseBert(config: HfConfig, options: Required<NormaliseOptions>) {
     type_vocab_size,
     layer_norm_eps,
     hidden_act,
+    head_act: rules.head_act ?? hidden_act,
+    position_ids: rules.position_ids,
     hidden_dropout_prob,
     attention_probs_dropout_prob,
     initializer_range,
@@ -128,18 +169,23 @@ function normaliseBert(config: HfConfig, options: Required<NormaliseOptions>) {
   return { spec, problems: [] };
 }
 
-function chooseHead(r: ConfigReader, options: Required<NormaliseOptions>): BertHead | undefined {
+export function chooseHead(
+  r: ConfigReader,
+  options: Required<NormaliseOptions>,
+  heads: Readonly<Record<string, EncoderHead>>,
+): EncoderHead | undefined {
   const architecture = r.firstArchitecture();
   // Hugging Face's benchmark: the base class for inference and the LM-head class for training when
   // only_pretrain_model is set or the config names no architecture.
-  const fallback: BertHead = options.purpose === 'training' ? 'masked-lm' : 'base';
+  const fallback: EncoderHead = options.purpose === 'training' ? 'masked-lm' : 'base';
   if (options.onlyPretrainModel || architecture === undefined) return fallback;
-  const head = HEADS[architecture];
+  const head = heads[architecture];
   if (head === undefined) {
+    const base = Object.keys(heads).find((a) => heads[a] === 'base') ?? 'the base model';
     r.problem(
       'architectures[0]',
-      `${architecture} is not supported (supported: ${Object.keys(HEADS).join(', ')}); ` +
-        'set onlyPretrainModel: true to benchmark its base model (BertModel)',
+      `${architecture} is not supported (supported: ${Object.keys(heads).join(', ')}); ` +
+        `set onlyPretrainModel: true to benchmark its base model (${base})`,
     );
     return undefined;
   }
@@ -147,10 +193,82 @@ function chooseHead(r: ConfigReader, options: Required<NormaliseOptions>): BertH
   return options.purpose === 'training' ? 'masked-lm' : head;
 }
 
-/** Parameters in `named_parameters()` order, with Hugging Face's names and shapes. */
-export function bertParameterShapes(spec: BertSpec): ParameterShape[] {
+/** Checkpoint names of a BERT-shaped family (the C++ side, bert.cc's naming_for, uses the same). */
+interface EncoderNames {
+  base: string;
+  layer: string;
+  query: string;
+  key: string;
+  value: string;
+  attentionOutput: string;
+  attentionNorm: string;
+  intermediate: string;
+  output: string;
+  outputNorm: string;
+  headBias: string;
+  headDense: string;
+  headNorm: string;
+  decoder: string;
+  /** The head's own bias comes first in named_parameters() (BERT, RoBERTa) or last (DistilBERT). */
+  headBiasFirst: boolean;
+}
+
+const BERT_LAYER_NAMES = {
+  layer: 'encoder.layer',
+  query: 'attention.self.query',
+  key: 'attention.self.key',
+  value: 'attention.self.value',
+  attentionOutput: 'attention.output.dense',
+  attentionNorm: 'attention.output.LayerNorm',
+  intermediate: 'intermediate.dense',
+  output: 'output.dense',
+  outputNorm: 'output.LayerNorm',
+};
+
+const ENCODER_NAMES: Readonly<Record<EncoderSpec['family'], EncoderNames>> = {
+  bert: {
+    base: 'bert',
+    ...BERT_LAYER_NAMES,
+    headBias: 'cls.predictions.bias',
+    headDense: 'cls.predictions.transform.dense',
+    headNorm: 'cls.predictions.transform.LayerNorm',
+    decoder: 'cls.predictions.decoder',
+    headBiasFirst: true,
+  },
+  roberta: {
+    base: 'roberta',
+    ...BERT_LAYER_NAMES,
+    headBias: 'lm_head.bias',
+    headDense: 'lm_head.dense',
+    headNorm: 'lm_head.layer_norm',
+    decoder: 'lm_head.decoder',
+    headBiasFirst: true,
+  },
+  distilbert: {
+    base: 'distilbert',
+    layer: 'transformer.layer',
+    query: 'attention.q_lin',
+    key: 'attention.k_lin',
+    value: 'attention.v_lin',
+    attentionOutput: 'attention.out_lin',
+    attentionNorm: 'sa_layer_norm',
+    intermediate: 'ffn.lin1',
+    output: 'ffn.lin2',
+    outputNorm: 'output_layer_norm',
+    headBias: 'vocab_projector.bias',
+    headDense: 'vocab_transform',
+    headNorm: 'vocab_layer_norm',
+    decoder: 'vocab_projector',
+    headBiasFirst: false,
+  },
+};
+
+/** Parameters in `named_parameters()` order, with Hugging Face's names and shapes (BERT, RoBERTa,
+ * DistilBERT). */
+export function encoderParameterShapes(spec: EncoderSpec): ParameterShape[] {
   const { hidden_size: H, intermediate_size: I, vocab_size: V } = spec;
-  const base = spec.head === 'base' ? '' : 'bert.';
+  const n = ENCODER_NAMES[spec.family];
+  const base = spec.head === 'base' ? '' : `${n.base}.`;
   const out: ParameterShape[] = [];
   const linear = (name: string, outFeatures: number, inFeatures: number) => {
     out.push({ name: `${name}.weight`, shape: [outFeatures, inFeatures] }, { name: `${name}.bias`, shape: [outFeatures] });
@@ -162,31 +280,37 @@ export function bertParameterShapes(spec: BertSpec): ParameterShape[] {
   out.push(
     { name: `${base}embeddings.word_embeddings.weight`, shape: [V, H] },
     { name: `${base}embeddings.position_embeddings.weight`, shape: [spec.max_position_embeddings, H] },
-    { name: `${base}embeddings.token_type_embeddings.weight`, shape: [spec.type_vocab_size, H] },
   );
+  if (spec.type_vocab_size > 0) {
+    out.push({ name: `${base}embeddings.token_type_embeddings.weight`, shape: [spec.type_vocab_size, H] });
+  }
   layerNorm(`${base}embeddings.LayerNorm`);
   for (let i = 0; i < spec.num_hidden_layers; i++) {
-    const layer = `${base}encoder.layer.${i}`;
-    linear(`${layer}.attention.self.query`, H, H);
-    linear(`${layer}.attention.self.key`, H, H);
-    linear(`${layer}.attention.self.value`, H, H);
-    linear(`${layer}.attention.output.dense`, H, H);
-    layerNorm(`${layer}.attention.output.LayerNorm`);
-    linear(`${layer}.intermediate.dense`, I, H);
-    linear(`${layer}.output.dense`, H, I);
-    layerNorm(`${layer}.output.LayerNorm`);
+    const layer = `${base}${n.layer}.${i}`;
+    linear(`${layer}.${n.query}`, H, H);
+    linear(`${layer}.${n.key}`, H, H);
+    linear(`${layer}.${n.value}`, H, H);
+    linear(`${layer}.${n.attentionOutput}`, H, H);
+    layerNorm(`${layer}.${n.attentionNorm}`);
+    linear(`${layer}.${n.intermediate}`, I, H);
+    linear(`${layer}.${n.output}`, H, I);
+    layerNorm(`${layer}.${n.outputNorm}`);
   }
   if (spec.add_pooling_layer) linear(`${base}pooler.dense`, H, H);
   if (spec.head === 'masked-lm') {
-    // BertLMPredictionHead: its own `bias` (shared with decoder.bias), transform, decoder (tied to the
-    // word embeddings unless tie_word_embeddings is false).
-    out.push({ name: 'cls.predictions.bias', shape: [V] });
-    linear('cls.predictions.transform.dense', H, H);
-    layerNorm('cls.predictions.transform.LayerNorm');
-    if (!spec.tie_word_embeddings) out.push({ name: 'cls.predictions.decoder.weight', shape: [V, H] });
+    // The LM head: its own bias (shared with the decoder's), transform, decoder (tied to the word
+    // embeddings unless tie_word_embeddings is false).
+    if (n.headBiasFirst) out.push({ name: n.headBias, shape: [V] });
+    linear(n.headDense, H, H);
+    layerNorm(n.headNorm);
+    if (!spec.tie_word_embeddings) out.push({ name: `${n.decoder}.weight`, shape: [V, H] });
+    if (!n.headBiasFirst) out.push({ name: n.headBias, shape: [V] });
   }
   return out;
 }
+
+/** BertModel / BertForMaskedLM parameters (see encoderParameterShapes). */
+export const bertParameterShapes = encoderParameterShapes;
 
 export const bertFamily: Family = {
   modelTypes: ['bert'],

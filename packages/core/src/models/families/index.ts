@@ -1,8 +1,10 @@
-// Families by model_type. Adding RoBERTa, GPT-2, … is one more entry here (and in known/).
+// Families by model_type. Adding GPT-2, … is one more entry here (and in known/).
 import { bertFamily } from './bert.js';
+import { distilbertFamily } from './distilbert.js';
+import { robertaFamily } from './roberta.js';
 import type { Family } from './types.js';
 
-export const families: readonly Family[] = [bertFamily];
+export const families: readonly Family[] = [bertFamily, robertaFamily, distilbertFamily];
 
 const byModelType = new Map<string, Family>(families.flatMap((f) => f.modelTypes.map((t) => [t, f] as const)));
 

@@ -1,10 +1,12 @@
 // The registry of known models. A new family is one more import in `families`.
 import { bertModels } from './bert.js';
+import { distilbertModels } from './distilbert.js';
+import { robertaModels } from './roberta.js';
 import type { KnownModel } from './types.js';
 
 export type { KnownModel } from './types.js';
 
-const families: ReadonlyArray<readonly KnownModel[]> = [bertModels];
+const families: ReadonlyArray<readonly KnownModel[]> = [bertModels, robertaModels, distilbertModels];
 
 export const knownModels: readonly KnownModel[] = families.flat();
 
