@@ -89,6 +89,8 @@ describe('known models', () => {
         ['roberta-base', 'roberta', 'RobertaForMaskedLM', 124_697_433],
         ['roberta-large', 'roberta', 'RobertaForMaskedLM', 355_412_057],
         ['distilbert-base-uncased', 'distilbert', 'DistilBertForMaskedLM', 66_985_530],
+        ['gpt2', 'gpt2', 'GPT2LMHeadModel', 124_439_808],
+        ['gpt2-medium', 'gpt2', 'GPT2LMHeadModel', 354_823_168],
       ],
     );
   });
@@ -194,12 +196,12 @@ describe('normaliseConfig', () => {
 
   it('refuses an unsupported or missing model_type, naming the supported ones', () => {
     assert.equal(
-      modelError(() => normaliseConfig({ model_type: 'gpt2' })).message,
-      'config: model_type "gpt2" is not supported (supported: "bert", "roberta", "distilbert")',
+      modelError(() => normaliseConfig({ model_type: 'llama' })).message,
+      'config: model_type "llama" is not supported (supported: "bert", "roberta", "distilbert", "gpt2")',
     );
     assert.equal(
       modelError(() => normaliseConfig({ hidden_size: 8 }, { name: 'x' })).message,
-      'config of "x": model_type is missing (supported: "bert", "roberta", "distilbert")',
+      'config of "x": model_type is missing (supported: "bert", "roberta", "distilbert", "gpt2")',
     );
     assert.equal(modelError(() => normaliseConfig([1])).message, 'config: expected a JSON object, got [1]');
   });
@@ -410,7 +412,7 @@ describe('resolveModels', () => {
             'bert-base-uncased',
             'no-such-model',
             { name: 'x', config: { model_type: 'bert', hidden_size: 100, num_attention_heads: 3 } },
-            { name: 'g', config: { model_type: 'gpt2' } },
+            { name: 'g', config: { model_type: 'llama' } },
           ],
           onlyPretrainModel: false,
         },
@@ -423,7 +425,7 @@ describe('resolveModels', () => {
     );
     assert.match(err.problems[0]?.message ?? '', /^unknown model "no-such-model"/);
     assert.equal(err.problems[1]?.message, 'config of "x": hidden_size: 100 is not a multiple of num_attention_heads (3)');
-    assert.equal(err.problems[2]?.message, 'config of "g": model_type "gpt2" is not supported (supported: "bert", "roberta", "distilbert")');
+    assert.equal(err.problems[2]?.message, 'config of "g": model_type "llama" is not supported (supported: "bert", "roberta", "distilbert", "gpt2")');
     assert.match(err.message, /^cannot build 3 models:\n {2}models\[1\]: unknown model/);
   });
 
@@ -434,6 +436,6 @@ describe('resolveModels', () => {
         { baseDir: '.' },
       ),
     );
-    assert.deepEqual(err.problems, [{ path: 'configs[0]', message: 'config of "a": model_type "t5" is not supported (supported: "bert", "roberta", "distilbert")' }]);
+    assert.deepEqual(err.problems, [{ path: 'configs[0]', message: 'config of "a": model_type "t5" is not supported (supported: "bert", "roberta", "distilbert", "gpt2")' }]);
   });
 });

@@ -11,9 +11,10 @@ import type { HostTensor } from '@tfbench/native';
 const fixtures = fileURLToPath(new URL('../../../../shared/fixtures/parity', import.meta.url));
 /** Cases whose family tfbench builds, with the class each one's architectures[0] names. */
 const CASES = [
-  { name: 'bert', family: 'bert', architecture: 'BertForMaskedLM' },
-  { name: 'roberta', family: 'roberta', architecture: 'RobertaForMaskedLM' },
-  { name: 'distilbert', family: 'distilbert', architecture: 'DistilBertForMaskedLM' },
+  { name: 'bert', family: 'bert', architecture: 'BertForMaskedLM', head: 'masked-lm' },
+  { name: 'roberta', family: 'roberta', architecture: 'RobertaForMaskedLM', head: 'masked-lm' },
+  { name: 'distilbert', family: 'distilbert', architecture: 'DistilBertForMaskedLM', head: 'masked-lm' },
+  { name: 'gpt2', family: 'gpt2', architecture: 'GPT2LMHeadModel', head: 'causal-lm' },
 ] as const;
 const ATOL = 1e-4;
 const RTOL = 1e-4;
@@ -38,14 +39,17 @@ for (const c of CASES) {
     const fixture = `${fixtures}/${c.name}`;
     const model = resolveModel(fixture, { onlyPretrainModel: false, baseDir: process.cwd() });
     assert.equal(model.spec.family, c.family);
-    assert.equal(model.spec.head, 'masked-lm');
+    assert.equal(model.spec.head, c.head);
     const expected = readSafetensors(`${fixture}/expected.safetensors`).tensors;
     const built = await libtorchBackend().buildModel(model.spec, { device: 'cpu', dtype: 'float32', seed: 0 });
     const mapping = await loadCheckpointWeights(built, model.weightFiles, model.spec.family);
     assert.deepEqual(mapping.missing, [], 'every parameter comes from the checkpoint');
     assert.deepEqual(mapping.unexpected, [], 'every checkpoint tensor fills a parameter');
 
-    const withMask = await built.run({ input_ids: expected.input_ids!, attention_mask: expected.attention_mask! });
+    const withMask = await built.run({
+      input_ids: expected.input_ids!,
+      ...(expected.attention_mask ? { attention_mask: expected.attention_mask } : {}),
+    });
     const diffs: Record<string, number> = {
       last_hidden_state: compare(withMask.last_hidden_state, expected.last_hidden_state!, 'last_hidden_state'),
       logits: compare(withMask.logits, expected.logits!, 'logits'),

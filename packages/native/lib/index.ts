@@ -58,7 +58,38 @@ export interface EncoderModelSpec {
  * Hugging Face's config.json (after core has resolved aliases and defaults); `family`, `head`,
  * `add_pooling_layer`, `head_act` and `position_ids` are tfbench's own.
  */
-export type NativeModelSpec = EncoderModelSpec;
+export type NativeModelSpec = EncoderModelSpec | Gpt2ModelSpec;
+
+/**
+ * GPT-2 (pre-LayerNorm decoder blocks, causal self-attention, learned absolute positions 0 … T-1): GPT2Model
+ * (head 'base') and GPT2LMHeadModel (head 'causal-lm', logits over the vocabulary, lm_head tied to wte unless
+ * tie_word_embeddings is false). Sizes use the BERT field names; TypeScript maps n_embd, n_layer, n_head,
+ * n_positions, n_inner and layer_norm_epsilon onto them.
+ */
+export interface Gpt2ModelSpec {
+  family: 'gpt2';
+  head: 'base' | 'causal-lm';
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  /** n_inner (4 · n_embd when null). */
+  intermediate_size: number;
+  max_position_embeddings: number;
+  layer_norm_eps: number;
+  /** activation_function. */
+  hidden_act: Activation;
+  /** Divide the attention scores by sqrt(head_dim). */
+  scale_attn_weights: boolean;
+  /** Also divide them by layer_idx + 1. */
+  scale_attn_by_inverse_layer_idx: boolean;
+  /** Dropout after the embeddings, on the attention probabilities, after each residual branch. */
+  embd_pdrop: number;
+  attn_pdrop: number;
+  resid_pdrop: number;
+  initializer_range: number;
+  tie_word_embeddings: boolean;
+}
 
 export interface BuildOptions {
   /** 'cpu', 'cuda' or 'cuda:N'. */

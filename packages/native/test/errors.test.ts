@@ -13,7 +13,7 @@ test('bad specs reject with BAD_SPEC naming the field', async () => {
   await rejectsWith(binding.buildModel(tinySpec({ hidden_size: '32' as never }), cpu), 'BAD_SPEC', /spec\.hidden_size must be an integer/);
   await rejectsWith(binding.buildModel(tinySpec({ num_hidden_layers: 1.5 }), cpu), 'BAD_SPEC', /spec\.num_hidden_layers/);
   await rejectsWith(binding.buildModel(tinySpec({ hidden_act: 'swish' as never }), cpu), 'BAD_SPEC', /spec\.hidden_act/);
-  await rejectsWith(binding.buildModel(tinySpec({ family: 'gpt2' as never }), cpu), 'BAD_SPEC', /spec\.family/);
+  await rejectsWith(binding.buildModel(tinySpec({ family: 'llama' as never }), cpu), 'BAD_SPEC', /spec\.family/);
   await rejectsWith(binding.buildModel(tinySpec({ tie_word_embeddings: 1 as never }), cpu), 'BAD_SPEC', /spec\.tie_word_embeddings must be a boolean/);
   await rejectsWith(binding.buildModel(tinySpec({ num_attention_heads: 5 }), cpu), 'BAD_SPEC', /hidden_size \(32\).*num_attention_heads \(5\)/);
   await rejectsWith(binding.buildModel(tinySpec({ pad_token_id: 99 }), cpu), 'BAD_SPEC', /pad_token_id/);

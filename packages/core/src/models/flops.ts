@@ -31,6 +31,12 @@ export function forwardFlops(spec: ModelSpec, shape: Omit<CallShape, 'mode'>): n
     2 * N * H * H + // attention output projection
     2 * N * H * I * 2; // feed-forward: H → I → H
   let total = spec.num_hidden_layers * perLayer;
+  if (spec.family === 'gpt2') {
+    // GPT-2's blocks have the same products (fused qkv, attention, c_proj, c_fc → c_proj with I = n_inner);
+    // the causal mask is applied to full (T, T) scores, so they count in full. The LM head is one (N, H) × (H, V).
+    if (spec.head === 'causal-lm') total += 2 * N * H * V;
+    return total;
+  }
   if (spec.add_pooling_layer) total += 2 * B * H * H;
   if (spec.head === 'masked-lm') total += 2 * N * H * H + 2 * N * H * V; // transform + decoder
   return total;

@@ -1,5 +1,6 @@
 // Parameter names, shapes and counts computed from a spec, without building the model.
 import { encoderParameterShapes } from './families/bert.js';
+import { gpt2ParameterShapes } from './families/gpt2.js';
 import type { ParameterShape } from './families/types.js';
 import type { ModelSpec } from './types.js';
 
@@ -13,6 +14,8 @@ export function parameterShapes(spec: ModelSpec): ParameterShape[] {
     case 'roberta':
     case 'distilbert':
       return encoderParameterShapes(spec);
+    case 'gpt2':
+      return gpt2ParameterShapes(spec);
   }
 }
 

@@ -22,6 +22,7 @@
 
 #include "errors.h"
 #include "models/attention.h"
+#include "models/layers.h"
 
 namespace tfbench {
 namespace {
@@ -34,38 +35,6 @@ struct Linear {
     return at::addmm(bias, x, weight.t());
   }
 };
-
-struct LayerNorm {
-  at::Tensor weight;  // (H)
-  at::Tensor bias;    // (H)
-  double eps = 1e-12;
-
-  at::Tensor operator()(const at::Tensor& x) const {
-    return at::layer_norm(x, {weight.size(0)}, weight, bias, eps);
-  }
-};
-
-enum class Activation { Gelu, GeluTanh, Relu, Silu };
-
-Activation parse_activation(const std::string& name) {
-  if (name == "gelu") return Activation::Gelu;  // exact, erf-based
-  if (name == "gelu_new" || name == "gelu_pytorch_tanh") return Activation::GeluTanh;
-  if (name == "relu") return Activation::Relu;
-  if (name == "silu") return Activation::Silu;
-  throw_bad_spec(c10::str("spec.hidden_act '", name, "' is not supported"));
-}
-
-// In place when no autograd graph is being recorded (inference), out of place otherwise.
-at::Tensor activate(Activation act, at::Tensor x) {
-  const bool in_place = !at::GradMode::is_enabled();
-  switch (act) {
-    case Activation::Gelu: return in_place ? at::gelu_(x) : at::gelu(x);
-    case Activation::GeluTanh: return in_place ? at::gelu_(x, "tanh") : at::gelu(x, "tanh");
-    case Activation::Relu: return in_place ? at::relu_(x) : at::relu(x);
-    case Activation::Silu: return in_place ? at::silu_(x) : at::silu(x);
-  }
-  return x;
-}
 
 // Parameter names of one family's checkpoints (N = the layer index).
 struct Naming {
@@ -132,7 +101,9 @@ class Bert final : public Model {
  private:
   at::Tensor linear_weight(const std::string& name, int64_t in, int64_t out);
   Linear linear(const std::string& name, int64_t in, int64_t out);
-  LayerNorm layer_norm(const std::string& name, int64_t size);
+  LayerNorm layer_norm(const std::string& name, int64_t size) {
+    return layer_norm_parameters(name, size, spec_.layer_norm_eps);
+  }
   BertLayer make_layer(const std::string& prefix);
   at::Tensor self_attention(const BertLayer& l, const at::Tensor& x, const at::Tensor& mask, int64_t B, int64_t T);
   at::Tensor layer_forward(const BertLayer& l, const at::Tensor& x, const at::Tensor& mask, int64_t B, int64_t T);
@@ -173,14 +144,6 @@ Linear Bert::linear(const std::string& name, int64_t in, int64_t out) {
   l.weight = linear_weight(name + ".weight", in, out);
   l.bias = constant_parameter(name + ".bias", {out}, 0.0);
   return l;
-}
-
-LayerNorm Bert::layer_norm(const std::string& name, int64_t size) {
-  LayerNorm n;
-  n.weight = constant_parameter(name + ".weight", {size}, 1.0);
-  n.bias = constant_parameter(name + ".bias", {size}, 0.0);
-  n.eps = spec_.layer_norm_eps;
-  return n;
 }
 
 BertLayer Bert::make_layer(const std::string& prefix) {

@@ -13,8 +13,10 @@ class Object;
 namespace tfbench {
 
 struct ModelSpec {
-  std::string family;  // "bert" | "roberta" | "distilbert": BERT-shaped encoders, named as their checkpoints
-  std::string head;    // "base" (BertModel, ...) | "masked-lm" (BertForMaskedLM, ...)
+  std::string family;  // "bert" | "roberta" | "distilbert": BERT-shaped encoders, named as their checkpoints;
+                       // "gpt2": the GPT-2 decoder (gpt2.cc)
+  std::string head;    // "base" (BertModel, GPT2Model, ...) | "masked-lm" (BertForMaskedLM, ...) |
+                       // "causal-lm" (GPT2LMHeadModel)
   bool add_pooling_layer = false;
   int64_t vocab_size = 0;
   int64_t hidden_size = 0;
@@ -32,6 +34,12 @@ struct ModelSpec {
   double initializer_range = 0.02;
   int64_t pad_token_id = 0;
   bool tie_word_embeddings = true;
+  // GPT-2 only (family "gpt2"); its dropouts are these three, hidden/attention_probs_dropout_prob stay 0
+  bool scale_attn_weights = true;
+  bool scale_attn_by_inverse_layer_idx = false;
+  double embd_pdrop = 0.0;
+  double attn_pdrop = 0.0;
+  double resid_pdrop = 0.0;
 };
 
 // Reads every field of a NativeModelSpec object, then validate_spec(). Throws tfbench::Error with code

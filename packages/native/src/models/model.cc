@@ -13,6 +13,7 @@
 
 #include "errors.h"
 #include "models/bert.h"
+#include "models/gpt2.h"
 
 #ifdef TFBENCH_WITH_CUDA
 #include <ATen/cuda/CUDAGeneratorImpl.h>
@@ -74,6 +75,14 @@ at::Tensor Model::constant_parameter(std::string name, at::IntArrayRef shape, do
   at::Tensor t = empty_tensor(shape);
   t.fill_(value);
   return register_parameter(std::move(name), t);
+}
+
+LayerNorm Model::layer_norm_parameters(const std::string& name, int64_t size, double eps) {
+  LayerNorm n;
+  n.weight = constant_parameter(name + ".weight", {size}, 1.0);
+  n.bias = constant_parameter(name + ".bias", {size}, 0.0);
+  n.eps = eps;
+  return n;
 }
 
 at::Tensor Model::parameter(const std::string& name) const {
@@ -141,7 +150,7 @@ at::Tensor to_host_float(const at::Tensor& t) {
 NamedTensors run_model(Model& model, const ModelInputs& inputs, const RunOptions& options) {
   if (!options.gradients.empty() && !options.loss) throw_bad_input("gradients need loss: true");
   if (options.loss && !model.has_loss())
-    throw_bad_input("loss needs a model with an LM head (head 'masked-lm'); this model has none");
+    throw_bad_input("loss needs a model with an LM head (head 'masked-lm' or 'causal-lm'); this model has none");
   for (const auto& name : options.gradients) {
     if (!model.parameter(name).defined()) throw_bad_input(c10::str("gradients: no parameter named '", name, "'"));
   }
@@ -198,7 +207,9 @@ std::shared_ptr<Model> build_model(const ModelSpec& spec, const BuildOptions& op
   validate_spec(spec);
   check_dtype_supported(options);
   if (spec.family == "bert" || spec.family == "roberta" || spec.family == "distilbert") return make_bert(spec, options);
-  throw_bad_spec(c10::str("spec.family '", spec.family, "' is not supported (supported: 'bert', 'roberta', 'distilbert')"));
+  if (spec.family == "gpt2") return make_gpt2(spec, options);
+  throw_bad_spec(
+      c10::str("spec.family '", spec.family, "' is not supported (supported: 'bert', 'roberta', 'distilbert', 'gpt2')"));
 }
 
 c10::Device parse_device(const std::string& text) {

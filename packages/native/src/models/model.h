@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "models/config.h"
+#include "models/layers.h"
 
 namespace torch {
 namespace optim {
@@ -84,6 +85,8 @@ class Model {
   // Hugging Face's _init_weights does, from a generator seeded with options.seed.
   at::Tensor normal_parameter(std::string name, at::IntArrayRef shape, double std);
   at::Tensor constant_parameter(std::string name, at::IntArrayRef shape, double value);
+  // `name`.weight = 1 and `name`.bias = 0, both (size): a LayerNorm as Hugging Face initialises it.
+  LayerNorm layer_norm_parameters(const std::string& name, int64_t size, double eps);
   at::Tensor empty_tensor(at::IntArrayRef shape) const;
   // Registers `tensor` (detached, then requires_grad) under `name`; returns the registered tensor.
   at::Tensor register_parameter(std::string name, const at::Tensor& tensor);

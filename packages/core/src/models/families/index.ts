@@ -1,10 +1,11 @@
 // Families by model_type. Adding GPT-2, … is one more entry here (and in known/).
 import { bertFamily } from './bert.js';
 import { distilbertFamily } from './distilbert.js';
+import { gpt2Family } from './gpt2.js';
 import { robertaFamily } from './roberta.js';
 import type { Family } from './types.js';
 
-export const families: readonly Family[] = [bertFamily, robertaFamily, distilbertFamily];
+export const families: readonly Family[] = [bertFamily, robertaFamily, distilbertFamily, gpt2Family];
 
 const byModelType = new Map<string, Family>(families.flatMap((f) => f.modelTypes.map((t) => [t, f] as const)));
 

@@ -1,12 +1,13 @@
 // The registry of known models. A new family is one more import in `families`.
 import { bertModels } from './bert.js';
 import { distilbertModels } from './distilbert.js';
+import { gpt2Models } from './gpt2.js';
 import { robertaModels } from './roberta.js';
 import type { KnownModel } from './types.js';
 
 export type { KnownModel } from './types.js';
 
-const families: ReadonlyArray<readonly KnownModel[]> = [bertModels, robertaModels, distilbertModels];
+const families: ReadonlyArray<readonly KnownModel[]> = [bertModels, robertaModels, distilbertModels, gpt2Models];
 
 export const knownModels: readonly KnownModel[] = families.flat();
 

@@ -1,0 +1,170 @@
+// GPT-2: GPT2Config defaults, the fields tfbench can honour, and the parameters of GPT2Model / GPT2LMHeadModel.
+// The config's own names (n_embd, n_layer, n_head, n_positions, n_inner, layer_norm_epsilon,
+// activation_function) are mapped onto the spec's BERT-style names here; the BERT names are GPT2Config's
+// attribute_map aliases, so when a config sets one of those it wins, as it does in transformers.
+import type { Gpt2ModelSpec } from '@tfbench/native';
+import { ConfigReader } from '../config-reader.js';
+import type { HfConfig } from '../types.js';
+import { checkEncoderFlags, readActivation } from './bert.js';
+import type { Family, NormaliseOptions, ParameterShape } from './types.js';
+
+export type Gpt2Spec = Gpt2ModelSpec;
+
+/** GPT2Config's `__init__` defaults, plus the PretrainedConfig fields that matter for the math. */
+export const GPT2_DEFAULTS: Readonly<Record<string, unknown>> = {
+  vocab_size: 50257,
+  n_positions: 1024,
+  n_embd: 768,
+  n_layer: 12,
+  n_head: 12,
+  n_inner: null,
+  activation_function: 'gelu_new',
+  resid_pdrop: 0.1,
+  embd_pdrop: 0.1,
+  attn_pdrop: 0.1,
+  layer_norm_epsilon: 1e-5,
+  initializer_range: 0.02,
+  scale_attn_weights: true,
+  use_cache: true,
+  bos_token_id: 50256,
+  eos_token_id: 50256,
+  scale_attn_by_inverse_layer_idx: false,
+  reorder_and_upcast_attn: false,
+  // PretrainedConfig
+  tie_word_embeddings: true,
+  is_decoder: false,
+  add_cross_attention: false,
+  chunk_size_feed_forward: 0,
+  pruned_heads: {},
+  torchscript: false,
+};
+
+/** GPT2Config.attribute_map: alias → GPT-2 field. */
+const ATTRIBUTE_MAP = {
+  n_embd: 'hidden_size',
+  n_positions: 'max_position_embeddings',
+  n_head: 'num_attention_heads',
+  n_layer: 'num_hidden_layers',
+} as const;
+
+const HEADS: Readonly<Record<string, Gpt2Spec['head']>> = {
+  GPT2Model: 'base',
+  GPT2LMHeadModel: 'causal-lm',
+};
+
+function normaliseGpt2(config: HfConfig, options: Required<NormaliseOptions>) {
+  const r = new ConfigReader(config, GPT2_DEFAULTS);
+  const key = (field: keyof typeof ATTRIBUTE_MAP): string => {
+    const alias = ATTRIBUTE_MAP[field];
+    return Object.hasOwn(config, alias) && config[alias] !== undefined ? alias : field;
+  };
+
+  // GPT2Model always has a causal mask; is_decoder does not change it. Cross-attention is not implemented.
+  checkEncoderFlags(r, ['add_cross_attention', 'torchscript']);
+  if (r.raw('reorder_and_upcast_attn') !== false) {
+    r.problem('reorder_and_upcast_attn', `only false is supported, got ${JSON.stringify(r.raw('reorder_and_upcast_attn'))}`);
+  }
+  const hidden_act = readActivation(r, 'activation_function');
+
+  const embdKey = key('n_embd');
+  const headKey = key('n_head');
+  const vocab_size = r.positiveInt('vocab_size');
+  const hidden_size = r.positiveInt(embdKey);
+  const num_hidden_layers = r.positiveInt(key('n_layer'));
+  const num_attention_heads = r.positiveInt(headKey);
+  const max_position_embeddings = r.positiveInt(key('n_positions'));
+  const nInner = r.raw('n_inner');
+  const intermediate_size = nInner === null || nInner === undefined ? 4 * hidden_size : r.positiveInt('n_inner');
+  const layer_norm_eps = r.number('layer_norm_epsilon', { min: 0, exclusiveMin: true });
+  const embd_pdrop = r.number('embd_pdrop', { min: 0, max: 1 });
+  const attn_pdrop = r.number('attn_pdrop', { min: 0, max: 1 });
+  const resid_pdrop = r.number('resid_pdrop', { min: 0, max: 1 });
+  const initializer_range = r.number('initializer_range', { min: 0 });
+  const scale_attn_weights = r.boolean('scale_attn_weights');
+  const scale_attn_by_inverse_layer_idx = r.boolean('scale_attn_by_inverse_layer_idx');
+  const tie_word_embeddings = r.boolean('tie_word_embeddings');
+
+  if (r.problems.every((p) => p.path !== embdKey && p.path !== headKey) && hidden_size % num_attention_heads !== 0) {
+    r.problem(embdKey, `${hidden_size} is not a multiple of ${headKey} (${num_attention_heads})`);
+  }
+
+  const head = chooseGpt2Head(r, options);
+  if (r.problems.length > 0 || hidden_act === undefined || head === undefined) return { problems: r.problems };
+
+  const spec: Gpt2Spec = {
+    family: 'gpt2',
+    head,
+    vocab_size,
+    hidden_size,
+    num_hidden_layers,
+    num_attention_heads,
+    intermediate_size,
+    max_position_embeddings,
+    layer_norm_eps,
+    hidden_act,
+    scale_attn_weights,
+    scale_attn_by_inverse_layer_idx,
+    embd_pdrop,
+    attn_pdrop,
+    resid_pdrop,
+    initializer_range,
+    tie_word_embeddings,
+  };
+  return { spec, problems: [] };
+}
+
+function chooseGpt2Head(r: ConfigReader, options: Required<NormaliseOptions>): Gpt2Spec['head'] | undefined {
+  const architecture = r.firstArchitecture();
+  const fallback: Gpt2Spec['head'] = options.purpose === 'training' ? 'causal-lm' : 'base';
+  if (options.onlyPretrainModel || architecture === undefined) return fallback;
+  const head = HEADS[architecture];
+  if (head === undefined) {
+    r.problem(
+      'architectures[0]',
+      `${architecture} is not supported (supported: ${Object.keys(HEADS).join(', ')}); ` +
+        'set onlyPretrainModel: true to benchmark its base model (GPT2Model)',
+    );
+    return undefined;
+  }
+  return options.purpose === 'training' ? 'causal-lm' : head;
+}
+
+/** GPT2Model / GPT2LMHeadModel parameters in `named_parameters()` order, with Hugging Face's names and
+ * shapes (Conv1D weights are (in, out)). */
+export function gpt2ParameterShapes(spec: Gpt2Spec): ParameterShape[] {
+  const { hidden_size: H, intermediate_size: I, vocab_size: V } = spec;
+  const base = spec.head === 'base' ? '' : 'transformer.';
+  const out: ParameterShape[] = [];
+  const conv1d = (name: string, inFeatures: number, outFeatures: number) => {
+    out.push({ name: `${name}.weight`, shape: [inFeatures, outFeatures] }, { name: `${name}.bias`, shape: [outFeatures] });
+  };
+  const layerNorm = (name: string) => {
+    out.push({ name: `${name}.weight`, shape: [H] }, { name: `${name}.bias`, shape: [H] });
+  };
+  out.push({ name: `${base}wte.weight`, shape: [V, H] }, { name: `${base}wpe.weight`, shape: [spec.max_position_embeddings, H] });
+  for (let i = 0; i < spec.num_hidden_layers; i++) {
+    const p = `${base}h.${i}`;
+    layerNorm(`${p}.ln_1`);
+    conv1d(`${p}.attn.c_attn`, H, 3 * H);
+    conv1d(`${p}.attn.c_proj`, H, H);
+    layerNorm(`${p}.ln_2`);
+    conv1d(`${p}.mlp.c_fc`, H, I);
+    conv1d(`${p}.mlp.c_proj`, I, H);
+  }
+  layerNorm(`${base}ln_f`);
+  if (spec.head === 'causal-lm' && !spec.tie_word_embeddings) out.push({ name: 'lm_head.weight', shape: [V, H] });
+  return out;
+}
+
+export const gpt2Family: Family = {
+  modelTypes: ['gpt2'],
+  defaults: GPT2_DEFAULTS,
+  architectures: Object.keys(HEADS),
+  normalise: normaliseGpt2,
+  checkpoint: {
+    basePrefix: 'transformer',
+    aliases: {},
+    // lm_head.weight when tied (canonical_name maps it to wte), and the causal-mask buffers old checkpoints keep
+    ignore: [/(^|\.)attn\.bias$/, /(^|\.)attn\.masked_bias$/],
+  },
+};

@@ -1,0 +1,197 @@
+// GPT-2: the same math as Hugging Face transformers' modeling_gpt2.py (eager attention), with parameters named
+// as in GPT-2 checkpoints so safetensors weights load by name:
+//   GPT2Model        wte, wpe, h.N.{ln_1, attn.c_attn, attn.c_proj, ln_2, mlp.c_fc, mlp.c_proj}, ln_f
+//   GPT2LMHeadModel  transformer.<the above>, lm_head.weight (only when tie_word_embeddings is false; else wte)
+// Blocks are pre-LayerNorm: x = x + attn(ln_1(x)); x = x + mlp(ln_2(x)); the output is ln_f(x). Attention is
+// causal (plus the attention_mask when given), scores divided by sqrt(hs) (scale_attn_weights) and by
+// layer_idx + 1 (scale_attn_by_inverse_layer_idx). Linear layers are GPT-2's Conv1D: the weight is stored
+// (in, out) and y = x · W + b, so each one is a single addmm with no transpose.
+//
+// Hidden states travel as (B*T, H) matrices. Shapes: B batch, T sequence, H hidden, nh heads, hs = H / nh,
+// I inner (n_inner), V vocabulary.
+#include "models/gpt2.h"
+
+#include <cmath>
+
+#include "errors.h"
+#include "models/attention.h"
+#include "models/layers.h"
+
+namespace tfbench {
+namespace {
+
+struct Conv1D {
+  at::Tensor weight;  // (in, out)
+  at::Tensor bias;    // (out)
+
+  at::Tensor operator()(const at::Tensor& x) const {  // (N, in) -> (N, out)
+    return at::addmm(bias, x, weight);
+  }
+};
+
+struct Block {
+  LayerNorm ln_1;
+  Conv1D c_attn;  // (H, 3H): query, key, value side by side
+  Conv1D attn_proj;
+  LayerNorm ln_2;
+  Conv1D c_fc;  // (H, I)
+  Conv1D mlp_proj;  // (I, H)
+  double divisor = 1.0;  // what the attention scores are divided by
+};
+
+class Gpt2 final : public Model {
+ public:
+  Gpt2(const ModelSpec& spec, const BuildOptions& options);
+
+  ModelOutputs forward(const ModelInputs& inputs) override;
+  at::Tensor loss(const ModelOutputs& outputs, const at::Tensor& labels) override;
+  bool has_loss() const override { return causal_lm_; }
+  int64_t vocab_size() const override { return spec_.vocab_size; }
+  int64_t max_sequence_length() const override { return spec_.max_position_embeddings; }
+  void check_inputs(const ModelInputs& inputs) const override;
+  std::string canonical_name(const std::string& name) const override;
+
+ private:
+  Conv1D conv1d(const std::string& name, int64_t in, int64_t out, double std);
+  LayerNorm layer_norm(const std::string& name, int64_t size) {
+    return layer_norm_parameters(name, size, spec_.layer_norm_eps);
+  }
+  at::Tensor attention(const Block& b, const at::Tensor& x, const at::Tensor& mask, int64_t B, int64_t T);
+
+  ModelSpec spec_;
+  bool causal_lm_;
+  Activation act_;
+  std::string prefix_;  // "transformer." for GPT2LMHeadModel, "" for GPT2Model
+
+  at::Tensor wte_;  // (V, H)
+  at::Tensor wpe_;  // (max_position_embeddings, H)
+  std::vector<Block> blocks_;
+  LayerNorm ln_f_;
+  at::Tensor lm_head_;  // (V, H): wte_ when tied
+};
+
+Conv1D Gpt2::conv1d(const std::string& name, int64_t in, int64_t out, double std) {
+  Conv1D c;
+  c.weight = normal_parameter(name + ".weight", {in, out}, std);
+  c.bias = constant_parameter(name + ".bias", {out}, 0.0);
+  return c;
+}
+
+Gpt2::Gpt2(const ModelSpec& spec, const BuildOptions& options)
+    : Model(options),
+      spec_(spec),
+      causal_lm_(spec.head == "causal-lm"),
+      act_(parse_activation(spec.hidden_act)),
+      prefix_(causal_lm_ ? "transformer." : "") {
+  if (spec.head != "base" && spec.head != "causal-lm")
+    throw_bad_spec(c10::str("spec.head '", spec.head, "' is not supported for gpt2 (supported: 'base', 'causal-lm')"));
+  const int64_t H = spec.hidden_size, I = spec.intermediate_size, V = spec.vocab_size;
+  const int64_t nh = spec.num_attention_heads, hs = H / nh;
+  const double std = spec.initializer_range;
+  // Hugging Face scales the residual projections' init by 1 / sqrt(2 · n_layer)
+  const double proj_std = std / std::sqrt(2.0 * static_cast<double>(std::max<int64_t>(spec.num_hidden_layers, 1)));
+
+  wte_ = normal_parameter(prefix_ + "wte.weight", {V, H}, std);
+  wpe_ = normal_parameter(prefix_ + "wpe.weight", {spec.max_position_embeddings, H}, std);
+  blocks_.reserve(spec.num_hidden_layers);
+  for (int64_t i = 0; i < spec.num_hidden_layers; ++i) {
+    const std::string p = c10::str(prefix_, "h.", i, ".");
+    Block b;
+    b.ln_1 = layer_norm(p + "ln_1", H);
+    b.c_attn = conv1d(p + "attn.c_attn", H, 3 * H, std);
+    b.attn_proj = conv1d(p + "attn.c_proj", H, H, proj_std);
+    b.ln_2 = layer_norm(p + "ln_2", H);
+    b.c_fc = conv1d(p + "mlp.c_fc", H, I, std);
+    b.mlp_proj = conv1d(p + "mlp.c_proj", I, H, proj_std);
+    b.divisor = spec.scale_attn_weights ? std::sqrt(static_cast<double>(hs)) : 1.0;
+    if (spec.scale_attn_by_inverse_layer_idx) b.divisor *= static_cast<double>(i + 1);
+    blocks_.push_back(std::move(b));
+  }
+  ln_f_ = layer_norm(prefix_ + "ln_f", H);
+  if (causal_lm_) lm_head_ = spec.tie_word_embeddings ? wte_ : normal_parameter("lm_head.weight", {V, H}, std);
+}
+
+std::string Gpt2::canonical_name(const std::string& name) const {
+  // A checkpoint may store the tied lm_head.weight too: it is wte.
+  if (causal_lm_ && spec_.tie_word_embeddings && name == "lm_head.weight") return prefix_ + "wte.weight";
+  return name;
+}
+
+void Gpt2::check_inputs(const ModelInputs& inputs) const {
+  Model::check_inputs(inputs);
+  if (inputs.token_type_ids.defined())
+    throw_bad_input("token_type_ids were given but tfbench's gpt2 model takes none");
+}
+
+// softmax(q k^T / divisor + mask) v for every head, mask causal (+ padding); returns (B*T, H).
+at::Tensor Gpt2::attention(const Block& b, const at::Tensor& x, const at::Tensor& mask, int64_t B, int64_t T) {
+  const int64_t H = spec_.hidden_size, nh = spec_.num_attention_heads, hs = H / nh;
+  at::Tensor qkv = b.c_attn(x).view({B, T, 3, nh, hs});  // (B, T, 3, nh, hs)
+  at::Tensor q = qkv.select(2, 0).transpose(1, 2);        // (B, nh, T, hs), strided
+  at::Tensor k = qkv.select(2, 1).transpose(1, 2);
+  at::Tensor v = qkv.select(2, 2).transpose(1, 2);
+  if (!at::GradMode::is_enabled() && !is_training()) {
+    at::Tensor context = at::empty({B * T, H}, x.options());                  // (B*T, H)
+    at::Tensor context_heads = context.view({B, T, nh, hs}).transpose(1, 2);  // (B, nh, T, hs), strided
+    scaled_dot_product_attention(q, k, v, mask, b.divisor, context_heads);
+    return context;
+  }
+  at::Tensor scores = at::matmul(q, k.transpose(2, 3)).div(b.divisor).add(mask);  // (B, nh, T, T)
+  at::Tensor probs = at::dropout(at::softmax(scores, -1), spec_.attn_pdrop, is_training());
+  at::Tensor context = at::matmul(probs, v);                          // (B, nh, T, hs)
+  return context.transpose(1, 2).reshape({B * T, H});                // (B*T, H)
+}
+
+ModelOutputs Gpt2::forward(const ModelInputs& in) {
+  const at::Tensor& ids = in.input_ids;  // (B, T)
+  TORCH_CHECK(ids.dim() == 2, "input_ids must be (batch, sequence), got ", ids.sizes());
+  const int64_t B = ids.size(0), T = ids.size(1), H = spec_.hidden_size;
+  if (T > max_sequence_length())
+    throw_bad_input(c10::str("sequence length ", T, " exceeds the longest the position embeddings allow (",
+                             max_sequence_length(), ")"));
+
+  at::Tensor x = at::embedding(wte_, ids.reshape({B * T}));  // (B*T, H)
+  x = x.view({B, T, H}).add(wpe_.narrow(0, 0, T)).view({B * T, H});
+  x = at::dropout(x, spec_.embd_pdrop, is_training());
+
+  // Additive mask: the dtype's lowest finite value above the diagonal (future positions), plus
+  // (1 - attention_mask) · lowest where a mask is given, as Hugging Face adds it after the causal fill.
+  const double lowest = lowest_finite(x.scalar_type());
+  at::Tensor mask = at::ones({T, T}, x.options()).triu_(1).mul_(lowest).view({1, 1, T, T});  // (1, 1, T, T)
+  if (in.attention_mask.defined()) {
+    at::Tensor pad = at::rsub(in.attention_mask.to(x.scalar_type()), 1.0).mul_(lowest).view({B, 1, 1, T});
+    mask = mask.add(pad);  // (B, 1, T, T)
+  }
+
+  const double p = spec_.resid_pdrop;
+  for (const Block& b : blocks_) {
+    at::Tensor a = b.attn_proj(attention(b, b.ln_1(x), mask, B, T));  // (B*T, H)
+    x = at::dropout(a, p, is_training()).add(x);
+    at::Tensor f = b.mlp_proj(activate(act_, b.c_fc(b.ln_2(x))));  // (B*T, H)
+    x = at::dropout(f, p, is_training()).add(x);
+  }
+  x = ln_f_(x);
+
+  ModelOutputs out;
+  out.last_hidden_state = x.view({B, T, H});
+  if (causal_lm_) out.logits = at::mm(x, lm_head_.t()).view({B, T, spec_.vocab_size});  // (B, T, V)
+  return out;
+}
+
+at::Tensor Gpt2::loss(const ModelOutputs& outputs, const at::Tensor& labels) {
+  if (!causal_lm_) throw_bad_input("loss needs head 'causal-lm'; this gpt2 model has head 'base'");
+  const int64_t V = spec_.vocab_size, T = outputs.logits.size(1);
+  if (T < 2) throw_bad_input("the causal-LM loss needs sequences of at least 2 tokens");
+  // Position t predicts token t + 1: mean cross-entropy over B · (T - 1) positions
+  at::Tensor logits = outputs.logits.narrow(1, 0, T - 1).reshape({-1, V});
+  at::Tensor targets = labels.narrow(1, 1, T - 1).reshape({-1});
+  return at::cross_entropy_loss(logits, targets);
+}
+
+}  // namespace
+
+std::shared_ptr<Model> make_gpt2(const ModelSpec& spec, const BuildOptions& options) {
+  return std::make_shared<Gpt2>(spec, options);
+}
+
+}  // namespace tfbench
