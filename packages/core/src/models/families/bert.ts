@@ -4,7 +4,7 @@
 import type { NativeModelSpec } from '@tfbench/native';
 import { ConfigReader } from '../config-reader.js';
 import type { HfConfig } from '../types.js';
-import type { Family, NormaliseOptions, ParameterShape } from './types.js';
+import { PRETRAINED_CONFIG_DEFAULTS, type Family, type NormaliseOptions, type ParameterShape } from './types.js';
 
 /** The spec of a BERT-shaped encoder: BERT, RoBERTa, DistilBERT. */
 export type EncoderSpec = Extract<NativeModelSpec, { family: 'bert' | 'roberta' | 'distilbert' }>;
@@ -28,13 +28,7 @@ export const BERT_DEFAULTS: Readonly<Record<string, unknown>> = {
   position_embedding_type: 'absolute',
   use_cache: true,
   classifier_dropout: null,
-  // PretrainedConfig
-  tie_word_embeddings: true,
-  is_decoder: false,
-  add_cross_attention: false,
-  chunk_size_feed_forward: 0,
-  pruned_heads: {},
-  torchscript: false,
+  ...PRETRAINED_CONFIG_DEFAULTS,
 };
 
 /** Activation names that the native side implements, as Hugging Face's ACT2FN spells them. */

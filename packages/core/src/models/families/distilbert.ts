@@ -5,7 +5,7 @@
 import { ConfigReader } from '../config-reader.js';
 import type { HfConfig } from '../types.js';
 import { checkEncoderFlags, chooseHead, readActivation, type EncoderSpec } from './bert.js';
-import type { Family, NormaliseOptions } from './types.js';
+import { PRETRAINED_CONFIG_DEFAULTS, type Family, type NormaliseOptions } from './types.js';
 
 /** DistilBertConfig's `__init__` defaults, plus the PretrainedConfig fields that matter for the math. */
 export const DISTILBERT_DEFAULTS: Readonly<Record<string, unknown>> = {
@@ -23,11 +23,7 @@ export const DISTILBERT_DEFAULTS: Readonly<Record<string, unknown>> = {
   qa_dropout: 0.1,
   seq_classif_dropout: 0.2,
   pad_token_id: 0,
-  // PretrainedConfig
-  tie_word_embeddings: true,
-  chunk_size_feed_forward: 0,
-  pruned_heads: {},
-  torchscript: false,
+  ...PRETRAINED_CONFIG_DEFAULTS,
 };
 
 /** DistilBertConfig.attribute_map: the BERT name is an alias that, when present, sets the DistilBERT field

@@ -6,7 +6,7 @@ import type { Gpt2ModelSpec } from '@tfbench/native';
 import { ConfigReader } from '../config-reader.js';
 import type { HfConfig } from '../types.js';
 import { checkEncoderFlags, readActivation } from './bert.js';
-import type { Family, NormaliseOptions, ParameterShape } from './types.js';
+import { PRETRAINED_CONFIG_DEFAULTS, type Family, type NormaliseOptions, type ParameterShape } from './types.js';
 
 export type Gpt2Spec = Gpt2ModelSpec;
 
@@ -30,13 +30,7 @@ export const GPT2_DEFAULTS: Readonly<Record<string, unknown>> = {
   eos_token_id: 50256,
   scale_attn_by_inverse_layer_idx: false,
   reorder_and_upcast_attn: false,
-  // PretrainedConfig
-  tie_word_embeddings: true,
-  is_decoder: false,
-  add_cross_attention: false,
-  chunk_size_feed_forward: 0,
-  pruned_heads: {},
-  torchscript: false,
+  ...PRETRAINED_CONFIG_DEFAULTS,
 };
 
 /** GPT2Config.attribute_map: alias → GPT-2 field. */

@@ -36,3 +36,14 @@ export interface Family {
   architectures: readonly string[];
   checkpoint: CheckpointNaming;
 }
+
+/** PretrainedConfig's defaults for the fields every family reads or refuses (the base class of every
+ * Hugging Face config); each family's defaults spread these. */
+export const PRETRAINED_CONFIG_DEFAULTS: Readonly<Record<string, unknown>> = {
+  tie_word_embeddings: true,
+  is_decoder: false,
+  add_cross_attention: false,
+  chunk_size_feed_forward: 0,
+  pruned_heads: {},
+  torchscript: false,
+};
