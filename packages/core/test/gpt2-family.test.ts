@@ -18,11 +18,13 @@ function problemsOf(fn: () => unknown): { path: string; message: string }[] {
 }
 
 describe('GPT-2', () => {
-  it('counts the published parameters of gpt2 and gpt2-medium', () => {
+  it('counts the published parameters of gpt2, -medium, -large and -xl', () => {
     const config = knownModelConfig('gpt2');
     assert.equal(parameterCount(normaliseConfig(config, { onlyPretrainModel: true })), 124_439_808); // GPT2Model
     assert.equal(parameterCount(normaliseConfig(config)), 124_439_808); // GPT2LMHeadModel: lm_head tied to wte
     assert.equal(parameterCount(normaliseConfig(knownModelConfig('gpt2-medium'))), 354_823_168);
+    assert.equal(parameterCount(normaliseConfig(knownModelConfig('gpt2-large'))), 774_030_080);
+    assert.equal(parameterCount(normaliseConfig(knownModelConfig('gpt2-xl'))), 1_557_611_200);
   });
 
   it('normalises GPT2Config names to the gpt2 spec', () => {

@@ -91,6 +91,8 @@ describe('known models', () => {
         ['distilbert-base-uncased', 'distilbert', 'DistilBertForMaskedLM', 66_985_530],
         ['gpt2', 'gpt2', 'GPT2LMHeadModel', 124_439_808],
         ['gpt2-medium', 'gpt2', 'GPT2LMHeadModel', 354_823_168],
+        ['gpt2-large', 'gpt2', 'GPT2LMHeadModel', 774_030_080],
+        ['gpt2-xl', 'gpt2', 'GPT2LMHeadModel', 1_557_611_200],
       ],
     );
   });
