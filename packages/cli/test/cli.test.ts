@@ -211,3 +211,12 @@ test('check: a config that changes the math fails with exit 1; a bad directory i
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /is not a directory/);
 });
+
+test('warnings about the figures are shown on stderr, not in the tables', () => {
+  // 3 samples and no time to sample more: the [min, max] interval's confidence is all there is.
+  const { dir, path } = writeArgs({ models: [tinyBert], batchSizes: [1], sequenceLengths: [8], minSamples: 3, minTimeS: 0, maxTimeS: 0, warmup: 1 });
+  const r = tfbench(['run', path], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /tfbench: note: tiny-bert batch 1 seq 8 inference: only 3 samples: \[min, max\] bounds the median with 75\.0% confidence/);
+  assert.doesNotMatch(r.stdout, /note:/);
+});

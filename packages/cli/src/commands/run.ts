@@ -84,8 +84,10 @@ export async function runCommand(argv: Record<string, unknown>, io: Io): Promise
     writeResultsJson(results, jsonPath);
     io.stderr(`tfbench: results written to ${jsonPath}\n`);
   }
-  for (const r of results.records.filter((r) => r.status !== 'ok')) {
-    io.stderr(`tfbench: ${r.model} batch ${r.batchSize} seq ${r.sequenceLength} ${r.mode}: ${r.status}${r.error ? ` (${r.error.code}: ${r.error.message})` : ''}\n`);
+  for (const r of results.records) {
+    const cell = `${r.model} batch ${r.batchSize} seq ${r.sequenceLength} ${r.mode}`;
+    if (r.status !== 'ok') io.stderr(`tfbench: ${cell}: ${r.status}${r.error ? ` (${r.error.code}: ${r.error.message})` : ''}\n`);
+    else for (const w of r.warnings) io.stderr(`tfbench: note: ${cell}: ${w}\n`);
   }
   if (results.interrupted) return 130;
   return results.records.every((r) => r.status === 'ok' || r.status === 'skipped') ? 0 : 1;

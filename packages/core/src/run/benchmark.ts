@@ -76,7 +76,7 @@ function unsupportedProblems(args: BenchmarkArgs, device: string): Problem[] {
 /** Warnings about a time record's reliability, attached to the record rather than printed. */
 export function timeWarnings(time: SampleSummary, targetRelCi: number): string[] {
   const warnings: string[] = [];
-  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const pct = (x: number) => `${x >= 0.001 ? (100 * x).toFixed(1) : (100 * x).toPrecision(1)}%`; // 1.0%, 0.05%
   if (time.ciLevel < 0.95) {
     warnings.push(`only ${time.count} samples: [min, max] bounds the median with ${pct(time.ciLevel)} confidence, not 95%`);
   }
