@@ -74,7 +74,7 @@ export interface EnvironmentContext {
   dtype: string;
   isolate: boolean;
   onlyPretrainModel: boolean;
-  /** Threads the cells will use (null: one per physical core). */
+  /** Threads the cells will use (null: the backend's default, one per physical core it may run on). */
   threads: number | null;
 }
 
@@ -108,7 +108,7 @@ export async function collectEnvironment(backend: Backend, context: EnvironmentC
     cpuLogicalCores: cpu.cores,
     cpuRamBytes: mem.total,
     blas: detectBlas(),
-    threads: context.threads ?? Math.max(1, cpu.physicalCores || cpu.cores),
+    threads: context.threads ?? backend.getThreads(),
     parallelInfo: info.parallelInfo,
     device: context.device,
     dtype: context.dtype,

@@ -9,7 +9,7 @@ import { callFlops } from '../models/flops.js';
 import { quantile, summarize, type SampleSummary } from '../stats/summary.js';
 import { TOOL_VERSION } from '../version.js';
 import { measureCell, type CellJob, type CellMeasurement } from './cell.js';
-import { classifyFailure, runIsolated, type CellOutcome } from './isolate.js';
+import { classifyFailure, describeError, runIsolated, type CellOutcome } from './isolate.js';
 import { planCells } from './plan.js';
 import type { Cell, CellRecord, CellStatus } from './records.js';
 
@@ -154,8 +154,7 @@ async function measureInProcess(backend: Backend, job: CellJob): Promise<CellOut
   try {
     return { ok: true, measurement: await measureCell(backend, job) };
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    return classifyFailure({ code: typeof code === 'string' ? code : 'ERROR', message: err instanceof Error ? err.message : String(err) });
+    return classifyFailure(describeError(err));
   }
 }
 
@@ -179,8 +178,9 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
     onlyPretrainModel: args.onlyPretrainModel,
     threads: args.threads,
   });
-  // libtorch's own default comes from cpuinfo, which on some VMs sees one core of several (Debian's
-  // libtorch 1.13 picks 1 thread on a 2-core cloud machine): use one thread per physical core instead.
+  // The backend's default: one thread per physical core this process may run on (libtorch's own, from
+  // cpuinfo, picks 1 thread on some 2-core VMs), unless OMP_NUM_THREADS says otherwise. Passed explicitly
+  // so every child uses, and records, the same count.
   const threads = args.threads ?? environment.threads;
 
   const byName = new Map(models.map((m) => [m.name, m]));

@@ -23,6 +23,12 @@ function workerEntry(): { path: string; execArgv: string[] } {
   return { path: fileURLToPath(new URL('./worker.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
 }
 
+/** A thrown value as a failure: its stable `code` when it has one (the addon's OOM, BAD_INPUT, …), else ERROR. */
+export function describeError(err: unknown): { code: string; message: string } {
+  const code = (err as { code?: unknown } | null)?.code;
+  return { code: typeof code === 'string' ? code : 'ERROR', message: err instanceof Error ? err.message : String(err) };
+}
+
 export function classifyFailure(error: { code: string; message: string }): CellOutcome {
   return { ok: false, status: error.code === 'OOM' ? 'oom' : 'error', error };
 }

@@ -2,18 +2,10 @@
 // A fresh process per cell means one result cannot pollute the next, and a crash or OOM ends only this cell.
 import { libtorchBackend } from '../backend/index.js';
 import { measureCell, type CellJob } from './cell.js';
-import type { WorkerMessage } from './isolate.js';
+import { describeError, type WorkerMessage } from './isolate.js';
 
 function send(message: WorkerMessage): Promise<void> {
   return new Promise((resolve) => process.send!(message, () => resolve()));
-}
-
-function describe(err: unknown): { code: string; message: string } {
-  if (err instanceof Error) {
-    const code = (err as Error & { code?: unknown }).code;
-    return { code: typeof code === 'string' ? code : 'ERROR', message: err.message };
-  }
-  return { code: 'ERROR', message: String(err) };
 }
 
 process.once('message', (job: CellJob) => {
@@ -22,7 +14,7 @@ process.once('message', (job: CellJob) => {
       const measurement = await measureCell(libtorchBackend(), job);
       await send({ type: 'result', measurement });
     } catch (err) {
-      await send({ type: 'failure', error: describe(err) });
+      await send({ type: 'failure', error: describeError(err) });
     }
     process.exit(0);
   })();
