@@ -93,6 +93,17 @@ describe('known models', () => {
         ['gpt2-medium', 'gpt2', 'GPT2LMHeadModel', 354_823_168],
         ['gpt2-large', 'gpt2', 'GPT2LMHeadModel', 774_030_080],
         ['gpt2-xl', 'gpt2', 'GPT2LMHeadModel', 1_557_611_200],
+        ['t5-small', 't5', 'T5ForConditionalGeneration', 60_506_624],
+        ['t5-base', 't5', 'T5ForConditionalGeneration', 222_903_552],
+        ['t5-large', 't5', 'T5ForConditionalGeneration', 737_668_096],
+        ['google/flan-t5-base', 't5', 'T5ForConditionalGeneration', 247_577_856],
+        ['meta-llama/Llama-2-7b-hf', 'llama', 'LlamaForCausalLM', 6_738_415_616],
+        ['meta-llama/Llama-3.1-8B', 'llama', 'LlamaForCausalLM', 8_030_261_248],
+        ['meta-llama/Llama-3.2-1B', 'llama', 'LlamaForCausalLM', 1_235_814_400],
+        ['TinyLlama/TinyLlama-1.1B-Chat-v1.0', 'llama', 'LlamaForCausalLM', 1_100_048_384],
+        ['mistralai/Mistral-7B-v0.1', 'mistral', 'MistralForCausalLM', 7_241_732_096],
+        ['Qwen/Qwen2.5-0.5B', 'qwen2', 'Qwen2ForCausalLM', 494_032_768],
+        ['Qwen/Qwen2.5-7B', 'qwen2', 'Qwen2ForCausalLM', 7_615_616_512],
       ],
     );
   });
@@ -198,12 +209,12 @@ describe('normaliseConfig', () => {
 
   it('refuses an unsupported or missing model_type, naming the supported ones', () => {
     assert.equal(
-      modelError(() => normaliseConfig({ model_type: 'llama' })).message,
-      'config: model_type "llama" is not supported (supported: "bert", "roberta", "distilbert", "gpt2")',
+      modelError(() => normaliseConfig({ model_type: 'mamba' })).message,
+      'config: model_type "mamba" is not supported (supported: "bert", "roberta", "distilbert", "gpt2", "llama", "mistral", "qwen2", "t5")',
     );
     assert.equal(
       modelError(() => normaliseConfig({ hidden_size: 8 }, { name: 'x' })).message,
-      'config of "x": model_type is missing (supported: "bert", "roberta", "distilbert", "gpt2")',
+      'config of "x": model_type is missing (supported: "bert", "roberta", "distilbert", "gpt2", "llama", "mistral", "qwen2", "t5")',
     );
     assert.equal(modelError(() => normaliseConfig([1])).message, 'config: expected a JSON object, got [1]');
   });
@@ -414,7 +425,7 @@ describe('resolveModels', () => {
             'bert-base-uncased',
             'no-such-model',
             { name: 'x', config: { model_type: 'bert', hidden_size: 100, num_attention_heads: 3 } },
-            { name: 'g', config: { model_type: 'llama' } },
+            { name: 'g', config: { model_type: 'mamba' } },
           ],
           onlyPretrainModel: false,
         },
@@ -427,17 +438,17 @@ describe('resolveModels', () => {
     );
     assert.match(err.problems[0]?.message ?? '', /^unknown model "no-such-model"/);
     assert.equal(err.problems[1]?.message, 'config of "x": hidden_size: 100 is not a multiple of num_attention_heads (3)');
-    assert.equal(err.problems[2]?.message, 'config of "g": model_type "llama" is not supported (supported: "bert", "roberta", "distilbert", "gpt2")');
+    assert.equal(err.problems[2]?.message, 'config of "g": model_type "mamba" is not supported (supported: "bert", "roberta", "distilbert", "gpt2", "llama", "mistral", "qwen2", "t5")');
     assert.match(err.message, /^cannot build 3 models:\n {2}models\[1\]: unknown model/);
   });
 
   it('names problems after configs when the models came from configs', () => {
     const err = modelError(() =>
       resolveModels(
-        { models: [{ name: 'a', config: { model_type: 't5' } }], configs: [{ model_type: 't5' }], onlyPretrainModel: false },
+        { models: [{ name: 'a', config: { model_type: 'mamba' } }], configs: [{ model_type: 'mamba' }], onlyPretrainModel: false },
         { baseDir: '.' },
       ),
     );
-    assert.deepEqual(err.problems, [{ path: 'configs[0]', message: 'config of "a": model_type "t5" is not supported (supported: "bert", "roberta", "distilbert", "gpt2")' }]);
+    assert.deepEqual(err.problems, [{ path: 'configs[0]', message: 'config of "a": model_type "mamba" is not supported (supported: "bert", "roberta", "distilbert", "gpt2", "llama", "mistral", "qwen2", "t5")' }]);
   });
 });

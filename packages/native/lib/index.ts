@@ -58,7 +58,7 @@ export interface EncoderModelSpec {
  * Hugging Face's config.json (after core has resolved aliases and defaults); `family`, `head`,
  * `add_pooling_layer`, `head_act` and `position_ids` are tfbench's own.
  */
-export type NativeModelSpec = EncoderModelSpec | Gpt2ModelSpec;
+export type NativeModelSpec = EncoderModelSpec | Gpt2ModelSpec | LlamaModelSpec | T5ModelSpec;
 
 /**
  * GPT-2 (pre-LayerNorm decoder blocks, causal self-attention, learned absolute positions 0 … T-1): GPT2Model
@@ -91,6 +91,75 @@ export interface Gpt2ModelSpec {
   tie_word_embeddings: boolean;
 }
 
+/**
+ * A LLaMA-shaped decoder (pre-RMSNorm blocks, rotary positions, grouped-query causal attention, SwiGLU
+ * feed-forward): LLaMA, Mistral and Qwen2 checkpoints, whose parameter names are the same. Head 'base' =
+ * LlamaModel & co., 'causal-lm' = *ForCausalLM (lm_head tied to embed_tokens unless tie_word_embeddings is
+ * false). Bias flags are tfbench's: Qwen2 sets attention_bias (q/k/v) but not attention_output_bias (o_proj).
+ */
+export interface LlamaModelSpec {
+  family: 'llama';
+  head: 'base' | 'causal-lm';
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  /** Key/value heads (grouped-query attention); divides num_attention_heads. */
+  num_key_value_heads: number;
+  /** Per-head size (even); num_attention_heads · head_dim need not equal hidden_size. */
+  head_dim: number;
+  intermediate_size: number;
+  max_position_embeddings: number;
+  rms_norm_eps: number;
+  /** Rotary base: angle(t, j) = t · rope_theta^(-2j / head_dim). */
+  rope_theta: number;
+  /** rope_scaling: 'default' (none), 'linear' (every frequency / rope_factor) or 'llama3' (Llama 3.1's
+   * band-wise scaling with the low/high frequency factors and the original context length). */
+  rope_type: 'default' | 'linear' | 'llama3';
+  rope_factor: number;
+  rope_low_freq_factor: number;
+  rope_high_freq_factor: number;
+  rope_original_max_position_embeddings: number;
+  /** Mistral: keys more than sliding_window - 1 positions back are masked; 0 = no window. */
+  sliding_window: number;
+  /** The gate's activation in act(gate_proj x) · up_proj x. */
+  hidden_act: Activation;
+  attention_bias: boolean;
+  attention_output_bias: boolean;
+  mlp_bias: boolean;
+  attention_dropout: number;
+  initializer_range: number;
+  tie_word_embeddings: boolean;
+}
+
+/**
+ * T5 (encoder-decoder, pre-RMSNorm blocks, relative-position attention biases, unscaled attention): head
+ * 'base' = T5Model, 'seq2seq-lm' = T5ForConditionalGeneration. Sizes use the BERT names: hidden_size = d_model,
+ * intermediate_size = d_ff, num_hidden_layers = num_layers, head_dim = d_kv.
+ */
+export interface T5ModelSpec {
+  family: 't5';
+  head: 'base' | 'seq2seq-lm';
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_decoder_layers: number;
+  num_attention_heads: number;
+  head_dim: number;
+  intermediate_size: number;
+  relative_attention_num_buckets: number;
+  relative_attention_max_distance: number;
+  /** feed_forward_proj "gated-<act>": wo(act(wi_0 x) · wi_1 x); else wo(act(wi x)). */
+  gated_feed_forward: boolean;
+  /** The feed-forward activation (feed_forward_proj's <act>; "gated-gelu" means gelu_new). */
+  hidden_act: Activation;
+  /** layer_norm_epsilon of T5's RMS norm. */
+  layer_norm_eps: number;
+  dropout_rate: number;
+  initializer_factor: number;
+  tie_word_embeddings: boolean;
+}
+
 export interface BuildOptions {
   /** 'cpu', 'cuda' or 'cuda:N'. */
   device: string;
@@ -118,7 +187,8 @@ export interface WeightEntry {
 export interface RunOptions {
   /** Train mode (dropout on). Default false: eval mode. */
   train?: boolean;
-  /** Also compute `loss` with labels = input_ids (masked LM: mean cross-entropy over all positions). */
+  /** Also compute `loss` with labels = input_ids (masked LM and seq2seq LM: mean cross-entropy over all
+   * positions; causal LM: shifted by one). */
   loss?: boolean;
   /** Parameter names whose gradient of `loss` to return as `grad.<name>`. Needs loss: true. */
   gradients?: string[];
@@ -174,8 +244,9 @@ export interface NativeModel {
   parameterCount(): number;
   /** Copies tensors from a safetensors file into parameters, converting dtype; shapes must match. */
   loadWeights(file: string, entries: WeightEntry[]): Promise<void>;
-  /** One call on given inputs (input_ids, optional attention_mask / token_type_ids): returns
-   * last_hidden_state, logits (when the head has them), loss and grad.<name> as asked. */
+  /** One call on given inputs (input_ids, optional attention_mask / token_type_ids, and for T5
+   * decoder_input_ids, default input_ids): returns last_hidden_state, encoder_last_hidden_state (T5),
+   * pooler_output and logits (when the model has them), loss and grad.<name> as asked. */
   run(inputs: Record<string, HostTensor>, options?: RunOptions): Promise<Record<string, HostTensor>>;
   /** Warm-up, one memory-measured call, then timed calls; raw samples back, statistics are the caller's. */
   measure(options: MeasureOptions): Promise<MeasureResult>;

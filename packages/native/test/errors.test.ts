@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadBinding, type NativeModelSpec } from '../lib/index.js';
-import { int64Tensor, rejectsWith, tinySpec } from './helpers.js';
+import { int64Tensor, rejectsWith, tinyLlamaSpec, tinySpec, tinyT5Spec } from './helpers.js';
 
 const binding = loadBinding();
 const cpu = { device: 'cpu', dtype: 'float32', seed: 0 } as const;
@@ -13,7 +13,10 @@ test('bad specs reject with BAD_SPEC naming the field', async () => {
   await rejectsWith(binding.buildModel(tinySpec({ hidden_size: '32' as never }), cpu), 'BAD_SPEC', /spec\.hidden_size must be an integer/);
   await rejectsWith(binding.buildModel(tinySpec({ num_hidden_layers: 1.5 }), cpu), 'BAD_SPEC', /spec\.num_hidden_layers/);
   await rejectsWith(binding.buildModel(tinySpec({ hidden_act: 'swish' as never }), cpu), 'BAD_SPEC', /spec\.hidden_act/);
-  await rejectsWith(binding.buildModel(tinySpec({ family: 'llama' as never }), cpu), 'BAD_SPEC', /spec\.family/);
+  await rejectsWith(binding.buildModel(tinySpec({ family: 'mamba' as never }), cpu), 'BAD_SPEC', /spec\.family/);
+  await rejectsWith(binding.buildModel(tinyLlamaSpec({ num_key_value_heads: 3 }), cpu), 'BAD_SPEC', /num_attention_heads \(4\).*num_key_value_heads \(3\)/);
+  await rejectsWith(binding.buildModel(tinyLlamaSpec({ head_dim: 7 }), cpu), 'BAD_SPEC', /head_dim must be even/);
+  await rejectsWith(binding.buildModel(tinyT5Spec({ head: 'causal-lm' as never }), cpu), 'BAD_SPEC', /spec\.head/);
   await rejectsWith(binding.buildModel(tinySpec({ tie_word_embeddings: 1 as never }), cpu), 'BAD_SPEC', /spec\.tie_word_embeddings must be a boolean/);
   await rejectsWith(binding.buildModel(tinySpec({ num_attention_heads: 5 }), cpu), 'BAD_SPEC', /hidden_size \(32\).*num_attention_heads \(5\)/);
   await rejectsWith(binding.buildModel(tinySpec({ pad_token_id: 99 }), cpu), 'BAD_SPEC', /pad_token_id/);

@@ -1,5 +1,6 @@
-// Shared by the addon tests: the tiny BERT config of DESIGN.md, host tensors, error assertions.
-import type { HostTensor, NativeModelSpec } from '../lib/index.js';
+// Shared by the addon tests: the tiny BERT config of DESIGN.md (and tiny LLaMA and T5 specs), host tensors,
+// error assertions.
+import type { HostTensor, LlamaModelSpec, NativeModelSpec, T5ModelSpec } from '../lib/index.js';
 
 /** hidden 32, 2 layers, 4 heads, intermediate 37, vocab 99 (the shape of fixtures/parity/bert). */
 export function tinySpec(overrides: Partial<NativeModelSpec> = {}): NativeModelSpec {
@@ -22,6 +23,62 @@ export function tinySpec(overrides: Partial<NativeModelSpec> = {}): NativeModelS
     attention_probs_dropout_prob: 0.1,
     initializer_range: 0.02,
     pad_token_id: 0,
+    tie_word_embeddings: true,
+    ...overrides,
+  };
+}
+
+/** A tiny LLaMA-shaped decoder: hidden 32, 2 layers, 4 query heads over 2 key/value heads of 8. */
+export function tinyLlamaSpec(overrides: Partial<LlamaModelSpec> = {}): LlamaModelSpec {
+  return {
+    family: 'llama',
+    head: 'causal-lm',
+    vocab_size: 99,
+    hidden_size: 32,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    head_dim: 8,
+    intermediate_size: 37,
+    max_position_embeddings: 64,
+    rms_norm_eps: 1e-6,
+    rope_theta: 10000,
+    rope_type: 'default',
+    rope_factor: 1,
+    rope_low_freq_factor: 1,
+    rope_high_freq_factor: 1,
+    rope_original_max_position_embeddings: 1,
+    sliding_window: 0,
+    hidden_act: 'silu',
+    attention_bias: false,
+    attention_output_bias: false,
+    mlp_bias: false,
+    attention_dropout: 0.1,
+    initializer_range: 0.02,
+    tie_word_embeddings: false,
+    ...overrides,
+  };
+}
+
+/** A tiny T5: d_model 32, 2 encoder and 2 decoder layers, 4 heads of 8, d_ff 37, 8 buckets. */
+export function tinyT5Spec(overrides: Partial<T5ModelSpec> = {}): T5ModelSpec {
+  return {
+    family: 't5',
+    head: 'seq2seq-lm',
+    vocab_size: 99,
+    hidden_size: 32,
+    num_hidden_layers: 2,
+    num_decoder_layers: 2,
+    num_attention_heads: 4,
+    head_dim: 8,
+    intermediate_size: 37,
+    relative_attention_num_buckets: 8,
+    relative_attention_max_distance: 20,
+    gated_feed_forward: false,
+    hidden_act: 'relu',
+    layer_norm_eps: 1e-6,
+    dropout_rate: 0.1,
+    initializer_factor: 1,
     tie_word_embeddings: true,
     ...overrides,
   };

@@ -16,7 +16,8 @@ export interface CallShape {
  * division and the decayed step (≈ 8): about 15 operations. */
 export const OPTIMIZER_FLOPS_PER_PARAMETER = 15;
 
-/** Forward FLOPs of one call of `spec` on (batchSize, sequenceLength) inputs. */
+/** Forward FLOPs of one call of `spec` on (batchSize, sequenceLength) inputs (T5: the same length for the
+ * encoder and the decoder, as tfbench runs it with decoder_input_ids = input_ids). */
 export function forwardFlops(spec: ModelSpec, shape: Omit<CallShape, 'mode'>): number {
   const B = shape.batchSize;
   const T = shape.sequenceLength;
@@ -24,22 +25,49 @@ export function forwardFlops(spec: ModelSpec, shape: Omit<CallShape, 'mode'>): n
   const H = spec.hidden_size;
   const I = spec.intermediate_size;
   const V = spec.vocab_size;
-  const perLayer =
-    2 * N * H * 3 * H + // query, key, value projections
-    2 * N * T * H + // scores: (B, nh, T, hs) × (B, nh, hs, T)
-    2 * N * T * H + // context: (B, nh, T, T) × (B, nh, T, hs)
-    2 * N * H * H + // attention output projection
-    2 * N * H * I * 2; // feed-forward: H → I → H
-  let total = spec.num_hidden_layers * perLayer;
-  if (spec.family === 'gpt2') {
-    // GPT-2's blocks have the same products (fused qkv, attention, c_proj, c_fc → c_proj with I = n_inner);
-    // the causal mask is applied to full (T, T) scores, so they count in full. The LM head is one (N, H) × (H, V).
-    if (spec.head === 'causal-lm') total += 2 * N * H * V;
-    return total;
+  // Attention products over T keys with `inner` = heads × head size: scores (B, nh, T, hd) × (B, nh, hd, T) and
+  // context (B, nh, T, T) × (B, nh, T, hd). Causal masks are applied to full (T, T) scores, so they count in full.
+  const attentionProducts = (inner: number) => 2 * 2 * N * T * inner;
+  switch (spec.family) {
+    case 'llama': {
+      const q = spec.num_attention_heads * spec.head_dim;
+      const kv = spec.num_key_value_heads * spec.head_dim;
+      const perLayer =
+        2 * N * H * (q + 2 * kv) + // q, k, v projections (k and v have num_key_value_heads heads)
+        attentionProducts(q) +
+        2 * N * q * H + // o_proj
+        3 * 2 * N * H * I; // gate, up, down
+      return spec.num_hidden_layers * perLayer + (spec.head === 'causal-lm' ? 2 * N * H * V : 0);
+    }
+    case 't5': {
+      const inner = spec.num_attention_heads * spec.head_dim;
+      const selfAttention = 4 * 2 * N * H * inner + attentionProducts(inner); // q, k, v, o + products
+      const feedForward = (spec.gated_feed_forward ? 3 : 2) * 2 * N * H * I;
+      const encoder = spec.num_hidden_layers * (selfAttention + feedForward);
+      // Cross-attention: q and o on decoder tokens, k and v on the encoder's, products over the encoder's length.
+      const decoder = spec.num_decoder_layers * (2 * selfAttention + feedForward);
+      return encoder + decoder + (spec.head === 'seq2seq-lm' ? 2 * N * H * V : 0);
+    }
+    case 'gpt2':
+    case 'bert':
+    case 'roberta':
+    case 'distilbert': {
+      const perLayer =
+        2 * N * H * 3 * H + // query, key, value projections
+        attentionProducts(H) +
+        2 * N * H * H + // attention output projection
+        2 * N * H * I * 2; // feed-forward: H → I → H
+      let total = spec.num_hidden_layers * perLayer;
+      if (spec.family === 'gpt2') {
+        // GPT-2's blocks have the same products (fused qkv, attention, c_proj, c_fc → c_proj with I = n_inner).
+        // The LM head is one (N, H) × (H, V).
+        return total + (spec.head === 'causal-lm' ? 2 * N * H * V : 0);
+      }
+      if (spec.add_pooling_layer) total += 2 * B * H * H;
+      if (spec.head === 'masked-lm') total += 2 * N * H * H + 2 * N * H * V; // transform + decoder
+      return total;
+    }
   }
-  if (spec.add_pooling_layer) total += 2 * B * H * H;
-  if (spec.head === 'masked-lm') total += 2 * N * H * H + 2 * N * H * V; // transform + decoder
-  return total;
 }
 
 /** FLOPs of one measured call: training counts the backward pass as twice the forward (gradients with

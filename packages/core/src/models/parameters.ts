@@ -1,6 +1,8 @@
 // Parameter names, shapes and counts computed from a spec, without building the model.
 import { encoderParameterShapes } from './families/bert.js';
 import { gpt2ParameterShapes } from './families/gpt2.js';
+import { llamaParameterShapes } from './families/llama.js';
+import { t5ParameterShapes } from './families/t5.js';
 import type { ParameterShape } from './families/types.js';
 import type { ModelSpec } from './types.js';
 
@@ -16,6 +18,10 @@ export function parameterShapes(spec: ModelSpec): ParameterShape[] {
       return encoderParameterShapes(spec);
     case 'gpt2':
       return gpt2ParameterShapes(spec);
+    case 'llama':
+      return llamaParameterShapes(spec);
+    case 't5':
+      return t5ParameterShapes(spec);
   }
 }
 

@@ -100,11 +100,11 @@ export async function checkCheckpoint(dirArg: string, options: CheckOptions = {}
   const mapping = await loadCheckpointWeights(built, model.weightFiles, model.spec.family);
 
   const inputs: Record<string, HostTensor> = {};
-  for (const name of INPUT_NAMES) if (tensors[name] && name !== 'decoder_input_ids') inputs[name] = tensors[name]!;
+  for (const name of INPUT_NAMES) if (tensors[name]) inputs[name] = tensors[name]!;
   const outputs = await built.run(inputs);
   const gradients = Object.keys(tensors).filter((k) => k.startsWith('grad.')).map((k) => k.slice('grad.'.length));
   if (tensors.loss || gradients.length > 0) {
-    // The reference's loss: eval mode, labels = input_ids, no attention mask.
+    // The reference's loss: eval mode, labels = input_ids, no attention mask (T5: decoder_input_ids = input_ids).
     const withLoss = await built.run({ input_ids: tensors.input_ids }, { loss: true, gradients });
     for (const [k, v] of Object.entries(withLoss)) if (k === 'loss' || k.startsWith('grad.')) outputs[k] = v;
   }

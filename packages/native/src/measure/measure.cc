@@ -116,7 +116,7 @@ void check_options(const Model& model, const MeasureOptions& o) {
     throw_bad_input(c10::str("sequenceLength ", o.sequence_length, " exceeds this model's max_position_embeddings (",
                              model.max_sequence_length(), ")"));
   if (o.training && !model.has_loss())
-    throw_bad_input("training needs a model with an LM head (head 'masked-lm' or 'causal-lm'); this model has none");
+    throw_bad_input("training needs a model with an LM head (head 'masked-lm', 'causal-lm' or 'seq2seq-lm'); this model has none");
 }
 
 // Durations of one training call's phases, written by the call, kept by the loop for timed calls only.

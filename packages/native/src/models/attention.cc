@@ -36,7 +36,10 @@ void scaled_dot_product_attention(const at::Tensor& q, const at::Tensor& k, cons
       at::Tensor p = heads(probs);   // (n, T, S)
       at::Tensor o = heads(out);     // (n, T, hs)
       at::bmm_out(s, heads(q), heads(k).transpose(1, 2)).div_(divisor);
-      if (mask.defined()) s.add_(mask[mask.size(0) == 1 ? 0 : b]);  // (1, T or 1, S)
+      if (mask.defined()) {
+        at::Tensor m = mask[mask.size(0) == 1 ? 0 : b];  // (1 or nh, T or 1, S)
+        s.add_(m.size(0) == 1 ? m : m.narrow(0, h, n));
+      }
       at::_softmax_out(p, s, -1, /*half_to_float=*/false);
       at::bmm_out(o, p, heads(v));
       i += n;

@@ -27,15 +27,6 @@
 namespace tfbench {
 namespace {
 
-struct Linear {
-  at::Tensor weight;  // (out, in)
-  at::Tensor bias;    // (out)
-
-  at::Tensor operator()(const at::Tensor& x) const {  // (N, in) -> (N, out)
-    return at::addmm(bias, x, weight.t());
-  }
-};
-
 // Parameter names of one family's checkpoints (N = the layer index).
 struct Naming {
   std::string base;           // the base model's attribute in the masked-LM class, with its dot
@@ -99,8 +90,9 @@ class Bert final : public Model {
   std::string canonical_name(const std::string& name) const override;
 
  private:
-  at::Tensor linear_weight(const std::string& name, int64_t in, int64_t out);
-  Linear linear(const std::string& name, int64_t in, int64_t out);
+  Linear linear(const std::string& name, int64_t in, int64_t out) {
+    return linear_parameters(name, in, out, spec_.initializer_range, /*bias=*/true);
+  }
   LayerNorm layer_norm(const std::string& name, int64_t size) {
     return layer_norm_parameters(name, size, spec_.layer_norm_eps);
   }
@@ -130,26 +122,10 @@ class Bert final : public Model {
   at::Tensor decoder_bias_;    // (V): cls.predictions.bias / lm_head.bias / vocab_projector.bias
 };
 
-// Linear weights keep PyTorch's (out, in) shape but live in (in, out) storage: weight.t() is then contiguous
-// and the GEMM reads it untransposed, which OpenBLAS runs faster for small batches (up to ~30% for the
-// (B*T, I) x (I, H) output projection at B*T = 64) and, in our measurements, never slower.
-at::Tensor Bert::linear_weight(const std::string& name, int64_t in, int64_t out) {
-  at::Tensor storage = empty_tensor({in, out});  // (in, out)
-  fill_normal(storage, spec_.initializer_range);
-  return register_parameter(name, storage.t());  // (out, in), strides (1, out)
-}
-
-Linear Bert::linear(const std::string& name, int64_t in, int64_t out) {
-  Linear l;
-  l.weight = linear_weight(name + ".weight", in, out);
-  l.bias = constant_parameter(name + ".bias", {out}, 0.0);
-  return l;
-}
-
 BertLayer Bert::make_layer(const std::string& prefix) {
   const int64_t H = spec_.hidden_size, I = spec_.intermediate_size;
   BertLayer l;
-  at::Tensor qkv_storage = empty_tensor({H, 3 * H});  // (in, out), see linear_weight()
+  at::Tensor qkv_storage = empty_tensor({H, 3 * H});  // (in, out), see Model::linear_weight()
   fill_normal(qkv_storage, spec_.initializer_range);
   l.qkv_weight = qkv_storage.t();  // (3H, H)
   l.qkv_bias = empty_tensor({3 * H});

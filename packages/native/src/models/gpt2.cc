@@ -180,12 +180,7 @@ ModelOutputs Gpt2::forward(const ModelInputs& in) {
 
 at::Tensor Gpt2::loss(const ModelOutputs& outputs, const at::Tensor& labels) {
   if (!causal_lm_) throw_bad_input("loss needs head 'causal-lm'; this gpt2 model has head 'base'");
-  const int64_t V = spec_.vocab_size, T = outputs.logits.size(1);
-  if (T < 2) throw_bad_input("the causal-LM loss needs sequences of at least 2 tokens");
-  // Position t predicts token t + 1: mean cross-entropy over B · (T - 1) positions
-  at::Tensor logits = outputs.logits.narrow(1, 0, T - 1).reshape({-1, V});
-  at::Tensor targets = labels.narrow(1, 1, T - 1).reshape({-1});
-  return at::cross_entropy_loss(logits, targets);
+  return causal_lm_loss(outputs.logits, labels);
 }
 
 }  // namespace

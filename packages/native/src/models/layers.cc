@@ -23,4 +23,19 @@ at::Tensor activate(Activation act, at::Tensor x) {
   return x;
 }
 
+at::Tensor RmsNorm::operator()(const at::Tensor& x) const {
+  const at::Tensor h = x.scalar_type() == at::kFloat ? x : x.to(at::kFloat);
+  at::Tensor scale = at::rsqrt(h.pow(2).mean(-1, /*keepdim=*/true).add_(eps));
+  at::Tensor normed = h * scale;
+  return weight * (x.scalar_type() == at::kFloat ? normed : normed.to(x.scalar_type()));
+}
+
+at::Tensor causal_lm_loss(const at::Tensor& logits, const at::Tensor& labels) {
+  const int64_t V = logits.size(2), T = logits.size(1);
+  if (T < 2) throw_bad_input("the causal-LM loss needs sequences of at least 2 tokens");
+  at::Tensor predicted = logits.narrow(1, 0, T - 1).reshape({-1, V});  // (B·(T-1), V)
+  at::Tensor targets = labels.narrow(1, 1, T - 1).reshape({-1});        // (B·(T-1))
+  return at::cross_entropy_loss(predicted.to(at::kFloat), targets);
+}
+
 }  // namespace tfbench

@@ -1,4 +1,5 @@
-// Pieces every family's blocks use: LayerNorm and the activations named by Hugging Face configs.
+// Pieces every family's blocks use: Linear, LayerNorm, RMSNorm, the activations named by Hugging Face configs
+// and the causal-LM loss.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -7,6 +8,16 @@
 #include <string>
 
 namespace tfbench {
+
+// torch.nn.Linear: y = x · W^T (+ b). Weight (out, in) as checkpoints store it; bias may be undefined.
+struct Linear {
+  at::Tensor weight;  // (out, in)
+  at::Tensor bias;    // (out) or undefined
+
+  at::Tensor operator()(const at::Tensor& x) const {  // (N, in) -> (N, out)
+    return bias.defined() ? at::addmm(bias, x, weight.t()) : at::mm(x, weight.t());
+  }
+};
 
 struct LayerNorm {
   at::Tensor weight;  // (H)
@@ -18,6 +29,15 @@ struct LayerNorm {
   }
 };
 
+// Root-mean-square norm without mean subtraction or bias (LlamaRMSNorm, T5LayerNorm): computed in float32,
+// cast back to the input dtype, then scaled by the weight.
+struct RmsNorm {
+  at::Tensor weight;  // (H)
+  double eps = 1e-6;
+
+  at::Tensor operator()(const at::Tensor& x) const;  // (..., H) -> (..., H)
+};
+
 enum class Activation { Gelu, GeluTanh, Relu, Silu };
 
 // 'gelu' (exact, erf-based), 'gelu_new' / 'gelu_pytorch_tanh' (tanh approximation), 'relu', 'silu'.
@@ -26,5 +46,9 @@ Activation parse_activation(const std::string& name);
 
 // In place when no autograd graph is being recorded (inference), out of place otherwise.
 at::Tensor activate(Activation act, at::Tensor x);
+
+// Causal-LM loss with labels = the inputs: position t predicts token t + 1, mean cross-entropy over the
+// B · (T - 1) predicted positions. logits (B, T, V), labels (B, T). Throws BAD_INPUT when T < 2.
+at::Tensor causal_lm_loss(const at::Tensor& logits, const at::Tensor& labels);
 
 }  // namespace tfbench

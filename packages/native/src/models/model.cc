@@ -14,6 +14,8 @@
 #include "errors.h"
 #include "models/bert.h"
 #include "models/gpt2.h"
+#include "models/llama.h"
+#include "models/t5.h"
 
 #ifdef TFBENCH_WITH_CUDA
 #include <ATen/cuda/CUDAGeneratorImpl.h>
@@ -77,6 +79,19 @@ at::Tensor Model::constant_parameter(std::string name, at::IntArrayRef shape, do
   return register_parameter(std::move(name), t);
 }
 
+at::Tensor Model::linear_weight(std::string name, int64_t in, int64_t out, double std) {
+  at::Tensor storage = empty_tensor({in, out});  // (in, out)
+  fill_normal(storage, std);
+  return register_parameter(std::move(name), storage.t());  // (out, in), strides (1, out)
+}
+
+Linear Model::linear_parameters(const std::string& name, int64_t in, int64_t out, double std, bool bias) {
+  Linear l;
+  l.weight = linear_weight(name + ".weight", in, out, std);
+  if (bias) l.bias = constant_parameter(name + ".bias", {out}, 0.0);
+  return l;
+}
+
 LayerNorm Model::layer_norm_parameters(const std::string& name, int64_t size, double eps) {
   LayerNorm n;
   n.weight = constant_parameter(name + ".weight", {size}, 1.0);
@@ -128,6 +143,14 @@ void Model::check_inputs(const ModelInputs& in) const {
   check_like_ids(in.attention_mask, "attention_mask");
   check_like_ids(in.token_type_ids, "token_type_ids");
   if (in.attention_mask.defined()) check_ids(in.attention_mask, "attention_mask", 2, "2");
+  if (in.decoder_input_ids.defined()) {
+    const at::Tensor& d = in.decoder_input_ids;
+    if (!is_encoder_decoder()) throw_bad_input("decoder_input_ids were given but this model has no decoder");
+    if (d.scalar_type() != at::kLong) throw_bad_input(c10::str("decoder_input_ids must be int64, got ", d.scalar_type()));
+    if (d.dim() != 2 || d.size(0) != ids.size(0) || d.size(1) < 1)
+      throw_bad_input(c10::str("decoder_input_ids must have shape [", ids.size(0), ", sequence >= 1], got ", d.sizes()));
+    check_ids(d, "decoder_input_ids", vocab_size(), "vocab_size");
+  }
 }
 
 namespace {
@@ -150,7 +173,7 @@ at::Tensor to_host_float(const at::Tensor& t) {
 NamedTensors run_model(Model& model, const ModelInputs& inputs, const RunOptions& options) {
   if (!options.gradients.empty() && !options.loss) throw_bad_input("gradients need loss: true");
   if (options.loss && !model.has_loss())
-    throw_bad_input("loss needs a model with an LM head (head 'masked-lm' or 'causal-lm'); this model has none");
+    throw_bad_input("loss needs a model with an LM head (head 'masked-lm', 'causal-lm' or 'seq2seq-lm'); this model has none");
   for (const auto& name : options.gradients) {
     if (!model.parameter(name).defined()) throw_bad_input(c10::str("gradients: no parameter named '", name, "'"));
   }
@@ -162,6 +185,8 @@ NamedTensors run_model(Model& model, const ModelInputs& inputs, const RunOptions
   NamedTensors result;
   auto add_outputs = [&](const ModelOutputs& out) {
     result.emplace_back("last_hidden_state", to_host_float(out.last_hidden_state));
+    if (out.encoder_last_hidden_state.defined())
+      result.emplace_back("encoder_last_hidden_state", to_host_float(out.encoder_last_hidden_state));
     if (out.pooler_output.defined()) result.emplace_back("pooler_output", to_host_float(out.pooler_output));
     if (out.logits.defined()) result.emplace_back("logits", to_host_float(out.logits));
   };
@@ -208,8 +233,10 @@ std::shared_ptr<Model> build_model(const ModelSpec& spec, const BuildOptions& op
   check_dtype_supported(options);
   if (spec.family == "bert" || spec.family == "roberta" || spec.family == "distilbert") return make_bert(spec, options);
   if (spec.family == "gpt2") return make_gpt2(spec, options);
-  throw_bad_spec(
-      c10::str("spec.family '", spec.family, "' is not supported (supported: 'bert', 'roberta', 'distilbert', 'gpt2')"));
+  if (spec.family == "llama") return make_llama(spec, options);
+  if (spec.family == "t5") return make_t5(spec, options);
+  throw_bad_spec(c10::str("spec.family '", spec.family,
+                          "' is not supported (supported: 'bert', 'roberta', 'distilbert', 'gpt2', 'llama', 't5')"));
 }
 
 c10::Device parse_device(const std::string& text) {

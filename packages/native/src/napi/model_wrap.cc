@@ -142,9 +142,11 @@ class ModelWrap final : public Napi::ObjectWrap<ModelWrap> {
         at::Tensor* slot = key == "input_ids"        ? &inputs.input_ids
                            : key == "attention_mask" ? &inputs.attention_mask
                            : key == "token_type_ids" ? &inputs.token_type_ids
+                           : key == "decoder_input_ids" ? &inputs.decoder_input_ids
                                                      : nullptr;
         if (slot == nullptr)
-          throw_bad_input(c10::str("inputs.", key, " is not a known input (input_ids, attention_mask, token_type_ids)"));
+          throw_bad_input(c10::str("inputs.", key,
+                                   " is not a known input (input_ids, attention_mask, token_type_ids, decoder_input_ids)"));
         if (object.Get(key).IsUndefined()) continue;
         *slot = tensor_from_js(object.Get(key), "inputs." + key);
       }
@@ -177,6 +179,7 @@ class ModelWrap final : public Napi::ObjectWrap<ModelWrap> {
             on_device.input_ids = inputs.input_ids.to(device);
             if (inputs.attention_mask.defined()) on_device.attention_mask = inputs.attention_mask.to(device);
             if (inputs.token_type_ids.defined()) on_device.token_type_ids = inputs.token_type_ids.to(device);
+            if (inputs.decoder_input_ids.defined()) on_device.decoder_input_ids = inputs.decoder_input_ids.to(device);
             *result = run_model(*model, on_device, options);
           },
           [result](Napi::Env env) -> Napi::Value {

@@ -4,6 +4,7 @@
 import type { NativeModelSpec } from '@tfbench/native';
 import { ConfigReader } from '../config-reader.js';
 import type { HfConfig } from '../types.js';
+import { chooseHead } from './heads.js';
 import { PRETRAINED_CONFIG_DEFAULTS, type Family, type NormaliseOptions, type ParameterShape } from './types.js';
 
 /** The spec of a BERT-shaped encoder: BERT, RoBERTa, DistilBERT. */
@@ -136,7 +137,7 @@ export function normaliseBertLike(config: HfConfig, options: Required<NormaliseO
     );
   }
 
-  const head = chooseHead(r, options, rules.heads);
+  const head = chooseHead(r, options, rules.heads, 'masked-lm');
   if (r.problems.length > 0 || hidden_act === undefined || head === undefined) return { problems: r.problems };
 
   const spec: EncoderSpec = {
@@ -161,30 +162,6 @@ export function normaliseBertLike(config: HfConfig, options: Required<NormaliseO
     tie_word_embeddings,
   };
   return { spec, problems: [] };
-}
-
-export function chooseHead(
-  r: ConfigReader,
-  options: Required<NormaliseOptions>,
-  heads: Readonly<Record<string, EncoderHead>>,
-): EncoderHead | undefined {
-  const architecture = r.firstArchitecture();
-  // Hugging Face's benchmark: the base class for inference and the LM-head class for training when
-  // only_pretrain_model is set or the config names no architecture.
-  const fallback: EncoderHead = options.purpose === 'training' ? 'masked-lm' : 'base';
-  if (options.onlyPretrainModel || architecture === undefined) return fallback;
-  const head = heads[architecture];
-  if (head === undefined) {
-    const base = Object.keys(heads).find((a) => heads[a] === 'base') ?? 'the base model';
-    r.problem(
-      'architectures[0]',
-      `${architecture} is not supported (supported: ${Object.keys(heads).join(', ')}); ` +
-        `set onlyPretrainModel: true to benchmark its base model (${base})`,
-    );
-    return undefined;
-  }
-  // A base model has no loss: training uses the LM head on top of it.
-  return options.purpose === 'training' ? 'masked-lm' : head;
 }
 
 /** Checkpoint names of a BERT-shaped family (the C++ side, bert.cc's naming_for, uses the same). */

@@ -4,7 +4,8 @@
 // (`distilbert.transformer.layer.N.*`, `vocab_transform`, `vocab_layer_norm`, `vocab_projector`).
 import { ConfigReader } from '../config-reader.js';
 import type { HfConfig } from '../types.js';
-import { checkEncoderFlags, chooseHead, readActivation, type EncoderSpec } from './bert.js';
+import { checkEncoderFlags, readActivation, type EncoderSpec } from './bert.js';
+import { chooseHead } from './heads.js';
 import { PRETRAINED_CONFIG_DEFAULTS, type Family, type NormaliseOptions } from './types.js';
 
 /** DistilBertConfig's `__init__` defaults, plus the PretrainedConfig fields that matter for the math. */
@@ -75,7 +76,7 @@ function normaliseDistilBert(config: HfConfig, options: Required<NormaliseOption
     r.problem(dimKey, `${hidden_size} is not a multiple of ${headsKey} (${num_attention_heads})`);
   }
 
-  const head = chooseHead(r, options, HEADS);
+  const head = chooseHead(r, options, HEADS, 'masked-lm');
   if (r.problems.length > 0 || activation === undefined || head === undefined) return { problems: r.problems };
 
   const spec: EncoderSpec = {

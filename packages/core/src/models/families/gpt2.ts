@@ -6,6 +6,7 @@ import type { Gpt2ModelSpec } from '@tfbench/native';
 import { ConfigReader } from '../config-reader.js';
 import type { HfConfig } from '../types.js';
 import { checkEncoderFlags, readActivation } from './bert.js';
+import { chooseHead } from './heads.js';
 import { PRETRAINED_CONFIG_DEFAULTS, type Family, type NormaliseOptions, type ParameterShape } from './types.js';
 
 export type Gpt2Spec = Gpt2ModelSpec;
@@ -82,7 +83,7 @@ function normaliseGpt2(config: HfConfig, options: Required<NormaliseOptions>) {
     r.problem(embdKey, `${hidden_size} is not a multiple of ${headKey} (${num_attention_heads})`);
   }
 
-  const head = chooseGpt2Head(r, options);
+  const head = chooseHead(r, options, HEADS, 'causal-lm');
   if (r.problems.length > 0 || hidden_act === undefined || head === undefined) return { problems: r.problems };
 
   const spec: Gpt2Spec = {
@@ -105,22 +106,6 @@ function normaliseGpt2(config: HfConfig, options: Required<NormaliseOptions>) {
     tie_word_embeddings,
   };
   return { spec, problems: [] };
-}
-
-function chooseGpt2Head(r: ConfigReader, options: Required<NormaliseOptions>): Gpt2Spec['head'] | undefined {
-  const architecture = r.firstArchitecture();
-  const fallback: Gpt2Spec['head'] = options.purpose === 'training' ? 'causal-lm' : 'base';
-  if (options.onlyPretrainModel || architecture === undefined) return fallback;
-  const head = HEADS[architecture];
-  if (head === undefined) {
-    r.problem(
-      'architectures[0]',
-      `${architecture} is not supported (supported: ${Object.keys(HEADS).join(', ')}); ` +
-        'set onlyPretrainModel: true to benchmark its base model (GPT2Model)',
-    );
-    return undefined;
-  }
-  return options.purpose === 'training' ? 'causal-lm' : head;
 }
 
 /** GPT2Model / GPT2LMHeadModel parameters in `named_parameters()` order, with Hugging Face's names and

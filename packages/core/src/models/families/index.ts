@@ -1,11 +1,13 @@
-// Families by model_type. Adding GPT-2, … is one more entry here (and in known/).
+// Families by model_type. A new family is one more entry here (and in known/).
 import { bertFamily } from './bert.js';
 import { distilbertFamily } from './distilbert.js';
 import { gpt2Family } from './gpt2.js';
+import { llamaFamily } from './llama.js';
 import { robertaFamily } from './roberta.js';
+import { t5Family } from './t5.js';
 import type { Family } from './types.js';
 
-export const families: readonly Family[] = [bertFamily, robertaFamily, distilbertFamily, gpt2Family];
+export const families: readonly Family[] = [bertFamily, robertaFamily, distilbertFamily, gpt2Family, llamaFamily, t5Family];
 
 const byModelType = new Map<string, Family>(families.flatMap((f) => f.modelTypes.map((t) => [t, f] as const)));
 

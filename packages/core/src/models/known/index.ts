@@ -2,12 +2,25 @@
 import { bertModels } from './bert.js';
 import { distilbertModels } from './distilbert.js';
 import { gpt2Models } from './gpt2.js';
+import { llamaModels } from './llama.js';
+import { mistralModels } from './mistral.js';
+import { qwen2Models } from './qwen2.js';
 import { robertaModels } from './roberta.js';
+import { t5Models } from './t5.js';
 import type { KnownModel } from './types.js';
 
 export type { KnownModel } from './types.js';
 
-const families: ReadonlyArray<readonly KnownModel[]> = [bertModels, robertaModels, distilbertModels, gpt2Models];
+const families: ReadonlyArray<readonly KnownModel[]> = [
+  bertModels,
+  robertaModels,
+  distilbertModels,
+  gpt2Models,
+  t5Models,
+  llamaModels,
+  mistralModels,
+  qwen2Models,
+];
 
 export const knownModels: readonly KnownModel[] = families.flat();
 

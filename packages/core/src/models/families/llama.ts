@@ -1,0 +1,250 @@
+// LLaMA-shaped decoders: LlamaConfig, MistralConfig and Qwen2Config defaults, the fields tfbench can honour, and
+// the parameters of *Model / *ForCausalLM. The three share parameter names and one native model (family
+// 'llama'); what differs is a field of the spec (biases, sliding window, rotary scaling).
+import type { LlamaModelSpec } from '@tfbench/native';
+import { ConfigReader } from '../config-reader.js';
+import type { HfConfig } from '../types.js';
+import { isPlainObject } from '../util.js';
+import { checkEncoderFlags, readActivation } from './bert.js';
+import { chooseHead } from './heads.js';
+import { PRETRAINED_CONFIG_DEFAULTS, type Family, type NormaliseOptions, type ParameterShape } from './types.js';
+
+export type LlamaSpec = LlamaModelSpec;
+
+/** What LlamaConfig, MistralConfig and Qwen2Config share in `__init__` (transformers 4.47). */
+const DECODER_DEFAULTS = {
+  hidden_act: 'silu',
+  initializer_range: 0.02,
+  rms_norm_eps: 1e-6,
+  use_cache: true,
+  rope_theta: 10000.0,
+  rope_scaling: null,
+  attention_dropout: 0.0,
+  head_dim: null,
+  ...PRETRAINED_CONFIG_DEFAULTS,
+  tie_word_embeddings: false,
+} as const;
+
+export const LLAMA_DEFAULTS: Readonly<Record<string, unknown>> = {
+  ...DECODER_DEFAULTS,
+  vocab_size: 32000,
+  hidden_size: 4096,
+  intermediate_size: 11008,
+  num_hidden_layers: 32,
+  num_attention_heads: 32,
+  num_key_value_heads: null,
+  max_position_embeddings: 2048,
+  pretraining_tp: 1,
+  attention_bias: false,
+  mlp_bias: false,
+};
+
+export const MISTRAL_DEFAULTS: Readonly<Record<string, unknown>> = {
+  ...DECODER_DEFAULTS,
+  vocab_size: 32000,
+  hidden_size: 4096,
+  intermediate_size: 14336,
+  num_hidden_layers: 32,
+  num_attention_heads: 32,
+  num_key_value_heads: 8,
+  max_position_embeddings: 4096 * 32,
+  sliding_window: 4096,
+};
+
+export const QWEN2_DEFAULTS: Readonly<Record<string, unknown>> = {
+  ...DECODER_DEFAULTS,
+  vocab_size: 151936,
+  hidden_size: 4096,
+  intermediate_size: 22016,
+  num_hidden_layers: 32,
+  num_attention_heads: 32,
+  num_key_value_heads: 32,
+  max_position_embeddings: 32768,
+  use_sliding_window: false,
+  sliding_window: 4096,
+  max_window_layers: 28,
+};
+
+interface Variant {
+  defaults: Readonly<Record<string, unknown>>;
+  heads: Readonly<Record<string, LlamaSpec['head']>>;
+}
+
+const VARIANTS: Readonly<Record<string, Variant>> = {
+  llama: { defaults: LLAMA_DEFAULTS, heads: { LlamaModel: 'base', LlamaForCausalLM: 'causal-lm' } },
+  mistral: { defaults: MISTRAL_DEFAULTS, heads: { MistralModel: 'base', MistralForCausalLM: 'causal-lm' } },
+  qwen2: { defaults: QWEN2_DEFAULTS, heads: { Qwen2Model: 'base', Qwen2ForCausalLM: 'causal-lm' } },
+};
+
+/** rope_scaling → the spec's rotary fields. `null` is plain RoPE; 'linear' divides every frequency by factor;
+ * 'llama3' (Llama 3.1+) divides low frequencies by factor and blends the middle band. Other types (dynamic,
+ * yarn, longrope) change the math in ways tfbench does not implement: a problem naming the field. */
+function readRopeScaling(r: ConfigReader): Pick<LlamaSpec, 'rope_type' | 'rope_factor' | 'rope_low_freq_factor' | 'rope_high_freq_factor' | 'rope_original_max_position_embeddings'> {
+  const plain = {
+    rope_type: 'default' as const,
+    rope_factor: 1,
+    rope_low_freq_factor: 1,
+    rope_high_freq_factor: 1,
+    rope_original_max_position_embeddings: 1,
+  };
+  const scaling = r.raw('rope_scaling');
+  if (scaling === null || scaling === undefined) return plain;
+  if (!isPlainObject(scaling)) {
+    r.problem('rope_scaling', `expected null or an object, got ${JSON.stringify(scaling)}`);
+    return plain;
+  }
+  const type = scaling.rope_type ?? scaling.type;
+  const positive = (key: string): number => {
+    const v = scaling[key];
+    if (typeof v === 'number' && Number.isFinite(v) && v > 0) return v;
+    r.problem(`rope_scaling.${key}`, `expected a number > 0, got ${JSON.stringify(v) ?? 'undefined'}`);
+    return 1;
+  };
+  if (type === 'default') return plain;
+  if (type === 'linear') return { ...plain, rope_type: 'linear', rope_factor: positive('factor') };
+  if (type === 'llama3') {
+    const before = r.problems.length;
+    const spec = {
+      rope_type: 'llama3' as const,
+      rope_factor: positive('factor'),
+      rope_low_freq_factor: positive('low_freq_factor'),
+      rope_high_freq_factor: positive('high_freq_factor'),
+      rope_original_max_position_embeddings: positive('original_max_position_embeddings'),
+    };
+    if (r.problems.length === before && spec.rope_high_freq_factor <= spec.rope_low_freq_factor) {
+      r.problem('rope_scaling.high_freq_factor', `must exceed low_freq_factor (${spec.rope_low_freq_factor})`);
+    }
+    return spec;
+  }
+  r.problem(
+    'rope_scaling',
+    `rope_type ${JSON.stringify(type) ?? 'undefined'} is not supported (supported: null, "default", "linear", "llama3")`,
+  );
+  return plain;
+}
+
+function normaliseDecoder(modelType: string, config: HfConfig, options: Required<NormaliseOptions>) {
+  const variant = VARIANTS[modelType]!;
+  const r = new ConfigReader(config, variant.defaults);
+  checkEncoderFlags(r, ['add_cross_attention', 'torchscript']);
+  const hidden_act = readActivation(r, 'hidden_act');
+  const vocab_size = r.positiveInt('vocab_size');
+  const hidden_size = r.positiveInt('hidden_size');
+  const intermediate_size = r.positiveInt('intermediate_size');
+  const num_hidden_layers = r.int('num_hidden_layers', 0);
+  const num_attention_heads = r.positiveInt('num_attention_heads');
+  const kvRaw = r.raw('num_key_value_heads');
+  // LlamaConfig: a null num_key_value_heads means one per attention head (no grouping).
+  const num_key_value_heads = kvRaw === null ? num_attention_heads : r.positiveInt('num_key_value_heads');
+  if (num_attention_heads % num_key_value_heads !== 0) {
+    r.problem('num_key_value_heads', `${num_key_value_heads} does not divide num_attention_heads (${num_attention_heads})`);
+  }
+  const headDimRaw = r.raw('head_dim');
+  let head_dim: number;
+  if (headDimRaw === null) {
+    head_dim = Math.floor(hidden_size / num_attention_heads);
+    if (hidden_size % num_attention_heads !== 0) {
+      r.problem('hidden_size', `${hidden_size} is not a multiple of num_attention_heads (${num_attention_heads}) and head_dim is not set`);
+    }
+  } else {
+    head_dim = r.positiveInt('head_dim');
+  }
+  if (head_dim % 2 !== 0) r.problem(headDimRaw === null ? 'hidden_size' : 'head_dim', `the head size ${head_dim} must be even for rotary embeddings`);
+  const max_position_embeddings = r.positiveInt('max_position_embeddings');
+  const rms_norm_eps = r.number('rms_norm_eps', { min: 0, exclusiveMin: true });
+  const rope_theta = r.number('rope_theta', { min: 0, exclusiveMin: true });
+  const rope = readRopeScaling(r);
+  const attention_dropout = r.number('attention_dropout', { min: 0, max: 1 });
+  const initializer_range = r.number('initializer_range', { min: 0 });
+  const tie_word_embeddings = r.boolean('tie_word_embeddings');
+
+  // Biases: LLaMA's attention_bias covers q, k, v and o; Qwen2 always has q/k/v biases and no o bias;
+  // Mistral has none.
+  let attention_bias = false;
+  let attention_output_bias = false;
+  let mlp_bias = false;
+  let sliding_window = 0;
+  if (modelType === 'llama') {
+    attention_bias = attention_output_bias = r.boolean('attention_bias');
+    mlp_bias = r.boolean('mlp_bias');
+    r.int('pretraining_tp', 1); // > 1 splits the same products into slices: the same math
+  } else if (modelType === 'qwen2') {
+    attention_bias = true;
+    const useSliding = r.raw('use_sliding_window');
+    if (useSliding !== false && useSliding !== null) {
+      r.problem('use_sliding_window', `sliding-window attention is not implemented for qwen2; only false is supported, got ${JSON.stringify(useSliding)}`);
+    }
+  } else {
+    // Mistral: keys more than sliding_window positions back are masked (null: none).
+    const window = r.raw('sliding_window');
+    if (window !== null) sliding_window = r.positiveInt('sliding_window');
+  }
+
+  const head = chooseHead(r, options, variant.heads, 'causal-lm');
+  if (r.problems.length > 0 || hidden_act === undefined || head === undefined) return { problems: r.problems };
+  const spec: LlamaSpec = {
+    family: 'llama',
+    head,
+    vocab_size,
+    hidden_size,
+    num_hidden_layers,
+    num_attention_heads,
+    num_key_value_heads,
+    head_dim,
+    intermediate_size,
+    max_position_embeddings,
+    rms_norm_eps,
+    rope_theta,
+    ...rope,
+    sliding_window,
+    hidden_act,
+    attention_bias,
+    attention_output_bias,
+    mlp_bias,
+    attention_dropout,
+    initializer_range,
+    tie_word_embeddings,
+  };
+  return { spec, problems: [] };
+}
+
+/** *Model / *ForCausalLM parameters in `named_parameters()` order, with Hugging Face's names and shapes. */
+export function llamaParameterShapes(spec: LlamaSpec): ParameterShape[] {
+  const { hidden_size: H, intermediate_size: I, vocab_size: V, head_dim: hd } = spec;
+  const q = spec.num_attention_heads * hd;
+  const kv = spec.num_key_value_heads * hd;
+  const base = spec.head === 'base' ? '' : 'model.';
+  const out: ParameterShape[] = [{ name: `${base}embed_tokens.weight`, shape: [V, H] }];
+  const linear = (name: string, outFeatures: number, inFeatures: number, bias: boolean) => {
+    out.push({ name: `${name}.weight`, shape: [outFeatures, inFeatures] });
+    if (bias) out.push({ name: `${name}.bias`, shape: [outFeatures] });
+  };
+  for (let i = 0; i < spec.num_hidden_layers; i++) {
+    const p = `${base}layers.${i}`;
+    linear(`${p}.self_attn.q_proj`, q, H, spec.attention_bias);
+    linear(`${p}.self_attn.k_proj`, kv, H, spec.attention_bias);
+    linear(`${p}.self_attn.v_proj`, kv, H, spec.attention_bias);
+    linear(`${p}.self_attn.o_proj`, H, q, spec.attention_output_bias);
+    linear(`${p}.mlp.gate_proj`, I, H, spec.mlp_bias);
+    linear(`${p}.mlp.up_proj`, I, H, spec.mlp_bias);
+    linear(`${p}.mlp.down_proj`, H, I, spec.mlp_bias);
+    out.push({ name: `${p}.input_layernorm.weight`, shape: [H] }, { name: `${p}.post_attention_layernorm.weight`, shape: [H] });
+  }
+  out.push({ name: `${base}norm.weight`, shape: [H] });
+  if (spec.head === 'causal-lm' && !spec.tie_word_embeddings) out.push({ name: 'lm_head.weight', shape: [V, H] });
+  return out;
+}
+
+export const llamaFamily: Family = {
+  modelTypes: ['llama', 'mistral', 'qwen2'],
+  defaults: LLAMA_DEFAULTS,
+  architectures: Object.values(VARIANTS).flatMap((v) => Object.keys(v.heads)),
+  normalise: (config, options) => normaliseDecoder(String(config.model_type), config, options),
+  checkpoint: {
+    basePrefix: 'model',
+    // A checkpoint may store the tied head too: it is the embedding.
+    aliases: { 'lm_head.weight': 'model.embed_tokens.weight' },
+    // Rotary frequency buffers that older checkpoints saved.
+    ignore: [/(^|\.)rotary_emb\.inv_freq$/],
+  },
+};

@@ -1,0 +1,175 @@
+// T5: T5Config defaults, the fields tfbench can honour, and the parameters of T5Model /
+// T5ForConditionalGeneration. T5's own names (d_model, d_kv, d_ff, num_layers, num_heads, layer_norm_epsilon)
+// map onto the spec's BERT-style names; the BERT names are T5Config's attribute_map aliases, so when a
+// config sets one of those it wins, as it does in transformers.
+import type { T5ModelSpec } from '@tfbench/native';
+import { ConfigReader } from '../config-reader.js';
+import type { HfConfig } from '../types.js';
+import { ACTIVATIONS, checkEncoderFlags } from './bert.js';
+import { chooseHead } from './heads.js';
+import { PRETRAINED_CONFIG_DEFAULTS, type Family, type NormaliseOptions, type ParameterShape } from './types.js';
+
+export type T5Spec = T5ModelSpec;
+
+/** T5Config's `__init__` defaults (transformers 4.47), plus the PretrainedConfig fields that matter. */
+export const T5_DEFAULTS: Readonly<Record<string, unknown>> = {
+  vocab_size: 32128,
+  d_model: 512,
+  d_kv: 64,
+  d_ff: 2048,
+  num_layers: 6,
+  num_decoder_layers: null,
+  num_heads: 8,
+  relative_attention_num_buckets: 32,
+  relative_attention_max_distance: 128,
+  dropout_rate: 0.1,
+  layer_norm_epsilon: 1e-6,
+  initializer_factor: 1.0,
+  feed_forward_proj: 'relu',
+  is_encoder_decoder: true,
+  use_cache: true,
+  pad_token_id: 0,
+  eos_token_id: 1,
+  classifier_dropout: 0.0,
+  ...PRETRAINED_CONFIG_DEFAULTS,
+};
+
+/** T5Config.attribute_map: T5 field → alias. */
+const ATTRIBUTE_MAP = {
+  d_model: 'hidden_size',
+  num_heads: 'num_attention_heads',
+  num_layers: 'num_hidden_layers',
+  d_kv: 'head_dim',
+} as const;
+
+const HEADS: Readonly<Record<string, T5Spec['head']>> = {
+  T5Model: 'base',
+  T5ForConditionalGeneration: 'seq2seq-lm',
+  T5WithLMHeadModel: 'seq2seq-lm', // the class's old name, still in some configs
+};
+
+/** feed_forward_proj: "<act>" or "gated-<act>", as T5Config parses it ("gated-gelu" means gelu_new). */
+function readFeedForward(r: ConfigReader): { hidden_act?: T5Spec['hidden_act']; gated_feed_forward: boolean } {
+  const value = r.raw('feed_forward_proj');
+  const parts = typeof value === 'string' ? value.split('-') : [];
+  const gated = parts.length === 2 && parts[0] === 'gated';
+  const actName = value === 'gated-gelu' ? 'gelu_new' : parts[parts.length - 1];
+  const hidden_act = (parts.length === 1 || gated) && actName !== undefined ? ACTIVATIONS[actName] : undefined;
+  if (hidden_act === undefined) {
+    r.problem(
+      'feed_forward_proj',
+      `expected "<act>" or "gated-<act>" with <act> one of ${Object.keys(ACTIVATIONS).join(', ')}, got ${JSON.stringify(value) ?? 'undefined'}`,
+    );
+  }
+  return { hidden_act, gated_feed_forward: gated };
+}
+
+function normaliseT5(config: HfConfig, options: Required<NormaliseOptions>) {
+  const r = new ConfigReader(config, T5_DEFAULTS);
+  const key = (field: keyof typeof ATTRIBUTE_MAP): string => {
+    const alias = ATTRIBUTE_MAP[field];
+    return Object.hasOwn(config, alias) && config[alias] !== undefined ? alias : field;
+  };
+  checkEncoderFlags(r, ['add_cross_attention', 'torchscript']);
+  if (r.raw('is_encoder_decoder') !== true) {
+    r.problem('is_encoder_decoder', `only true is supported (T5Model and T5ForConditionalGeneration), got ${JSON.stringify(r.raw('is_encoder_decoder'))}`);
+  }
+  const { hidden_act, gated_feed_forward } = readFeedForward(r);
+  const vocab_size = r.positiveInt('vocab_size');
+  const hidden_size = r.positiveInt(key('d_model'));
+  const head_dim = r.positiveInt(key('d_kv'));
+  const intermediate_size = r.positiveInt('d_ff');
+  const layersKey = key('num_layers');
+  const num_hidden_layers = r.int(layersKey, 0);
+  // T5Config: a null num_decoder_layers means as many as the encoder.
+  const num_decoder_layers = r.raw('num_decoder_layers') === null ? num_hidden_layers : r.int('num_decoder_layers', 0);
+  const num_attention_heads = r.positiveInt(key('num_heads'));
+  const relative_attention_num_buckets = r.int('relative_attention_num_buckets', 4);
+  const relative_attention_max_distance = r.positiveInt('relative_attention_max_distance');
+  const layer_norm_eps = r.number('layer_norm_epsilon', { min: 0, exclusiveMin: true });
+  const dropout_rate = r.number('dropout_rate', { min: 0, max: 1 });
+  const initializer_factor = r.number('initializer_factor', { min: 0 });
+  const tie_word_embeddings = r.boolean('tie_word_embeddings');
+
+  const head = chooseHead(r, options, HEADS, 'seq2seq-lm');
+  if (r.problems.length > 0 || hidden_act === undefined || head === undefined) return { problems: r.problems };
+  const spec: T5Spec = {
+    family: 't5',
+    head,
+    vocab_size,
+    hidden_size,
+    num_hidden_layers,
+    num_decoder_layers,
+    num_attention_heads,
+    head_dim,
+    intermediate_size,
+    relative_attention_num_buckets,
+    relative_attention_max_distance,
+    gated_feed_forward,
+    hidden_act,
+    layer_norm_eps,
+    dropout_rate,
+    initializer_factor,
+    tie_word_embeddings,
+  };
+  return { spec, problems: [] };
+}
+
+/** T5Model / T5ForConditionalGeneration parameters in `named_parameters()` order (the stacks' embed_tokens
+ * are the shared embedding, listed once). */
+export function t5ParameterShapes(spec: T5Spec): ParameterShape[] {
+  const { hidden_size: d, intermediate_size: F, vocab_size: V } = spec;
+  const inner = spec.num_attention_heads * spec.head_dim;
+  const out: ParameterShape[] = [{ name: 'shared.weight', shape: [V, d] }];
+  const attention = (p: string) => {
+    for (const m of ['q', 'k', 'v']) out.push({ name: `${p}.${m}.weight`, shape: [inner, d] });
+    out.push({ name: `${p}.o.weight`, shape: [d, inner] });
+  };
+  const norm = (name: string) => out.push({ name: `${name}.weight`, shape: [d] });
+  const feedForward = (p: string) => {
+    const wi = spec.gated_feed_forward ? ['wi_0', 'wi_1'] : ['wi'];
+    for (const m of wi) out.push({ name: `${p}.DenseReluDense.${m}.weight`, shape: [F, d] });
+    out.push({ name: `${p}.DenseReluDense.wo.weight`, shape: [d, F] });
+    norm(`${p}.layer_norm`);
+  };
+  const stack = (name: string, layers: number, decoder: boolean) => {
+    for (let i = 0; i < layers; i++) {
+      const p = `${name}.block.${i}.layer`;
+      attention(`${p}.0.SelfAttention`);
+      if (i === 0) {
+        out.push({
+          name: `${p}.0.SelfAttention.relative_attention_bias.weight`,
+          shape: [spec.relative_attention_num_buckets, spec.num_attention_heads],
+        });
+      }
+      norm(`${p}.0.layer_norm`);
+      if (decoder) {
+        attention(`${p}.1.EncDecAttention`);
+        norm(`${p}.1.layer_norm`);
+      }
+      feedForward(`${p}.${decoder ? 2 : 1}`);
+    }
+    norm(`${name}.final_layer_norm`);
+  };
+  stack('encoder', spec.num_hidden_layers, false);
+  stack('decoder', spec.num_decoder_layers, true);
+  if (spec.head === 'seq2seq-lm' && !spec.tie_word_embeddings) out.push({ name: 'lm_head.weight', shape: [V, d] });
+  return out;
+}
+
+export const t5Family: Family = {
+  modelTypes: ['t5'],
+  defaults: T5_DEFAULTS,
+  architectures: Object.keys(HEADS),
+  normalise: normaliseT5,
+  checkpoint: {
+    basePrefix: '',
+    // The stacks' embeddings (and a tied head) are the shared embedding, which checkpoints may store again.
+    aliases: {
+      'encoder.embed_tokens.weight': 'shared.weight',
+      'decoder.embed_tokens.weight': 'shared.weight',
+      'lm_head.weight': 'shared.weight',
+    },
+    ignore: [],
+  },
+};

@@ -1,0 +1,223 @@
+// LLaMA-shaped decoders: the same math as Hugging Face transformers' modeling_llama.py (and Mistral's and
+// Qwen2's, which differ only in config flags), eager attention, with parameters named as in their checkpoints
+// so safetensors weights load by name:
+//   LlamaModel        embed_tokens, layers.N.{self_attn.{q,k,v,o}_proj, mlp.{gate,up,down}_proj,
+//                     input_layernorm, post_attention_layernorm}, norm
+//   LlamaForCausalLM  model.<the above>, lm_head.weight (only when tie_word_embeddings is false)
+// Blocks are pre-norm: x = x + attn(rms_1(x)); x = x + down(act(gate(rms_2(x))) * up(rms_2(x))); the output is
+// norm(x). Attention is causal (plus the attention_mask when given) with rotary position embeddings on queries
+// and keys (positions 0 … T-1, base rope_theta, Hugging Face's rotate_half layout: the first and second halves
+// of each head are the pairs), scores scaled by 1 / sqrt(head_dim), and grouped-query attention: query head h
+// reads key/value head h / (num_attention_heads / num_key_value_heads). Biases by flags: q/k/v
+// (attention_bias: LLaMA's attention_bias, Qwen2 always), o (LLaMA's attention_bias only), MLP (mlp_bias).
+//
+// Hidden states travel as (B*T, H) matrices. Shapes: B batch, T sequence, H hidden, nh query heads, nkv
+// key/value heads, hd head_dim (nh * hd need not equal H), I intermediate, V vocabulary.
+#include "models/llama.h"
+
+#include <cmath>
+
+#include "errors.h"
+#include "models/attention.h"
+#include "models/layers.h"
+
+namespace tfbench {
+namespace {
+
+struct Layer {
+  Linear q_proj, k_proj, v_proj, o_proj;  // (nh*hd, H), (nkv*hd, H) ×2, (H, nh*hd)
+  Linear gate_proj, up_proj, down_proj;   // (I, H) ×2, (H, I)
+  RmsNorm input_layernorm, post_attention_layernorm;
+};
+
+class Llama final : public Model {
+ public:
+  Llama(const ModelSpec& spec, const BuildOptions& options);
+
+  ModelOutputs forward(const ModelInputs& inputs) override;
+  at::Tensor loss(const ModelOutputs& outputs, const at::Tensor& labels) override;
+  bool has_loss() const override { return causal_lm_; }
+  int64_t vocab_size() const override { return spec_.vocab_size; }
+  int64_t max_sequence_length() const override { return spec_.max_position_embeddings; }
+  void check_inputs(const ModelInputs& inputs) const override;
+  std::string canonical_name(const std::string& name) const override;
+
+ private:
+  Linear linear(const std::string& name, int64_t in, int64_t out, bool bias) {
+    return linear_parameters(name, in, out, spec_.initializer_range, bias);
+  }
+  RmsNorm rms_norm(const std::string& name) {
+    return RmsNorm{constant_parameter(name + ".weight", {spec_.hidden_size}, 1.0), spec_.rms_norm_eps};
+  }
+  // (B*T, H) -> (B*T, H)
+  at::Tensor attention(const Layer& l, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                       const at::Tensor& mask, int64_t B, int64_t T);
+
+  ModelSpec spec_;
+  bool causal_lm_;
+  Activation act_;
+  std::string prefix_;  // "model." for *ForCausalLM, "" for the base model
+
+  at::Tensor embed_tokens_;  // (V, H)
+  std::vector<Layer> layers_;
+  RmsNorm norm_;
+  at::Tensor lm_head_;  // (V, H): embed_tokens_ when tied
+  at::Tensor inv_freq_;  // (hd/2) float32: the rotary frequencies, rope_scaling applied
+};
+
+// Hugging Face's rotary frequencies (modeling_rope_utils.py), in float32 as it computes them:
+// inv_freq[j] = 1 / theta^(2j / hd); 'linear' divides them by factor; 'llama3' divides those whose wavelength
+// exceeds original / low_freq_factor by factor, keeps those below original / high_freq_factor, and blends
+// between.
+at::Tensor rotary_frequencies(const ModelSpec& s, const c10::Device& device) {
+  const auto f32 = at::TensorOptions().dtype(at::kFloat).device(device);
+  const int64_t hd = s.head_dim;
+  at::Tensor inv_freq =
+      at::pow(s.rope_theta, at::arange(0, hd, 2, f32.dtype(at::kLong)).to(at::kFloat) / static_cast<double>(hd))
+          .reciprocal();  // (hd/2)
+  if (s.rope_type == "linear") return inv_freq / s.rope_factor;
+  if (s.rope_type != "llama3") return inv_freq;
+  const double old_len = s.rope_original_max_position_embeddings;
+  const double low_freq_wavelen = old_len / s.rope_low_freq_factor;
+  const double high_freq_wavelen = old_len / s.rope_high_freq_factor;
+  at::Tensor wavelen = 2.0 * M_PI / inv_freq;
+  at::Tensor scaled = at::where(wavelen > low_freq_wavelen, inv_freq / s.rope_factor, inv_freq);
+  at::Tensor smooth = (old_len / wavelen - s.rope_low_freq_factor) / (s.rope_high_freq_factor - s.rope_low_freq_factor);
+  at::Tensor smoothed = (1 - smooth) * scaled / s.rope_factor + smooth * scaled;
+  at::Tensor medium = at::logical_not(wavelen < high_freq_wavelen).logical_and(at::logical_not(wavelen > low_freq_wavelen));
+  return at::where(medium, smoothed, scaled);
+}
+
+Llama::Llama(const ModelSpec& spec, const BuildOptions& options)
+    : Model(options),
+      spec_(spec),
+      causal_lm_(spec.head == "causal-lm"),
+      act_(parse_activation(spec.hidden_act)),
+      prefix_(causal_lm_ ? "model." : "") {
+  if (spec.head != "base" && spec.head != "causal-lm")
+    throw_bad_spec(c10::str("spec.head '", spec.head, "' is not supported for llama (supported: 'base', 'causal-lm')"));
+  const int64_t H = spec.hidden_size, I = spec.intermediate_size, V = spec.vocab_size, hd = spec.head_dim;
+  const int64_t q_out = spec.num_attention_heads * hd, kv_out = spec.num_key_value_heads * hd;
+
+  embed_tokens_ = normal_parameter(prefix_ + "embed_tokens.weight", {V, H}, spec.initializer_range);
+  layers_.reserve(spec.num_hidden_layers);
+  for (int64_t i = 0; i < spec.num_hidden_layers; ++i) {
+    const std::string p = c10::str(prefix_, "layers.", i, ".");
+    Layer l;  // registered in Hugging Face's named_parameters() order
+    l.q_proj = linear(p + "self_attn.q_proj", H, q_out, spec.attention_bias);
+    l.k_proj = linear(p + "self_attn.k_proj", H, kv_out, spec.attention_bias);
+    l.v_proj = linear(p + "self_attn.v_proj", H, kv_out, spec.attention_bias);
+    l.o_proj = linear(p + "self_attn.o_proj", q_out, H, spec.attention_output_bias);
+    l.gate_proj = linear(p + "mlp.gate_proj", H, I, spec.mlp_bias);
+    l.up_proj = linear(p + "mlp.up_proj", H, I, spec.mlp_bias);
+    l.down_proj = linear(p + "mlp.down_proj", I, H, spec.mlp_bias);
+    l.input_layernorm = rms_norm(p + "input_layernorm");
+    l.post_attention_layernorm = rms_norm(p + "post_attention_layernorm");
+    layers_.push_back(std::move(l));
+  }
+  norm_ = rms_norm(prefix_ + "norm");
+  inv_freq_ = rotary_frequencies(spec, options.device);
+  if (causal_lm_)
+    lm_head_ = spec.tie_word_embeddings ? embed_tokens_ : normal_parameter("lm_head.weight", {V, H}, spec.initializer_range);
+}
+
+std::string Llama::canonical_name(const std::string& name) const {
+  // A checkpoint may store the tied lm_head.weight too: it is embed_tokens.
+  if (causal_lm_ && spec_.tie_word_embeddings && name == "lm_head.weight") return prefix_ + "embed_tokens.weight";
+  return name;
+}
+
+void Llama::check_inputs(const ModelInputs& inputs) const {
+  Model::check_inputs(inputs);
+  if (inputs.token_type_ids.defined()) throw_bad_input("token_type_ids were given but llama models take none");
+}
+
+// x (B, T, n, hd) -> x · cos + rotate_half(x) · sin, with rotate_half(x) = [-x2, x1] for halves x1, x2 of hd;
+// cos and sin (1, T, 1, hd).
+at::Tensor apply_rotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  const int64_t half = x.size(-1) / 2;
+  at::Tensor rotated = at::cat({x.narrow(-1, half, half).neg(), x.narrow(-1, 0, half)}, -1);
+  return x * cos + rotated * sin;
+}
+
+at::Tensor Llama::attention(const Layer& l, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                            const at::Tensor& mask, int64_t B, int64_t T) {
+  const int64_t nh = spec_.num_attention_heads, nkv = spec_.num_key_value_heads, hd = spec_.head_dim;
+  const int64_t groups = nh / nkv;
+  at::Tensor q = apply_rotary(l.q_proj(x).view({B, T, nh, hd}), cos, sin);   // (B, T, nh, hd)
+  at::Tensor k = apply_rotary(l.k_proj(x).view({B, T, nkv, hd}), cos, sin);  // (B, T, nkv, hd)
+  at::Tensor v = l.v_proj(x).view({B, T, nkv, hd});                          // (B, T, nkv, hd)
+  if (groups > 1) {  // repeat_kv: key/value head g serves query heads g·groups … g·groups + groups - 1
+    k = k.unsqueeze(3).expand({B, T, nkv, groups, hd}).reshape({B, T, nh, hd});
+    v = v.unsqueeze(3).expand({B, T, nkv, groups, hd}).reshape({B, T, nh, hd});
+  }
+  q = q.transpose(1, 2);  // (B, nh, T, hd), strided
+  k = k.transpose(1, 2);
+  v = v.transpose(1, 2);
+  const double divisor = std::sqrt(static_cast<double>(hd));
+  if (!at::GradMode::is_enabled() && !is_training()) {
+    at::Tensor context = at::empty({B * T, nh * hd}, x.options());             // (B*T, nh*hd)
+    at::Tensor context_heads = context.view({B, T, nh, hd}).transpose(1, 2);  // (B, nh, T, hd), strided
+    scaled_dot_product_attention(q, k, v, mask, divisor, context_heads);
+    return l.o_proj(context);
+  }
+  // Hugging Face multiplies by head_dim^-0.5 and takes the softmax in float32.
+  at::Tensor scores = at::matmul(q, k.transpose(2, 3)).mul(1.0 / divisor).add(mask);  // (B, nh, T, T)
+  at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
+  probs = at::dropout(probs, spec_.attention_dropout, is_training());
+  at::Tensor context = at::matmul(probs, v);                               // (B, nh, T, hd)
+  return l.o_proj(context.transpose(1, 2).reshape({B * T, nh * hd}));  // (B*T, H)
+}
+
+ModelOutputs Llama::forward(const ModelInputs& in) {
+  const at::Tensor& ids = in.input_ids;  // (B, T)
+  TORCH_CHECK(ids.dim() == 2, "input_ids must be (batch, sequence), got ", ids.sizes());
+  const int64_t B = ids.size(0), T = ids.size(1), H = spec_.hidden_size, hd = spec_.head_dim;
+  at::Tensor x = at::embedding(embed_tokens_, ids.reshape({B * T}));  // (B*T, H)
+
+  // Rotary tables in float32, then the model's dtype: angle[t, j] = t · inv_freq[j], j < hd / 2, repeated for
+  // both halves.
+  at::Tensor angles = at::outer(at::arange(T, inv_freq_.options()), inv_freq_);  // (T, hd/2)
+  at::Tensor emb = at::cat({angles, angles}, -1);                                 // (T, hd)
+  at::Tensor cos = emb.cos().to(x.scalar_type()).view({1, T, 1, hd});
+  at::Tensor sin = emb.sin().to(x.scalar_type()).view({1, T, 1, hd});
+
+  // Additive mask: the dtype's lowest finite value above the diagonal and, with an attention_mask, on padded
+  // keys (one lowest value, not a sum: Hugging Face fills rather than adds).
+  const double lowest = lowest_finite(x.scalar_type());
+  // Mistral's sliding window also hides keys sliding_window or more positions back.
+  at::Tensor mask = at::ones({T, T}, x.options()).triu_(1);  // (T, T): 1 where query t may not see key s
+  if (spec_.sliding_window > 0 && T > spec_.sliding_window)
+    mask.add_(at::ones({T, T}, x.options()).tril_(-spec_.sliding_window));
+  mask = mask.mul_(lowest).view({1, 1, T, T});  // (1, 1, T, T)
+  if (in.attention_mask.defined()) {
+    at::Tensor padded = in.attention_mask.eq(0).view({B, 1, 1, T});
+    mask = mask.masked_fill(padded, lowest);  // (B, 1, T, T)
+  }
+
+  for (const Layer& l : layers_) {
+    x = attention(l, l.input_layernorm(x), cos, sin, mask, B, T).add(x);
+    at::Tensor h = l.post_attention_layernorm(x);
+    at::Tensor gate = activate(act_, l.gate_proj(h));  // (B*T, I)
+    x = l.down_proj(gate.mul(l.up_proj(h))).add(x);
+  }
+  x = norm_(x);
+
+  ModelOutputs out;
+  out.last_hidden_state = x.view({B, T, H});
+  if (causal_lm_) out.logits = at::mm(x, lm_head_.t()).view({B, T, spec_.vocab_size});  // (B, T, V)
+  return out;
+}
+
+at::Tensor Llama::loss(const ModelOutputs& outputs, const at::Tensor& labels) {
+  if (!causal_lm_) throw_bad_input("loss needs head 'causal-lm'; this llama model has head 'base'");
+  return causal_lm_loss(outputs.logits, labels);
+}
+
+}  // namespace
+
+std::shared_ptr<Model> make_llama(const ModelSpec& spec, const BuildOptions& options) {
+  return std::make_shared<Llama>(spec, options);
+}
+
+}  // namespace tfbench
