@@ -181,6 +181,11 @@ def causal_mask_4d(attention_mask, B, T, dtype=torch.float32):
 
 
 def _causal_mask(attention_mask, B, T, dtype, min_dtype, sliding_window):
+    """_prepare_4d_causal_attention_mask_with_cache_position (4.47, no cache / DynamicCache). With a sliding window
+    (MistralModel's version) a key is also masked when arange(target_length) <= cache_position - sliding_window,
+    i.e. key_pos <= query_pos - sliding_window: each query sees itself and the sliding_window - 1 keys before it.
+    HF builds T + 1 key columns when no 2D mask is given; the extra one is always masked and is sliced off in
+    the attention, so [.., T, T] is the same mask."""
     cache_position = torch.arange(T)
     mask = torch.full((T, T), min_dtype, dtype=dtype)
     masked = torch.arange(T) > cache_position.reshape(-1, 1)  # future positions
@@ -480,12 +485,50 @@ def rms_norm(x, weight, eps):
     return weight * h.to(dtype)
 
 
-def rope_cos_sin(head_dim, theta, position_ids, dtype, rope_scaling=None, partial_rotary_factor=1.0):
-    """_compute_default_rope_parameters + LlamaRotaryEmbedding.forward (attention_scaling 1.0)."""
-    if rope_scaling is not None and rope_scaling.get("rope_type", rope_scaling.get("type", "default")) != "default":
-        raise ValueError("only rope_type 'default' is implemented")
-    dim = int(head_dim * partial_rotary_factor)
+def rope_type_of(rope_scaling):
+    """The rope type transformers 4.47 resolves: LlamaConfig/Qwen2Config.__init__ copy a legacy "type" key over
+    "rope_type" (so "type" wins when both are present); rope_scaling None means "default". A dict with neither key
+    fails in LlamaRotaryEmbedding (ROPE_INIT_FUNCTIONS[None]), so it fails here too."""
+    if rope_scaling is None:
+        return "default"
+    if "type" in rope_scaling:
+        return rope_scaling["type"]
+    if "rope_type" not in rope_scaling:
+        raise ValueError(f"rope_scaling {rope_scaling!r} has neither 'rope_type' nor 'type'")
+    return rope_scaling["rope_type"]
+
+
+def rope_inv_freq(dim, theta, rope_scaling=None):
+    """modeling_rope_utils (4.47) ROPE_INIT_FUNCTIONS for "default", "linear" and "llama3", in float32 with the
+    same operation order (python scalars against float32 tensors); attention_scaling is 1.0 for all three."""
     inv_freq = 1.0 / (theta ** (torch.arange(0, dim, 2, dtype=torch.int64).float() / dim))
+    rope_type = rope_type_of(rope_scaling)
+    if rope_type == "default":
+        return inv_freq
+    if rope_type == "linear":  # _compute_linear_scaling_rope_parameters
+        return inv_freq / rope_scaling["factor"]
+    if rope_type == "llama3":  # _compute_llama3_parameters
+        factor = rope_scaling["factor"]
+        low_freq_factor = rope_scaling["low_freq_factor"]
+        high_freq_factor = rope_scaling["high_freq_factor"]
+        old_context_len = rope_scaling["original_max_position_embeddings"]
+        low_freq_wavelen = old_context_len / low_freq_factor
+        high_freq_wavelen = old_context_len / high_freq_factor
+        wavelen = 2 * math.pi / inv_freq
+        # long wavelengths (low frequencies) are divided by factor, short ones kept
+        scaled = torch.where(wavelen > low_freq_wavelen, inv_freq / factor, inv_freq)
+        # the band in between is interpolated with a smooth factor
+        smooth = (old_context_len / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor)
+        smoothed = (1 - smooth) * scaled / factor + smooth * scaled
+        medium = ~(wavelen < high_freq_wavelen) * ~(wavelen > low_freq_wavelen)
+        return torch.where(medium, smoothed, scaled)
+    raise ValueError(f"rope_type {rope_type!r} not implemented (only default, linear, llama3)")
+
+
+def rope_cos_sin(head_dim, theta, position_ids, dtype, rope_scaling=None, partial_rotary_factor=1.0):
+    """ROPE_INIT_FUNCTIONS[rope_type] + LlamaRotaryEmbedding.forward (attention_scaling 1.0)."""
+    dim = int(head_dim * partial_rotary_factor)
+    inv_freq = rope_inv_freq(dim, theta, rope_scaling)
     B = position_ids.shape[0]
     inv = inv_freq[None, :, None].float().expand(B, -1, 1)
     pos = position_ids[:, None, :].float()
@@ -539,7 +582,10 @@ def llama_like_forward(c, params, arch, input_ids, attention_mask, labels, famil
 
     x = embedding(input_ids, w("embed_tokens.weight"), padding_idx=c.get("pad_token_id"))
     position_ids = torch.arange(T).unsqueeze(0)
-    cos, sin = rope_cos_sin(hd, c["rope_theta"], position_ids, x.dtype, c.get("rope_scaling"),
+    # MistralRotaryEmbedding (4.47) is built from head_dim, max_position_embeddings and rope_theta alone:
+    # MistralConfig has no rope_scaling field and the model never reads one.
+    rope_scaling = None if family == "mistral" else c.get("rope_scaling")
+    cos, sin = rope_cos_sin(hd, c["rope_theta"], position_ids, x.dtype, rope_scaling,
                             c.get("partial_rotary_factor", 1.0))
     mask = _causal_mask(attention_mask, B, T, x.dtype, torch.finfo(x.dtype).min, sliding)
 

@@ -346,6 +346,23 @@ def cases():
     out["mistral-gqa"] = (c, llama_params(c, "mistral"), [
         "model.layers.1.self_attn.v_proj.weight", "model.layers.0.input_layernorm.weight", "lm_head.weight"])
 
+    # head_dim 8, theta 1e4: inv_freq 1, 0.1, 0.01, 0.001 -> wavelengths 6.3, 63, 628, 6283 against 64 / 1 = 64
+    # (low-frequency bound) and 64 / 4 = 16 (high-frequency bound): one kept, one smoothed, two divided by 8
+    c = llama_config(max_position_embeddings=512, rope_scaling={
+        "rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+        "original_max_position_embeddings": 64})
+    out["llama3-rope-scaling"] = (c, llama_params(c, "llama"), [
+        "model.layers.0.self_attn.q_proj.weight", "model.layers.1.self_attn.k_proj.weight", "lm_head.weight"])
+
+    c = llama_config(rope_scaling={"type": "linear", "factor": 4.0}, tie_word_embeddings=True)  # legacy key
+    out["llama-linear-rope"] = (c, llama_params(c, "llama"), [
+        "model.embed_tokens.weight", "model.layers.0.self_attn.k_proj.weight",
+        "model.layers.1.self_attn.q_proj.weight"])
+
+    c = mistral_config(sliding_window=3, num_attention_heads=4, num_key_value_heads=1, head_dim=8)
+    out["mistral-sliding-window-3"] = (c, llama_params(c, "mistral"), [
+        "model.layers.0.self_attn.v_proj.weight", "model.layers.1.self_attn.o_proj.weight", "lm_head.weight"])
+
     c = qwen2_config(tie_word_embeddings=True, use_sliding_window=False, rope_theta=1000000.0, rms_norm_eps=1e-6)
     out["qwen2-tied-bias"] = (c, llama_params(c, "qwen2"), [
         "model.layers.0.self_attn.q_proj.bias", "model.layers.1.self_attn.v_proj.bias",
@@ -365,6 +382,15 @@ def cases():
         "decoder.block.0.layer.1.EncDecAttention.q.weight"])
     return out
 
+
+# Cases whose config field must visibly move the outputs: the same weights and inputs with these overrides must
+# change logits (or last_hidden_state) by more than CONTRAST_MIN, or the case tests nothing.
+CONTRASTS = {
+    "llama3-rope-scaling": {"rope_scaling": None},
+    "llama-linear-rope": {"rope_scaling": None},
+    "mistral-sliding-window-3": {"sliding_window": None},
+}
+CONTRAST_MIN = 1e-3
 
 # ----------------------------------------------------------------------------------------------------------
 # generation
@@ -402,6 +428,17 @@ def make_case(name, config, spec, grads, std, out_dir):
     params = init_params(spec, seed, std)
     ids, mask = inputs(config, kind, seed + 1)
     exp = ref.compute_expected(config, params, ids, mask, grads, arch)
+    contrast = None
+    if name in CONTRASTS:
+        other = dict(config, **CONTRASTS[name])
+        with torch.no_grad():
+            alt = ref.forward(other, params, ids, attention_mask=mask if kind == "encoder" else None,
+                              architecture=arch)
+        key = "logits" if "logits" in alt else "last_hidden_state"
+        diff = (alt[key] - exp[key]).abs().max().item()
+        contrast = f"    vs {json.dumps(CONTRASTS[name])}: max |diff| of {key} {diff:.4e}"
+        if not diff > CONTRAST_MIN:
+            raise RuntimeError(f"{name}: {CONTRASTS[name]} moves {key} by only {diff:.3e}")
     for k, v in exp.items():
         if not torch.isfinite(v).all():
             raise RuntimeError(f"{name}: {k} is not finite")
@@ -421,6 +458,8 @@ def make_case(name, config, spec, grads, std, out_dir):
     print(f"{name:26s} {arch:28s} {kind:8s} {loss:12s} "
           f"model {sizes['model.safetensors'] / 1024:.1f} KiB, expected {sizes['expected.safetensors'] / 1024:.1f} KiB")
     print("    " + ", ".join(sorted(exp)))
+    if contrast:
+        print(contrast)
 
 
 def main():

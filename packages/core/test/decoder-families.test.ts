@@ -90,6 +90,10 @@ describe('LLaMA-shaped decoders', () => {
       ['rope_scaling'],
     );
     assert.deepEqual(
+      problemsOf(() => normaliseConfig({ model_type: 'mistral', rope_scaling: { rope_type: 'linear', factor: 2 } })).map((p) => p.path),
+      ['rope_scaling'],
+    );
+    assert.deepEqual(
       problemsOf(() => normaliseConfig({ model_type: 'qwen2', use_sliding_window: true })).map((p) => p.path),
       ['use_sliding_window'],
     );

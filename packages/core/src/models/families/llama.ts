@@ -153,6 +153,11 @@ function normaliseDecoder(modelType: string, config: HfConfig, options: Required
   const max_position_embeddings = r.positiveInt('max_position_embeddings');
   const rms_norm_eps = r.number('rms_norm_eps', { min: 0, exclusiveMin: true });
   const rope_theta = r.number('rope_theta', { min: 0, exclusiveMin: true });
+  // Mistral's rotary embedding takes no scaling in transformers: a config asking for one is refused, not
+  // silently run unscaled.
+  if (modelType === 'mistral' && r.raw('rope_scaling') !== null) {
+    r.problem('rope_scaling', `MistralForCausalLM applies no rotary scaling; only null is supported, got ${JSON.stringify(r.raw('rope_scaling'))}`);
+  }
   const rope = readRopeScaling(r);
   const attention_dropout = r.number('attention_dropout', { min: 0, max: 1 });
   const initializer_range = r.number('initializer_range', { min: 0 });
