@@ -6,6 +6,7 @@ import type { Backend, BackendModel, MeasureOptions } from '../src/backend/index
 import { measureCell, type CellJob } from '../src/run/cell.js';
 import { summarize } from '../src/stats/summary.js';
 import { normaliseConfig } from '../src/models/index.js';
+import { WORKER_MALLOC_TUNABLES, workerEnvironment } from '../src/run/isolate.js';
 
 /** A backend whose calls take `next()` seconds; records every measure() request. */
 function fakeBackend(next: () => number): { backend: Backend; requests: MeasureOptions[] } {
@@ -96,4 +97,12 @@ test('targetRelCi 0 turns the continuation off', async () => {
   const { backend, requests } = fakeBackend(() => (i++ % 2 === 0 ? 0.01 : 0.03));
   await measureCell(backend, job({ targetRelCi: 0 }));
   assert.equal(requests.length, 1);
+});
+
+test('the worker gets malloc settings that keep freed memory mapped; the user’s GLIBC_TUNABLES come after and win', () => {
+  assert.equal(workerEnvironment({ PATH: '/bin' }).GLIBC_TUNABLES, WORKER_MALLOC_TUNABLES);
+  assert.match(WORKER_MALLOC_TUNABLES, /arena_max=1.*mmap_max=0.*trim_threshold=/);
+  const env = workerEnvironment({ PATH: '/bin', GLIBC_TUNABLES: 'glibc.malloc.arena_max=4' });
+  assert.equal(env.GLIBC_TUNABLES, `${WORKER_MALLOC_TUNABLES}:glibc.malloc.arena_max=4`);
+  assert.equal(env.PATH, '/bin');
 });

@@ -184,7 +184,7 @@ const table: { [K in ArgKey]: Omit<ArgDefinition<K>, 'key'> } = {
   isolate: {
     kind: bool,
     default: true,
-    description: 'Run every measurement in a fresh child process',
+    description: 'Run every measurement in a fresh child process (whose malloc keeps freed memory mapped; false: in this process, with its default malloc)',
     aliases: ['multi_process'],
     group: 'Measurement',
   },
