@@ -22,6 +22,7 @@ function flagOption(d: ArgDefinition): Options | null {
     case 'integer':
     case 'integerOrNull':
     case 'number':
+    case 'positiveNumberOrNull':
       return { ...base, type: 'number' };
     case 'integerList':
       return { ...base, type: 'number', array: true };

@@ -41,6 +41,7 @@ describe('parseArgs: defaults', () => {
       isolate: true,
       skipAfterOom: true,
       threads: null,
+      peakTflops: null,
       seed: 42,
       breakdown: false,
       warmup: 2,
@@ -402,5 +403,14 @@ describe('help and schema', () => {
     });
     assert.equal(schema.properties.fp16?.type, 'boolean');
     assert.equal(schema.properties.batch_sizes?.type, 'array');
+  });
+});
+
+describe('peakTflops', () => {
+  it('is a positive number or null', () => {
+    const ok = parseArgs({ models: ['bert-base-uncased'], peakTflops: 989.4 });
+    assert.ok(ok.ok && ok.args.peakTflops === 989.4);
+    const bad = parseArgs({ models: ['bert-base-uncased'], peakTflops: 0 });
+    assert.ok(!bad.ok && bad.problems.some((p) => p.path === 'peakTflops' && /positive number or null/.test(p.message)));
   });
 });

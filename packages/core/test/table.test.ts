@@ -22,7 +22,7 @@ function record(over: Partial<CellRecord>): CellRecord {
     throughput: null,
     memory: { rssPeakBytes: 553 * 1024 * 1024 + 1234, rssBeforeBytes: 500 * 1024 * 1024, rssIncreaseBytes: 53 * 1024 * 1024 + 1234 },
     buildSeconds: 1,
-    efficiency: { flopsPerCall: 1e9, tflopsPerSecond: 0.01, mfu: null },
+    efficiency: { flopsPerCall: 1e9, tflopsPerSecond: 0.01, mfu: null, peakTflops: null, peakSource: null },
     warnings: [],
     ...over,
   };

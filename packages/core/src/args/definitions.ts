@@ -31,6 +31,7 @@ export interface BenchmarkArgs {
   isolate: boolean;
   skipAfterOom: boolean;
   threads: number | null;
+  peakTflops: number | null;
   seed: number;
   breakdown: boolean;
   saveToCsv: boolean;
@@ -56,6 +57,8 @@ export type ArgKind =
   | { type: 'integerOrNull'; min: number }
   /** A finite number >= min. */
   | { type: 'number'; min: number }
+  /** A finite number > min, or null. */
+  | { type: 'positiveNumberOrNull' }
   /** A non-empty list of distinct integers >= min. */
   | { type: 'integerList'; min: number }
   /** A non-empty string. */
@@ -200,6 +203,14 @@ const table: { [K in ArgKey]: Omit<ArgDefinition<K>, 'key'> } = {
     default: null,
     defaultText: 'physical cores',
     description: 'CPU threads for libtorch (intra-op); by default one per physical core, as PyTorch intends',
+    aliases: [],
+    group: 'Measurement',
+  },
+  peakTflops: {
+    kind: { type: 'positiveNumberOrNull' },
+    default: null,
+    defaultText: 'known GPUs',
+    description: "The device's dense peak TFLOP/s for the dtype, for MFU; by default from tfbench's table of GPUs (none for CPUs)",
     aliases: [],
     group: 'Measurement',
   },

@@ -27,6 +27,8 @@ export function kindText(kind: ArgKind): string {
       return intWord(kind.min);
     case 'number':
       return kind.min === 0 ? 'non-negative number' : `number >= ${kind.min}`;
+    case 'positiveNumberOrNull':
+      return 'positive number';
     case 'integerList':
       return `${intWord(kind.min)}s`;
     case 'string':
@@ -78,6 +80,8 @@ function kindSchema(kind: ArgKind): Schema {
       return { type: ['integer', 'null'], minimum: kind.min };
     case 'number':
       return { type: 'number', minimum: kind.min };
+    case 'positiveNumberOrNull':
+      return { type: ['number', 'null'], exclusiveMinimum: 0 };
     case 'integerList':
       return { type: 'array', items: { type: 'integer', minimum: kind.min }, minItems: 1, uniqueItems: true };
     case 'string':

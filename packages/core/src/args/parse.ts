@@ -75,6 +75,10 @@ function checkValue(kind: ArgKind, value: unknown, path: string, problems: Probl
       return typeof value === 'number' && Number.isFinite(value) && value >= kind.min
         ? value
         : bad(article(kind.min, 'number'));
+    case 'positiveNumberOrNull':
+      return value === null || (typeof value === 'number' && Number.isFinite(value) && value > 0)
+        ? value
+        : bad('a positive number or null');
     case 'string':
       return typeof value === 'string' && value !== '' ? value : bad('a non-empty string');
     case 'stringOrNull':
@@ -136,6 +140,7 @@ function coerceFlag(kind: ArgKind, value: unknown): unknown {
     case 'number':
       return toNumber(value);
     case 'integerOrNull':
+    case 'positiveNumberOrNull':
       return value === 'null' || value === 'none' ? null : toNumber(value);
     case 'integerList': {
       const list = typeof value === 'string' ? value.split(/[\s,]+/).filter((s) => s !== '') : Array.isArray(value) ? value : [value];

@@ -3,6 +3,7 @@
 import { parseArgs, type BenchmarkArgs } from '../args/index.js';
 import { libtorchBackend, type Backend, type PhaseSamples } from '../backend/index.js';
 import { collectEnvironment, type EnvironmentInfo } from '../env/index.js';
+import { devicePeak, type Peak } from '../env/peaks.js';
 import { ArgsError, TfbenchError, type Problem } from '../errors.js';
 import { resolveModels, type ResolvedModel } from '../models/index.js';
 import { callFlops } from '../models/flops.js';
@@ -104,12 +105,19 @@ function unmeasuredRecord(cell: Cell, job: CellJob, model: ResolvedModel, status
     throughput: null,
     memory: null,
     buildSeconds: null,
-    efficiency: { flopsPerCall: callFlops(job.spec, { ...cell, trainStep: job.trainStep }), tflopsPerSecond: null, mfu: null },
+    efficiency: efficiency(callFlops(job.spec, { ...cell, trainStep: job.trainStep }), null, null),
     warnings: [],
   };
 }
 
-function recordFromOutcome(cell: Cell, job: CellJob, model: ResolvedModel, outcome: CellOutcome, targetRelCi: number): CellRecord {
+function recordFromOutcome(
+  cell: Cell,
+  job: CellJob,
+  model: ResolvedModel,
+  outcome: CellOutcome,
+  targetRelCi: number,
+  peak: Peak | null,
+): CellRecord {
   if (!outcome.ok) return unmeasuredRecord(cell, job, model, outcome.status, outcome.error);
   const m: CellMeasurement = outcome.measurement;
   const base = unmeasuredRecord(cell, job, model, 'ok', null);
@@ -127,8 +135,20 @@ function recordFromOutcome(cell: Cell, job: CellJob, model: ResolvedModel, outco
       ? { rssPeakBytes: m.memory.rssPeakBytes, rssBeforeBytes: m.memory.rssBeforeBytes, rssIncreaseBytes: m.memory.rssPeakBytes - m.memory.rssBeforeBytes }
       : null,
     buildSeconds: m.buildSeconds,
-    efficiency: { ...base.efficiency, tflopsPerSecond: time ? base.efficiency.flopsPerCall / time.median / 1e12 : null },
+    efficiency: efficiency(base.efficiency.flopsPerCall, time?.median ?? null, peak),
     warnings: summary ? timeWarnings(summary, targetRelCi) : [],
+  };
+}
+
+/** Achieved TFLOP/s of the median call, and MFU against the device's dense peak when it is known. */
+export function efficiency(flopsPerCall: number, medianSeconds: number | null, peak: Peak | null): CellRecord['efficiency'] {
+  const tflopsPerSecond = medianSeconds ? flopsPerCall / medianSeconds / 1e12 : null;
+  return {
+    flopsPerCall,
+    tflopsPerSecond,
+    mfu: tflopsPerSecond !== null && peak ? tflopsPerSecond / peak.tflops : null,
+    peakTflops: peak?.tflops ?? null,
+    peakSource: peak?.source ?? null,
   };
 }
 
@@ -182,6 +202,7 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
   // cpuinfo, picks 1 thread on some 2-core VMs), unless OMP_NUM_THREADS says otherwise. Passed explicitly
   // so every child uses, and records, the same count.
   const threads = args.threads ?? environment.threads;
+  const peak = devicePeak(device, environment.gpus[0]?.name, args.dtype, args.peakTflops);
 
   const byName = new Map(models.map((m) => [m.name, m]));
   const cells = planCells({ ...args, models: models.map((m) => m.name) });
@@ -221,7 +242,7 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
       ? await runIsolated(job, { timeoutS: options.cellTimeoutS ?? DEFAULT_CELL_TIMEOUT_S, signal: options.signal })
       : await measureInProcess(backend, job);
     if (options.signal?.aborted) break; // the interrupted cell has no result worth keeping
-    const record = recordFromOutcome(cell, job, model, outcome, args.targetRelCi);
+    const record = recordFromOutcome(cell, job, model, outcome, args.targetRelCi, peak);
     if (record.status === 'oom') ooms.push(cell);
     records.push(record);
     options.onProgress?.({ type: 'cell-end', index, total: cells.length, record });

@@ -53,8 +53,15 @@ export interface CellRecord extends Cell {
   /** Seconds spent building the model (allocation + random init or weight loading). */
   buildSeconds: number | null;
   /** Matrix-multiply FLOPs of one call, and the rate the median call achieved. MFU (achieved / the device's
-   * dense peak for the dtype) is null where the peak is not known (CPUs). */
-  efficiency: { flopsPerCall: number; tflopsPerSecond: number | null; mfu: number | null };
+   * dense peak for the dtype, peakTflops, from peakSource: tfbench's GPU table or the peakTflops argument) is
+   * null where the peak is not known (CPUs, unlisted GPUs). */
+  efficiency: {
+    flopsPerCall: number;
+    tflopsPerSecond: number | null;
+    mfu: number | null;
+    peakTflops: number | null;
+    peakSource: string | null;
+  };
   /** What a reader should know about the figures (few samples, wide CI, high spread, why skipped). */
   warnings: string[];
 }
