@@ -21,6 +21,8 @@ function record(over: Partial<CellRecord>): CellRecord {
     phasesSeconds: null,
     throughput: null,
     memory: { rssPeakBytes: 553 * 1024 * 1024 + 1234, rssBeforeBytes: 500 * 1024 * 1024, rssIncreaseBytes: 53 * 1024 * 1024 + 1234 },
+    gpuMemory: null,
+    hostSeconds: null,
     buildSeconds: 1,
     efficiency: { flopsPerCall: 1e9, tflopsPerSecond: 0.01, mfu: null, peakTflops: null, peakSource: null },
     warnings: [],
@@ -59,4 +61,23 @@ test('memory section shows integer MiB of the peak RSS; only sections with data 
   assert.match(out, / 553 /);
   assert.doesNotMatch(out, /TRAIN/);
   assert.ok(out.indexOf('INFERENCE - SPEED') < out.indexOf('INFERENCE - MEMORY'));
+});
+
+test('CUDA cells show NVML device memory (Hugging Face\'s figure), else the allocator\'s peak reserved bytes', () => {
+  const MiB = 1024 * 1024;
+  const gpu = (deviceUsedBytes: number | null) =>
+    record({
+      device: 'cuda:0',
+      memory: null,
+      gpuMemory: {
+        peakAllocatedBytes: 900 * MiB,
+        peakReservedBytes: 1024 * MiB,
+        allocatedBeforeBytes: 500 * MiB,
+        allocatedIncreaseBytes: 400 * MiB,
+        deviceUsedBytes,
+        deviceUsedReason: deviceUsedBytes === null ? 'libnvidia-ml.so.1 could not be loaded' : null,
+      },
+    });
+  assert.match(renderSection([gpu(1536 * MiB)], 'inference-memory'), /\b1536\b/);
+  assert.match(renderSection([gpu(null)], 'inference-memory'), /\b1024\b/);
 });

@@ -235,8 +235,23 @@ export interface MeasureResult {
   warmupSeconds: number[];
   /** Training only (null for inference). */
   phasesSeconds: PhaseSamples | null;
-  /** null when memory is false. */
+  /** CUDA only: host wall time of each timed call (samplesSeconds are GPU times from CUDA events). */
+  hostSeconds: number[] | null;
+  /** The memory-measured call on CPU; null when memory is false or on CUDA. */
   memory: CpuMemoryPeak | null;
+  /** The memory-measured call on CUDA; null when memory is false or on CPU. */
+  cudaMemory: CudaMemoryPeak | null;
+}
+
+/** libtorch's caching-allocator peaks over one call (reset right before it: torch.cuda.max_memory_allocated /
+ * max_memory_reserved), and the device memory NVML reports in use right after it (nvidia-smi's figure:
+ * every process plus CUDA contexts; null, with the reason, when NVML is not available). */
+export interface CudaMemoryPeak {
+  allocatedBeforeBytes: number;
+  peakAllocatedBytes: number;
+  peakReservedBytes: number;
+  deviceUsedBytes: number | null;
+  deviceUsedReason: string | null;
 }
 
 export interface NativeModel {

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { writeToPath } from 'fast-csv';
 import type { BenchmarkArgs } from '../args/index.js';
-import type { CellRecord } from '../run/records.js';
+import { headlineMemoryBytes, type CellRecord } from '../run/records.js';
 import { SECTION_ORDER, sectionRecords, type Section } from './table.js';
 
 const MIB = 1024 * 1024;
@@ -12,7 +12,8 @@ const MIB = 1024 * 1024;
 function csvValue(record: CellRecord, section: Section): string {
   if (record.status !== 'ok') return record.status.toUpperCase();
   if (section.endsWith('speed')) return record.timeSeconds ? record.timeSeconds.median.toFixed(4) : '';
-  return record.memory ? String(Math.floor(record.memory.rssPeakBytes / MIB)) : '';
+  const peak = headlineMemoryBytes(record);
+  return peak === null ? '' : String(Math.floor(peak / MIB));
 }
 
 export function sectionCsvRows(records: readonly CellRecord[], section: Section): string[][] {

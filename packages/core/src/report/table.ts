@@ -1,7 +1,7 @@
 // Console tables in Hugging Face's benchmark layout: section title centred in '=' (20 + 40 + 20 wide),
 // an 80-dash frame, columns Model Name / Batch Size / Seq Length / value centred in 30 / 15 / 15 / 15.
 import { table, type TableUserConfig } from 'table';
-import type { CellRecord, Mode } from '../run/records.js';
+import { headlineMemoryBytes, type CellRecord, type Mode } from '../run/records.js';
 
 export type Section = 'inference-speed' | 'inference-memory' | 'training-speed' | 'training-memory';
 
@@ -38,8 +38,8 @@ export function sectionValue(record: CellRecord, section: Section): string {
     if (t === undefined) return '-';
     return t < 0.0005 ? '< 0.001' : t.toFixed(3);
   }
-  const peak = record.memory?.rssPeakBytes;
-  return peak === undefined ? '-' : String(Math.floor(peak / MIB));
+  const peak = headlineMemoryBytes(record);
+  return peak === null ? '-' : String(Math.floor(peak / MIB));
 }
 
 /** The records a section shows: those of its mode with its kind of value, and failed ones (shown by status). */
@@ -47,7 +47,7 @@ export function sectionRecords(records: readonly CellRecord[], section: Section)
   const mode = sectionMode(section);
   const wantSpeed = section.endsWith('speed');
   return records.filter(
-    (r) => r.mode === mode && (r.status !== 'ok' || (wantSpeed ? r.timeSeconds !== null : r.memory !== null)),
+    (r) => r.mode === mode && (r.status !== 'ok' || (wantSpeed ? r.timeSeconds !== null : headlineMemoryBytes(r) !== null)),
   );
 }
 

@@ -104,6 +104,8 @@ function unmeasuredRecord(cell: Cell, job: CellJob, model: ResolvedModel, status
     phasesSeconds: null,
     throughput: null,
     memory: null,
+    gpuMemory: null,
+    hostSeconds: null,
     buildSeconds: null,
     efficiency: efficiency(callFlops(job.spec, { ...cell, trainStep: job.trainStep }), null, null),
     warnings: [],
@@ -134,6 +136,10 @@ function recordFromOutcome(
     memory: m.memory
       ? { rssPeakBytes: m.memory.rssPeakBytes, rssBeforeBytes: m.memory.rssBeforeBytes, rssIncreaseBytes: m.memory.rssPeakBytes - m.memory.rssBeforeBytes }
       : null,
+    gpuMemory: m.cudaMemory
+      ? { ...m.cudaMemory, allocatedIncreaseBytes: m.cudaMemory.peakAllocatedBytes - m.cudaMemory.allocatedBeforeBytes }
+      : null,
+    hostSeconds: m.hostSeconds && m.hostSeconds.length > 0 ? { median: quantile([...m.hostSeconds].sort((a, b) => a - b), 0.5), samples: m.hostSeconds } : null,
     buildSeconds: m.buildSeconds,
     efficiency: efficiency(base.efficiency.flopsPerCall, time?.median ?? null, peak),
     warnings: summary ? timeWarnings(summary, targetRelCi) : [],

@@ -72,6 +72,7 @@ export async function measureCell(backend: Backend, job: CellJob): Promise<CellM
       memory: false,
     });
     samples.push(...block.samplesSeconds);
+    if (result.hostSeconds && block.hostSeconds) result.hostSeconds.push(...block.hostSeconds);
     if (result.phasesSeconds && block.phasesSeconds) {
       for (const phase of ['forward', 'backward', 'optimizer'] as const) result.phasesSeconds[phase].push(...block.phasesSeconds[phase]);
     }

@@ -26,6 +26,28 @@ export interface PhaseRecord {
   samples: number[];
 }
 
+export interface GpuMemoryRecord {
+  /** Peak bytes allocated to tensors during the call (torch.cuda.max_memory_allocated, reset right before). */
+  peakAllocatedBytes: number;
+  /** Peak bytes the caching allocator held from the device (torch.cuda.max_memory_reserved). */
+  peakReservedBytes: number;
+  /** Bytes allocated to tensors right before the call. */
+  allocatedBeforeBytes: number;
+  /** peakAllocatedBytes - allocatedBeforeBytes: what the call itself added. */
+  allocatedIncreaseBytes: number;
+  /** Device memory in use right after the call as NVML reports it (nvidia-smi's figure, as Hugging Face's
+   * tool reported): null with deviceUsedReason when NVML is not available. */
+  deviceUsedBytes: number | null;
+  deviceUsedReason: string | null;
+}
+
+/** The figure the memory tables and CSV files show, in bytes: the peak RSS on CPU; on CUDA the device memory
+ * NVML reports (Hugging Face's figure), else the allocator's peak reserved bytes. */
+export function headlineMemoryBytes(record: Pick<CellRecord, 'memory' | 'gpuMemory'>): number | null {
+  if (record.gpuMemory) return record.gpuMemory.deviceUsedBytes ?? record.gpuMemory.peakReservedBytes;
+  return record.memory?.rssPeakBytes ?? null;
+}
+
 export interface CpuMemoryRecord {
   /** Peak resident set size of the process during the measured call: absolute, as Hugging Face reported. */
   rssPeakBytes: number;
@@ -49,7 +71,13 @@ export interface CellRecord extends Cell {
   /** Training: the call split into forward (with the loss), backward and optimizer step (null without one). */
   phasesSeconds: { forward: PhaseRecord; backward: PhaseRecord; optimizer: PhaseRecord | null } | null;
   throughput: { samplesPerSecond: number; tokensPerSecond: number } | null;
+  /** CPU cells: the process's resident memory around the measured call. */
   memory: CpuMemoryRecord | null;
+  /** CUDA cells: the caching allocator's peaks and NVML's device memory around the measured call. */
+  gpuMemory: GpuMemoryRecord | null;
+  /** CUDA cells: host wall time per timed call (timeSeconds are GPU times from CUDA events); the gap between
+   * the two medians is launch overhead. */
+  hostSeconds: { median: number; samples: number[] } | null;
   /** Seconds spent building the model (allocation + random init or weight loading). */
   buildSeconds: number | null;
   /** Matrix-multiply FLOPs of one call, and the rate the median call achieved. MFU (achieved / the device's

@@ -1,4 +1,5 @@
-// Host timing and CPU memory (VmRSS / VmHWM), and the measurement loop of one cell.
+// Host timing and CPU memory (VmRSS / VmHWM), CUDA events and caching-allocator peaks, and the measurement
+// loop of one cell.
 #include "measure/measure.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -24,7 +25,15 @@
 #include "errors.h"
 
 #ifdef TFBENCH_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAFunctions.h>
+#include <c10/cuda/CUDAStream.h>
+#include <cuda_runtime_api.h>
+
+#include <deque>
+
+#include "measure/nvml.h"
 #endif
 
 namespace tfbench {
@@ -101,6 +110,69 @@ void synchronize(const c10::Device& device) {
 #endif
 }
 
+#ifdef TFBENCH_WITH_CUDA
+// A CUDA event with timing enabled, destroyed with its owner (plain runtime API: ATen's CUDAEvent would pull
+// in cuBLAS/cuSPARSE headers for nothing).
+class TimingEvent {
+ public:
+  TimingEvent() { C10_CUDA_CHECK(cudaEventCreateWithFlags(&event_, cudaEventDefault)); }
+  ~TimingEvent() { cudaEventDestroy(event_); }
+  TimingEvent(const TimingEvent&) = delete;
+  TimingEvent& operator=(const TimingEvent&) = delete;
+  void record() { C10_CUDA_CHECK(cudaEventRecord(event_, c10::cuda::getCurrentCUDAStream().stream())); }
+  void synchronize() const { C10_CUDA_CHECK(cudaEventSynchronize(event_)); }
+  // Milliseconds from this event to `later` (both recorded and complete).
+  float milliseconds_to(const TimingEvent& later) const {
+    float ms = 0.0f;
+    C10_CUDA_CHECK(cudaEventElapsedTime(&ms, event_, later.event_));
+    return ms;
+  }
+
+ private:
+  cudaEvent_t event_ = nullptr;
+};
+#endif
+
+// Time points of a block of calls: the host clock always; on CUDA also an event recorded on the current
+// stream, read after one synchronisation at the end of the block (events measure the GPU's work without a
+// host sync per call; the host times show launch overhead).
+class Timeline {
+ public:
+  explicit Timeline(const c10::Device& device) : cuda_(device.is_cuda()) {}
+
+  size_t mark() {
+    host_.push_back(monotonic_seconds());
+#ifdef TFBENCH_WITH_CUDA
+    if (cuda_) {
+      events_.emplace_back();
+      events_.back().record();
+    }
+#endif
+    return host_.size() - 1;
+  }
+  // Waits for the last marked event (CUDA); on CPU every call has finished when it returns.
+  void finish() {
+#ifdef TFBENCH_WITH_CUDA
+    if (cuda_ && !events_.empty()) events_.back().synchronize();
+#endif
+  }
+  // Seconds from mark a to mark b: GPU time on CUDA (after finish()), host time otherwise.
+  double seconds(size_t a, size_t b) const {
+#ifdef TFBENCH_WITH_CUDA
+    if (cuda_) return static_cast<double>(events_[a].milliseconds_to(events_[b])) / 1000.0;
+#endif
+    return host_seconds(a, b);
+  }
+  double host_seconds(size_t a, size_t b) const { return host_[b] - host_[a]; }
+
+ private:
+  bool cuda_;
+  std::vector<double> host_;
+#ifdef TFBENCH_WITH_CUDA
+  std::deque<TimingEvent> events_;  // a deque: events are never moved once created
+#endif
+};
+
 struct RestoreEval {
   Model& model;
   ~RestoreEval() {
@@ -116,62 +188,125 @@ void check_options(const Model& model, const MeasureOptions& o) {
     throw_bad_input(c10::str("sequenceLength ", o.sequence_length, " exceeds this model's max_position_embeddings (",
                              model.max_sequence_length(), ")"));
   if (o.training && !model.has_loss())
-    throw_bad_input("training needs a model with an LM head (head 'masked-lm', 'causal-lm' or 'seq2seq-lm'); this model has none");
+    throw_bad_input(
+        "training needs a model with an LM head (head 'masked-lm', 'causal-lm' or 'seq2seq-lm'); this model has none");
 }
 
-// Durations of one training call's phases, written by the call, kept by the loop for timed calls only.
-struct Phases {
-  double forward = 0.0, backward = 0.0, optimizer = 0.0;
-};
+// One call: marks its phase boundaries (training: after forward + loss, after backward) on the timeline;
+// the loop marks its start and end.
+using Call = std::function<void(Timeline&)>;
+
+// Blocks of calls on CUDA aim at this much GPU time between synchronisations.
+constexpr double kCudaBlockSeconds = 0.25;
+constexpr int64_t kCudaMaxBlock = 64;
 
 // The loop shared by inference and training: `prepare` runs untimed before every call, `call` is timed.
 MeasureResult measure_loop(const MeasureOptions& o, const c10::Device& device, const std::function<void()>& prepare,
-                           const std::function<void()>& call, const Phases* phases) {
+                           const Call& call, int phase_marks) {
   MeasureResult r;
-  auto timed = [&] {
-    prepare();
-    synchronize(device);
-    const double t0 = monotonic_seconds();
-    call();
-    synchronize(device);
-    return monotonic_seconds() - t0;
+  // `n` calls; each call's seconds (and its phases', when it marks them) are appended when `keep`.
+  auto block = [&](int64_t n, bool keep) {
+    Timeline timeline(device);
+    std::vector<size_t> starts;
+    starts.reserve(n);
+    for (int64_t i = 0; i < n; ++i) {
+      prepare();
+      starts.push_back(timeline.mark());
+      call(timeline);
+      timeline.mark();
+    }
+    timeline.finish();
+    for (size_t start : starts) {
+      const size_t end = start + 1 + phase_marks;
+      const double t = timeline.seconds(start, end);
+      if (!keep) {
+        r.warmup_seconds.push_back(t);
+        continue;
+      }
+      r.samples_seconds.push_back(t);
+      if (device.is_cuda()) r.host_seconds.push_back(timeline.host_seconds(start, end));
+      if (phase_marks == 2) {
+        r.forward_seconds.push_back(timeline.seconds(start, start + 1));
+        r.backward_seconds.push_back(timeline.seconds(start + 1, start + 2));
+        if (o.optimizer_step) r.optimizer_seconds.push_back(timeline.seconds(start + 2, end));
+      }
+    }
   };
   // Warm-up: `warmup` calls, then more while the last two still differ by over 10% (first-touch page
   // faults, lazily built kernels and caches settle over a few calls), up to twice as many again.
-  for (int64_t i = 0; i < o.warmup; ++i) r.warmup_seconds.push_back(timed());
+  for (int64_t i = 0; i < o.warmup; ++i) block(1, false);
   auto settled = [&] {
     const size_t n = r.warmup_seconds.size();
     if (n < 2) return true;
     const double a = r.warmup_seconds[n - 2], b = r.warmup_seconds[n - 1];
     return std::abs(b - a) <= 0.1 * std::min(a, b);
   };
-  for (int64_t extra = 0; extra < 2 * o.warmup && !settled(); ++extra) r.warmup_seconds.push_back(timed());
+  for (int64_t extra = 0; extra < 2 * o.warmup && !settled(); ++extra) block(1, false);
   if (o.memory) {
     prepare();
     synchronize(device);
-    r.memory = measure_cpu_peak([&] {
-      call();
+    Timeline unused(device);
+    const auto measured = [&] {
+      call(unused);
       synchronize(device);
-    });
+    };
+    if (device.is_cuda()) {
+      r.cuda_memory = measure_cuda_peak(device, measured);
+    } else {
+      r.memory = measure_cpu_peak(measured);
+    }
   }
   if (o.speed) {
+    // CPU: one call per block (nothing to synchronise). CUDA: as many calls as fill kCudaBlockSeconds by the
+    // warm-up's last call, one synchronisation each block.
+    int64_t per_block = 1;
+    if (device.is_cuda() && !r.warmup_seconds.empty()) {
+      const double last = std::max(r.warmup_seconds.back(), 1e-6);
+      per_block = std::clamp<int64_t>(static_cast<int64_t>(kCudaBlockSeconds / last), 1, kCudaMaxBlock);
+    }
     double total = 0.0;
     while (!(static_cast<int64_t>(r.samples_seconds.size()) >= o.min_samples &&
              (total >= o.min_time_s || total >= o.max_time_s))) {
-      const double t = timed();
-      r.samples_seconds.push_back(t);
-      total += t;
-      if (phases != nullptr) {
-        r.forward_seconds.push_back(phases->forward);
-        r.backward_seconds.push_back(phases->backward);
-        if (o.optimizer_step) r.optimizer_seconds.push_back(phases->optimizer);
-      }
+      const size_t before = r.samples_seconds.size();
+      const int64_t missing = o.min_samples - static_cast<int64_t>(before);
+      block(missing > 0 ? std::min(per_block, missing) : per_block, true);
+      for (size_t i = before; i < r.samples_seconds.size(); ++i) total += r.samples_seconds[i];
     }
   }
   return r;
 }
 
 }  // namespace
+
+#ifdef TFBENCH_WITH_CUDA
+CudaMemoryPeak measure_cuda_peak(const c10::Device& device, const std::function<void()>& call) {
+  namespace alloc = c10::cuda::CUDACachingAllocator;
+  const auto index = device.index() < 0 ? c10::cuda::current_device() : device.index();
+  // allocated_bytes / reserved_bytes [0]: the aggregate over pool types (StatType::AGGREGATE is 0 in every
+  // release; the enum's namespace moved in PyTorch 2.5).
+  c10::cuda::device_synchronize();
+  alloc::resetPeakStats(index);
+  CudaMemoryPeak m;
+  m.allocated_before_bytes = alloc::getDeviceStats(index).allocated_bytes[0].current;
+  call();  // synchronises before returning
+  const auto stats = alloc::getDeviceStats(index);
+  m.peak_allocated_bytes = stats.allocated_bytes[0].peak;
+  m.peak_reserved_bytes = stats.reserved_bytes[0].peak;
+  char bus_id[32] = {0};
+  if (cudaDeviceGetPCIBusId(bus_id, sizeof(bus_id), index) == cudaSuccess) {
+    NvmlMemory used = nvml_memory_used(bus_id);
+    m.device_used_bytes = used.used_bytes;
+    m.device_used_reason = used.reason;
+  } else {
+    m.device_used_reason = "cudaDeviceGetPCIBusId failed: the device cannot be matched to an NVML device";
+  }
+  return m;
+}
+#else
+CudaMemoryPeak measure_cuda_peak(const c10::Device&, const std::function<void()>&) {
+  throw_no_cuda("CUDA memory was asked of an addon built against a CPU-only libtorch");
+}
+#endif
 
 MeasureResult measure(Model& model, const MeasureOptions& o) {
   check_options(model, o);
@@ -188,29 +323,21 @@ MeasureResult measure(Model& model, const MeasureOptions& o) {
   if (!o.training) {
     c10::InferenceMode inference;  // thread-local: this runs on the worker thread that does the calls
     model.train(false);
-    return measure_loop(o, device, [] {}, [&] { model.forward(inputs); }, nullptr);
+    return measure_loop(o, device, [] {}, [&](Timeline&) { model.forward(inputs); }, /*phase_marks=*/0);
   }
   c10::AutoGradMode grad_mode(true);
   model.train(true);
   torch::optim::Optimizer* optimizer = o.optimizer_step ? &model.optimizer() : nullptr;
-  Phases phases;
   return measure_loop(
       o, device, [&] { model.zero_grad(); },
-      [&] {
-        const double t0 = monotonic_seconds();
+      [&](Timeline& timeline) {
         at::Tensor loss = model.loss(model.forward(inputs), inputs.input_ids);
-        synchronize(device);
-        const double t1 = monotonic_seconds();
+        timeline.mark();  // forward (with the loss) ends
         loss.backward();
-        synchronize(device);
-        const double t2 = monotonic_seconds();
-        if (optimizer != nullptr) {
-          optimizer->step();
-          synchronize(device);
-        }
-        phases = {t1 - t0, t2 - t1, monotonic_seconds() - t2};
+        timeline.mark();  // backward ends
+        if (optimizer != nullptr) optimizer->step();
       },
-      &phases);
+      /*phase_marks=*/2);
 }
 
 }  // namespace tfbench

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "models/model.h"
@@ -37,6 +38,18 @@ CpuMemoryPeak measure_cpu_peak(const std::function<void()>& call);
 // Self-check of measure_cpu_peak: a call that allocates `bytes` and writes every page of it.
 CpuMemoryPeak measure_allocation(int64_t bytes);
 
+struct CudaMemoryPeak {
+  int64_t allocated_before_bytes = 0;  // bytes allocated to tensors right before the call
+  int64_t peak_allocated_bytes = 0;    // torch.cuda.max_memory_allocated() over the call (reset right before)
+  int64_t peak_reserved_bytes = 0;     // torch.cuda.max_memory_reserved() over the call
+  std::optional<int64_t> device_used_bytes;  // NVML's used memory right after the call (nvidia-smi's figure)
+  std::string device_used_reason;            // why device_used_bytes is absent
+};
+
+// The caching allocator's peaks over one call on a CUDA device (resetPeakStats / getDeviceStats), plus
+// NVML's device memory in use after it. Throws NO_CUDA in an addon built without CUDA.
+CudaMemoryPeak measure_cuda_peak(const c10::Device& device, const std::function<void()>& call);
+
 struct MeasureOptions {
   bool training = false;
   bool optimizer_step = false;  // training: also an AdamW step (trainStep "optimizer")
@@ -52,14 +65,16 @@ struct MeasureOptions {
 };
 
 struct MeasureResult {
-  std::vector<double> samples_seconds;  // one per timed call
+  std::vector<double> samples_seconds;  // one per timed call: GPU time from CUDA events on CUDA
+  std::vector<double> host_seconds;     // CUDA only: host wall time of each timed call (launch overhead)
   std::vector<double> warmup_seconds;
   // Training only, one entry per timed call: forward (with the loss), backward, and the optimizer step
   // (empty without one). Each sums to about its samples_seconds entry.
   std::vector<double> forward_seconds;
   std::vector<double> backward_seconds;
   std::vector<double> optimizer_seconds;
-  std::optional<CpuMemoryPeak> memory;  // the memory-measured call, when asked for
+  std::optional<CpuMemoryPeak> memory;        // the memory-measured call on CPU, when asked for
+  std::optional<CudaMemoryPeak> cuda_memory;  // the memory-measured call on CUDA, when asked for
 };
 
 // Runs on the calling thread; sets its own autograd guards (InferenceMode or grad mode) there.

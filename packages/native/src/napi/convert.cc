@@ -316,6 +316,17 @@ Napi::Object cpu_memory_peak_to_js(Napi::Env env, const CpuMemoryPeak& peak) {
   return m;
 }
 
+Napi::Object cuda_memory_peak_to_js(Napi::Env env, const CudaMemoryPeak& peak) {
+  Napi::Object m = Napi::Object::New(env);
+  auto bytes = [&](int64_t v) { return Napi::Number::New(env, static_cast<double>(v)); };
+  m.Set("allocatedBeforeBytes", bytes(peak.allocated_before_bytes));
+  m.Set("peakAllocatedBytes", bytes(peak.peak_allocated_bytes));
+  m.Set("peakReservedBytes", bytes(peak.peak_reserved_bytes));
+  m.Set("deviceUsedBytes", peak.device_used_bytes ? bytes(*peak.device_used_bytes) : env.Null());
+  m.Set("deviceUsedReason", peak.device_used_reason.empty() ? env.Null() : Napi::String::New(env, peak.device_used_reason));
+  return m;
+}
+
 // ---- async work ---------------------------------------------------------------------------------------------
 
 namespace {

@@ -50,6 +50,9 @@ Napi::Object tensor_to_js(Napi::Env env, const at::Tensor& tensor);
 
 // CpuMemoryPeak -> { rssBeforeBytes, rssPeakBytes }.
 Napi::Object cpu_memory_peak_to_js(Napi::Env env, const CpuMemoryPeak& peak);
+// CudaMemoryPeak -> { allocatedBeforeBytes, peakAllocatedBytes, peakReservedBytes, deviceUsedBytes (or null),
+// deviceUsedReason (or null) }.
+Napi::Object cuda_memory_peak_to_js(Napi::Env env, const CudaMemoryPeak& peak);
 
 struct ErrorInfo {
   std::string code;

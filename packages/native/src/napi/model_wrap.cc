@@ -235,6 +235,9 @@ class ModelWrap final : public Napi::ObjectWrap<ModelWrap> {
               out.Set("phasesSeconds", phases);
             }
             out.Set("memory", result->memory ? js::cpu_memory_peak_to_js(env, *result->memory) : env.Null());
+            out.Set("cudaMemory",
+                    result->cuda_memory ? js::cuda_memory_peak_to_js(env, *result->cuda_memory) : env.Null());
+            out.Set("hostSeconds", result->host_seconds.empty() ? env.Null() : numbers(result->host_seconds));
             return out;
           },
           hold);
