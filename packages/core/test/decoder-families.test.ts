@@ -2,22 +2,12 @@
 // the known checkpoints, FLOPs, and refusals that name the field.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ModelError } from '../src/errors.js';
 import { forwardFlops } from '../src/models/flops.js';
 import { knownModelConfig, normaliseConfig, parameterCount, parameterShapes, resolveModel } from '../src/models/index.js';
 import { PUBLISHED_PARAMETER_COUNTS } from './known-counts.js';
+import { problemsOf } from './problems.js';
 
 const opts = { onlyPretrainModel: false, baseDir: process.cwd() };
-
-function problemsOf(fn: () => unknown): { path: string; message: string }[] {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof ModelError);
-    return e.problems.map((p) => ({ path: p.path, message: p.message }));
-  }
-  assert.fail('expected a ModelError');
-}
 
 describe('known LLaMA, Mistral, Qwen2 and T5 checkpoints', () => {
   for (const [id, published] of Object.entries(PUBLISHED_PARAMETER_COUNTS)) {

@@ -1,21 +1,11 @@
 // GPT-2: normalisation of GPT2Config to the gpt2 spec, the published parameter counts, names and FLOPs.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ModelError } from '../src/errors.js';
 import { forwardFlops } from '../src/models/flops.js';
 import { knownModelConfig, normaliseConfig, parameterCount, parameterShapes, resolveModel } from '../src/models/index.js';
+import { problemsOf } from './problems.js';
 
 const opts = { onlyPretrainModel: false, baseDir: process.cwd() };
-
-function problemsOf(fn: () => unknown): { path: string; message: string }[] {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof ModelError);
-    return e.problems.map((p) => ({ path: p.path, message: p.message }));
-  }
-  assert.fail('expected a ModelError');
-}
 
 describe('GPT-2', () => {
   it('counts the published parameters of gpt2, -medium, -large and -xl', () => {
