@@ -134,10 +134,16 @@ test('valid arguments this run cannot honour are refused up front, not ignored',
   const half = tfbench(['run', path, '--device', 'cpu', '--dtype', 'float16'], dir);
   assert.equal(half.code, 2);
   assert.match(half.stderr, /dtype: float16 cannot run on the CPU/);
-  const breakdown = tfbench(['run', path, '--breakdown'], dir);
-  assert.equal(breakdown.code, 2);
-  assert.match(breakdown.stderr, /breakdown: .*not implemented yet/);
-  assert.equal(half.stdout + breakdown.stdout, '');
+  assert.equal(half.stdout, '');
+});
+
+test('--breakdown prints a table per cell, module by module', () => {
+  const { dir, path } = writeArgs({ models: [tinyBert], sequenceLengths: [8], minTimeS: 0.05, targetRelCi: 0 });
+  const r = tfbench(['run', path, '--breakdown', '--no-memory'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /BREAKDOWN - tiny-bert - batch 8 - seq 8 - inference/);
+  const modules = [...r.stdout.matchAll(/║ (embeddings|layer\.\d+|head) +│ +(\d+\.\d\d) │/g)].map((m) => m[1]);
+  assert.deepEqual(modules, ['embeddings', 'layer.0', 'layer.1', 'head']);
 });
 
 test('a cell that cannot fit in memory is OOM in the tables, the others are measured, exit 1', () => {

@@ -34,12 +34,13 @@ export {
   type BenchmarkResults,
   type ProgressEvent,
 } from './run/benchmark.js';
-export type { Cell, CellRecord, CellStatus, CpuMemoryRecord, Mode, TimeRecord } from './run/records.js';
+export type { Cell, CellRecord, CellStatus, CpuMemoryRecord, GpuMemoryRecord, Mode, ModuleRecord, TimeRecord } from './run/records.js';
+export { headlineMemoryBytes } from './run/records.js';
 export { loadCheckpointWeights } from './run/weights.js';
 export { checkCheckpoint, compareTensor, type CheckOptions, type CheckResult, type TensorComparison } from './run/check.js';
 export { summarize, medianCiRanks, quantile, type SampleSummary } from './stats/summary.js';
 export { collectEnvironment, detectBlas, environmentEntries, type EnvironmentInfo } from './env/index.js';
-export { renderEnvironment, renderSection, renderSections, SECTION_TITLES, type Section } from './report/table.js';
+export { renderBreakdowns, renderEnvironment, renderSection, renderSections, SECTION_TITLES, type Section } from './report/table.js';
 export { readResultsJson, resultsToJson, writeResultsJson } from './report/json.js';
 export { sectionCsvRows, writeCsvFiles } from './report/csv.js';
 export { TOOL_VERSION } from './version.js';

@@ -86,3 +86,24 @@ test('warnings for few samples, a missed CI target and high spread', () => {
   assert.deepEqual(timeWarnings(summarize(Array(20).fill(0.5)), 0.01), []);
   assert.equal(dominatingOom({ model: 'a', mode: 'training', batchSize: 8, sequenceLength: 8 }, [{ model: 'a', mode: 'inference', batchSize: 1, sequenceLength: 1 }]), undefined);
 });
+
+test('breakdown: true asks the backend for one more call module by module and keeps it with the record', async () => {
+  const measured: MeasureOptions[] = [];
+  const backend = fakeBackend(1e9, measured);
+  const model = await backend.buildModel({} as never, {} as never);
+  const plain = model.measure;
+  model.measure = async (o) => ({
+    ...(await plain(o)),
+    breakdown: o.breakdown ? [{ module: 'embeddings', seconds: 0.001, beforeBytes: 100, peakBytes: 160 }, { module: 'head', seconds: 0.002, beforeBytes: 160, peakBytes: 170 }] : null,
+  });
+  const results = await benchmark(
+    { models: [tiny], batchSizes: [1], sequenceLengths: [8], isolate: false, device: 'cpu', threads: 2, breakdown: true, targetRelCi: 0 },
+    { backend },
+  );
+  const last = measured.at(-1)!;
+  assert.deepEqual([last.breakdown, last.speed, last.memory], [true, false, false]);
+  assert.deepEqual(results.records[0]!.breakdown, [
+    { module: 'embeddings', seconds: 0.001, beforeBytes: 100, peakBytes: 160, increaseBytes: 60 },
+    { module: 'head', seconds: 0.002, beforeBytes: 160, peakBytes: 170, increaseBytes: 10 },
+  ]);
+});

@@ -210,6 +210,8 @@ export interface MeasureOptions {
   maxTimeS: number;
   speed: boolean;
   memory: boolean;
+  /** One more call after the timed ones, timed and measured module by module (ModuleCost). Default false. */
+  breakdown?: boolean;
   /** Seeds the random input_ids in [0, vocab_size). */
   seed: number;
 }
@@ -241,6 +243,20 @@ export interface MeasureResult {
   memory: CpuMemoryPeak | null;
   /** The memory-measured call on CUDA; null when memory is false or on CPU. */
   cudaMemory: CudaMemoryPeak | null;
+  /** breakdown: true: one more call, module by module; null otherwise. */
+  breakdown: ModuleCost[] | null;
+}
+
+/** One module of a breakdown call — "embeddings", "layer.N" (T5: "encoder.layer.N", "decoder.embeddings",
+ * "decoder.layer.N"), "head" (final norm, pooler, LM head) — or, in training, the phases after the forward pass
+ * ("loss", "backward", "optimizer"). The device is synchronised at each boundary. */
+export interface ModuleCost {
+  module: string;
+  seconds: number;
+  /** CPU: resident set size when the module starts; CUDA: bytes allocated to tensors then. */
+  beforeBytes: number;
+  /** CPU: peak resident set size while it runs; CUDA: peak bytes allocated to tensors while it runs. */
+  peakBytes: number;
 }
 
 /** libtorch's caching-allocator peaks over one call (reset right before it: torch.cuda.max_memory_allocated /

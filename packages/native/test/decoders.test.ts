@@ -102,3 +102,19 @@ test('training through measure(): llama and t5 (gated, untied) give positive for
     assert.ok(phases.forward.every((s) => s > 0) && phases.backward.every((s) => s > 0), spec.family);
   }
 });
+
+test('breakdown: one cost per module in forward order, then the training phases', async () => {
+  const model = await binding.buildModel(tinyT5Spec(), cpu);
+  const base = { batchSize: 2, sequenceLength: 8, warmup: 0, minSamples: 1, minTimeS: 0, maxTimeS: 1, speed: false, memory: false, seed: 1, breakdown: true } as const;
+  const inference = await model.measure({ ...base, mode: 'inference' });
+  assert.deepEqual(inference.breakdown?.map((m) => m.module), [
+    'embeddings', 'encoder.layer.0', 'encoder.layer.1', 'decoder.embeddings', 'decoder.layer.0', 'decoder.layer.1', 'head',
+  ]);
+  assert.ok(inference.breakdown!.every((m) => m.seconds >= 0 && m.peakBytes >= m.beforeBytes && m.beforeBytes > 0));
+  const training = await model.measure({ ...base, mode: 'training', trainStep: 'optimizer' });
+  assert.deepEqual(training.breakdown?.slice(-4).map((m) => m.module), ['head', 'loss', 'backward', 'optimizer']);
+  const llama = await binding.buildModel(tinyLlamaSpec(), cpu);
+  const modules = (await llama.measure({ ...base, mode: 'inference' })).breakdown?.map((m) => m.module);
+  assert.deepEqual(modules, ['embeddings', 'layer.0', 'layer.1', 'head']);
+  assert.equal((await llama.measure({ ...base, mode: 'inference', breakdown: false })).breakdown, null);
+});

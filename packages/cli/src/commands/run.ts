@@ -6,6 +6,7 @@ import {
   benchmark,
   environmentEntries,
   renderEnvironment,
+  renderBreakdowns,
   renderSections,
   writeCsvFiles,
   writeResultsJson,
@@ -72,6 +73,8 @@ export async function runCommand(argv: Record<string, unknown>, io: Io): Promise
   let out = '';
   const tables = renderSections(results.records);
   if (tables) out += `${tables}\n`;
+  const breakdowns = renderBreakdowns(results.records);
+  if (breakdowns) out += `${breakdowns}\n`;
   if (results.args.envPrint) out += `${renderEnvironment(environmentEntries(results.environment))}\n`;
   io.stdout(out);
   if (results.args.logPrint) writeFileSync(resolve(results.args.outputDir, results.args.logFilename), out);

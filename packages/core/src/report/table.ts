@@ -83,6 +83,27 @@ export function renderSections(records: readonly CellRecord[]): string {
     .join('\n');
 }
 
+/** Per-module time and memory of each cell measured with breakdown: true, one table per cell. */
+export function renderBreakdowns(records: readonly CellRecord[]): string {
+  const MiB = 1024 * 1024;
+  return records
+    .filter((r) => r.breakdown && r.breakdown.length > 0)
+    .map((r) => {
+      const title = `BREAKDOWN - ${r.model} - batch ${r.batchSize} - seq ${r.sequenceLength} - ${r.mode}`;
+      const memory = r.device.startsWith('cuda') ? 'Peak allocated MB' : 'Peak RSS MB';
+      const rows = [
+        ['Module', 'Time in ms', memory, 'Increase MB'],
+        ...r.breakdown!.map((m) => [m.module, (m.seconds * 1000).toFixed(2), String(Math.floor(m.peakBytes / MiB)), String(Math.floor(m.increaseBytes / MiB))]),
+      ];
+      const config: TableUserConfig = {
+        columns: [{ alignment: 'left' }, { alignment: 'right' }, { alignment: 'right' }, { alignment: 'right' }],
+        drawHorizontalLine: (line, count) => line === 0 || line === 1 || line === count,
+      };
+      return `${title}\n${table(rows, config)}`;
+    })
+    .join('\n');
+}
+
 /** The ENVIRONMENT INFORMATION block: '- key: value' lines as Hugging Face printed them. */
 export function renderEnvironment(entries: ReadonlyArray<readonly [string, string | number | boolean | null]>): string {
   const title = '='.repeat(20) + centre('ENVIRONMENT INFORMATION', 40) + '='.repeat(20);

@@ -70,7 +70,6 @@ function unsupportedProblems(args: BenchmarkArgs, device: string): Problem[] {
   if (device === 'cpu' && args.dtype === 'float16') {
     problems.push({ path: 'dtype', message: 'float16 cannot run on the CPU with this libtorch (no half-precision matmul); use "bfloat16" or "float32", or a CUDA device' });
   }
-  if (args.breakdown) problems.push({ path: 'breakdown', message: 'the per-module breakdown is not implemented yet; leave it false' });
   return problems;
 }
 
@@ -106,6 +105,7 @@ function unmeasuredRecord(cell: Cell, job: CellJob, model: ResolvedModel, status
     memory: null,
     gpuMemory: null,
     hostSeconds: null,
+    breakdown: null,
     buildSeconds: null,
     efficiency: efficiency(callFlops(job.spec, { ...cell, trainStep: job.trainStep }), null, null),
     warnings: [],
@@ -140,6 +140,7 @@ function recordFromOutcome(
       ? { ...m.cudaMemory, allocatedIncreaseBytes: m.cudaMemory.peakAllocatedBytes - m.cudaMemory.allocatedBeforeBytes }
       : null,
     hostSeconds: m.hostSeconds && m.hostSeconds.length > 0 ? { median: quantile([...m.hostSeconds].sort((a, b) => a - b), 0.5), samples: m.hostSeconds } : null,
+    breakdown: m.breakdown ? m.breakdown.map((c) => ({ ...c, increaseBytes: c.peakBytes - c.beforeBytes })) : null,
     buildSeconds: m.buildSeconds,
     efficiency: efficiency(base.efficiency.flopsPerCall, time?.median ?? null, peak),
     warnings: summary ? timeWarnings(summary, targetRelCi) : [],
@@ -235,6 +236,7 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
       trainStep: args.trainStep,
       speed: args.speed,
       memory: args.memory,
+      breakdown: args.breakdown,
     };
     options.onProgress?.({ type: 'cell-start', index, total: cells.length, cell });
     const oomBefore = args.skipAfterOom ? dominatingOom(cell, ooms) : undefined;

@@ -26,6 +26,8 @@ export interface CellJob extends Cell {
   trainStep: 'backward' | 'optimizer';
   speed: boolean;
   memory: boolean;
+  /** One more call at the end, timed and measured module by module. */
+  breakdown: boolean;
 }
 
 export interface CellMeasurement extends MeasureResult {
@@ -77,6 +79,10 @@ export async function measureCell(backend: Backend, job: CellJob): Promise<CellM
       for (const phase of ['forward', 'backward', 'optimizer'] as const) result.phasesSeconds[phase].push(...block.phasesSeconds[phase]);
     }
     spent += block.samplesSeconds.reduce((a, b) => a + b, 0);
+  }
+  if (job.breakdown) {
+    const modules = await model.measure({ ...request, warmup: 0, minSamples: 1, minTimeS: 0, maxTimeS: 0, speed: false, memory: false, breakdown: true });
+    result.breakdown = modules.breakdown;
   }
   return { ...result, threads: backend.getThreads(), buildSeconds };
 }

@@ -26,6 +26,19 @@ export interface PhaseRecord {
   samples: number[];
 }
 
+/** One module of the breakdown call — "embeddings", "layer.N" (T5: "encoder.layer.N", "decoder.embeddings",
+ * "decoder.layer.N"), "head" — or a training phase after the forward pass ("loss", "backward", "optimizer"). */
+export interface ModuleRecord {
+  module: string;
+  seconds: number;
+  /** CPU: resident set size when the module starts; CUDA: bytes allocated to tensors then. */
+  beforeBytes: number;
+  /** CPU: peak resident set size while it runs; CUDA: peak bytes allocated while it runs. */
+  peakBytes: number;
+  /** peakBytes - beforeBytes: what the module added at its peak. */
+  increaseBytes: number;
+}
+
 export interface GpuMemoryRecord {
   /** Peak bytes allocated to tensors during the call (torch.cuda.max_memory_allocated, reset right before). */
   peakAllocatedBytes: number;
@@ -78,6 +91,8 @@ export interface CellRecord extends Cell {
   /** CUDA cells: host wall time per timed call (timeSeconds are GPU times from CUDA events); the gap between
    * the two medians is launch overhead. */
   hostSeconds: { median: number; samples: number[] } | null;
+  /** breakdown: true: one more call, module by module (see ModuleRecord); null otherwise. */
+  breakdown: ModuleRecord[] | null;
   /** Seconds spent building the model (allocation + random init or weight loading). */
   buildSeconds: number | null;
   /** Matrix-multiply FLOPs of one call, and the rate the median call achieved. MFU (achieved / the device's

@@ -308,6 +308,66 @@ CudaMemoryPeak measure_cuda_peak(const c10::Device&, const std::function<void()>
 }
 #endif
 
+namespace {
+
+// Time and memory of each module of one call: every mark synchronises the device, closes the running module
+// and starts the next with a fresh peak (CPU: VmHWM reset; CUDA: the allocator's peak stats reset).
+class ModuleMeter {
+ public:
+  // Free heap pages go back to the OS first (as before the memory call), so each module's increase is what
+  // it touches anew, not hidden by pages earlier calls left mapped.
+  explicit ModuleMeter(const c10::Device& device) : device_(device) {
+    release_free_heap();
+    start();
+  }
+
+  void mark(const std::string& module) {
+    synchronize(device_);
+    ModuleCost cost;
+    cost.module = module;
+    cost.seconds = monotonic_seconds() - started_;
+    cost.before_bytes = before_;
+    cost.peak_bytes = peak_bytes();
+    costs_.push_back(std::move(cost));
+    start();
+  }
+  std::vector<ModuleCost> take() { return std::move(costs_); }
+
+ private:
+  void start() {
+#ifdef TFBENCH_WITH_CUDA
+    if (device_.is_cuda()) {
+      c10::cuda::CUDACachingAllocator::resetPeakStats(device_.index());
+      before_ = c10::cuda::CUDACachingAllocator::getDeviceStats(device_.index()).allocated_bytes[0].current;
+      started_ = monotonic_seconds();
+      return;
+    }
+#endif
+    reset_cpu_peak();
+    before_ = read_cpu_memory().rss_bytes;
+    started_ = monotonic_seconds();
+  }
+  int64_t peak_bytes() const {
+#ifdef TFBENCH_WITH_CUDA
+    if (device_.is_cuda()) return c10::cuda::CUDACachingAllocator::getDeviceStats(device_.index()).allocated_bytes[0].peak;
+#endif
+    return read_cpu_memory().hwm_bytes;
+  }
+
+  c10::Device device_;
+  double started_ = 0.0;
+  int64_t before_ = 0;
+  std::vector<ModuleCost> costs_;
+};
+
+// Unsets the model's probe however the breakdown call ends.
+struct ClearProbe {
+  Model& model;
+  ~ClearProbe() { model.set_probe(nullptr); }
+};
+
+}  // namespace
+
 MeasureResult measure(Model& model, const MeasureOptions& o) {
   check_options(model, o);
   const c10::Device device = model.options().device;
@@ -319,16 +379,25 @@ MeasureResult measure(Model& model, const MeasureOptions& o) {
   inputs.input_ids = ids.to(device);
 
   RestoreEval restore{model};
+  ClearProbe clear_probe{model};
   model.zero_grad();
   if (!o.training) {
     c10::InferenceMode inference;  // thread-local: this runs on the worker thread that does the calls
     model.train(false);
-    return measure_loop(o, device, [] {}, [&](Timeline&) { model.forward(inputs); }, /*phase_marks=*/0);
+    MeasureResult r = measure_loop(o, device, [] {}, [&](Timeline&) { model.forward(inputs); }, /*phase_marks=*/0);
+    if (o.breakdown) {
+      synchronize(device);
+      ModuleMeter meter(device);
+      model.set_probe([&](const std::string& module) { meter.mark(module); });
+      model.forward(inputs);
+      r.breakdown = meter.take();
+    }
+    return r;
   }
   c10::AutoGradMode grad_mode(true);
   model.train(true);
   torch::optim::Optimizer* optimizer = o.optimizer_step ? &model.optimizer() : nullptr;
-  return measure_loop(
+  MeasureResult r = measure_loop(
       o, device, [&] { model.zero_grad(); },
       [&](Timeline& timeline) {
         at::Tensor loss = model.loss(model.forward(inputs), inputs.input_ids);
@@ -338,6 +407,23 @@ MeasureResult measure(Model& model, const MeasureOptions& o) {
         if (optimizer != nullptr) optimizer->step();
       },
       /*phase_marks=*/2);
+  if (o.breakdown) {  // the forward pass module by module, then the loss, backward and optimizer phases
+    model.zero_grad();
+    synchronize(device);
+    ModuleMeter meter(device);
+    model.set_probe([&](const std::string& module) { meter.mark(module); });
+    at::Tensor loss = model.loss(model.forward(inputs), inputs.input_ids);
+    model.set_probe(nullptr);
+    meter.mark("loss");
+    loss.backward();
+    meter.mark("backward");
+    if (optimizer != nullptr) {
+      optimizer->step();
+      meter.mark("optimizer");
+    }
+    r.breakdown = meter.take();
+  }
+  return r;
 }
 
 }  // namespace tfbench

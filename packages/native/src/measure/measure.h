@@ -61,7 +61,17 @@ struct MeasureOptions {
   double max_time_s = 0.0;
   bool speed = true;
   bool memory = true;
+  bool breakdown = false;  // one more call, timed and measured module by module
   uint64_t seed = 0;
+};
+
+// One module of a breakdown call (Model::set_probe names them), or a training phase after the forward pass
+// ("loss", "backward", "optimizer").
+struct ModuleCost {
+  std::string module;
+  double seconds = 0.0;      // host clock, the device synchronised at both ends
+  int64_t before_bytes = 0;  // CPU: RSS when the module starts; CUDA: bytes allocated to tensors then
+  int64_t peak_bytes = 0;    // CPU: peak RSS while it runs; CUDA: peak bytes allocated while it runs
 };
 
 struct MeasureResult {
@@ -75,6 +85,7 @@ struct MeasureResult {
   std::vector<double> optimizer_seconds;
   std::optional<CpuMemoryPeak> memory;        // the memory-measured call on CPU, when asked for
   std::optional<CudaMemoryPeak> cuda_memory;  // the memory-measured call on CUDA, when asked for
+  std::vector<ModuleCost> breakdown;          // the breakdown call, when asked for
 };
 
 // Runs on the calling thread; sets its own autograd guards (InferenceMode or grad mode) there.

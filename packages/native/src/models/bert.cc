@@ -295,6 +295,7 @@ ModelOutputs Bert::forward(const ModelInputs& in) {
     x.view({B, T, H}).add_(position_embeddings_.narrow(0, 0, T));  // (T, H) broadcast over B
   }
   x = at::dropout(embeddings_norm_(x), spec_.hidden_dropout_prob, is_training());
+  probe("embeddings");
 
   // Additive attention mask, (B, 1, 1, T): 0 where attended, the dtype's lowest finite value where masked
   at::Tensor mask;
@@ -303,7 +304,10 @@ ModelOutputs Bert::forward(const ModelInputs& in) {
     mask = mask.view({B, 1, 1, T});
   }
 
-  for (const BertLayer& layer : layers_) x = layer_forward(layer, x, mask, B, T);  // (B*T, H)
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    x = layer_forward(layers_[i], x, mask, B, T);  // (B*T, H)
+    probe("layer", static_cast<int64_t>(i));
+  }
 
   ModelOutputs out;
   out.last_hidden_state = x.view({B, T, H});
@@ -315,6 +319,7 @@ ModelOutputs Bert::forward(const ModelInputs& in) {
     const int64_t V = spec_.vocab_size;
     out.logits = at::addmm(decoder_bias_, t, decoder_weight_.t()).view({B, T, V});  // (B*T, V) -> (B, T, V)
   }
+  probe("head");
   return out;
 }
 

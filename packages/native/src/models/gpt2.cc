@@ -153,6 +153,7 @@ ModelOutputs Gpt2::forward(const ModelInputs& in) {
   at::Tensor x = at::embedding(wte_, ids.reshape({B * T}));  // (B*T, H)
   x = x.view({B, T, H}).add(wpe_.narrow(0, 0, T)).view({B * T, H});
   x = at::dropout(x, spec_.embd_pdrop, is_training());
+  probe("embeddings");
 
   // Additive mask: the dtype's lowest finite value above the diagonal (future positions), plus
   // (1 - attention_mask) · lowest where a mask is given, as Hugging Face adds it after the causal fill.
@@ -164,17 +165,20 @@ ModelOutputs Gpt2::forward(const ModelInputs& in) {
   }
 
   const double p = spec_.resid_pdrop;
-  for (const Block& b : blocks_) {
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    const Block& b = blocks_[i];
     at::Tensor a = b.attn_proj(attention(b, b.ln_1(x), mask, B, T));  // (B*T, H)
     x = at::dropout(a, p, is_training()).add(x);
     at::Tensor f = b.mlp_proj(activate(act_, b.c_fc(b.ln_2(x))));  // (B*T, H)
     x = at::dropout(f, p, is_training()).add(x);
+    probe("layer", static_cast<int64_t>(i));
   }
   x = ln_f_(x);
 
   ModelOutputs out;
   out.last_hidden_state = x.view({B, T, H});
   if (causal_lm_) out.logits = at::mm(x, lm_head_.t()).view({B, T, spec_.vocab_size});  // (B, T, V)
+  probe("head");
   return out;
 }
 

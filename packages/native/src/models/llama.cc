@@ -174,6 +174,7 @@ ModelOutputs Llama::forward(const ModelInputs& in) {
   TORCH_CHECK(ids.dim() == 2, "input_ids must be (batch, sequence), got ", ids.sizes());
   const int64_t B = ids.size(0), T = ids.size(1), H = spec_.hidden_size, hd = spec_.head_dim;
   at::Tensor x = at::embedding(embed_tokens_, ids.reshape({B * T}));  // (B*T, H)
+  probe("embeddings");
 
   // Rotary tables in float32, then the model's dtype: angle[t, j] = t · inv_freq[j], j < hd / 2, repeated for
   // both halves.
@@ -195,17 +196,20 @@ ModelOutputs Llama::forward(const ModelInputs& in) {
     mask = mask.masked_fill(padded, lowest);  // (B, 1, T, T)
   }
 
-  for (const Layer& l : layers_) {
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const Layer& l = layers_[i];
     x = attention(l, l.input_layernorm(x), cos, sin, mask, B, T).add(x);
     at::Tensor h = l.post_attention_layernorm(x);
     at::Tensor gate = activate(act_, l.gate_proj(h));  // (B*T, I)
     x = l.down_proj(gate.mul(l.up_proj(h))).add(x);
+    probe("layer", static_cast<int64_t>(i));
   }
   x = norm_(x);
 
   ModelOutputs out;
   out.last_hidden_state = x.view({B, T, H});
   if (causal_lm_) out.logits = at::mm(x, lm_head_.t()).view({B, T, spec_.vocab_size});  // (B, T, V)
+  probe("head");
   return out;
 }
 

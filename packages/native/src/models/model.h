@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -76,6 +77,12 @@ class Model {
   const BuildOptions& options() const { return options_; }
   void train(bool on) { training_ = on; }
   bool is_training() const { return training_; }
+  // Breakdown: while set, forward() calls `probe` with each module's name as that module finishes:
+  // "embeddings", "layer.N" (T5: "encoder.layer.N", "decoder.embeddings", "decoder.layer.N"), "head" (final
+  // norm, pooler and LM head). Unset (the default), probing costs one branch per module.
+  using Probe = std::function<void(const std::string& module)>;
+  void set_probe(Probe probe) { probe_ = std::move(probe); }
+
   // Drops every parameter's gradient (PyTorch's zero_grad(set_to_none=True)).
   void zero_grad();
   // The AdamW optimizer over every parameter (torch defaults but lr 5e-5, Hugging Face Trainer's default),
@@ -104,8 +111,14 @@ class Model {
   // Fills in place from the model's seeded generator.
   void fill_normal(at::Tensor& tensor, double std);
 
+  // Calls the probe, if any, for `module` (with ".index" appended when index >= 0).
+  void probe(const char* module, int64_t index = -1) const {
+    if (probe_) probe_(index < 0 ? std::string(module) : c10::str(module, ".", index));
+  }
+
   BuildOptions options_;
   bool training_ = false;
+  Probe probe_;
 
  private:
   std::vector<NamedParameter> parameters_;

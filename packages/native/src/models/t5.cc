@@ -243,16 +243,19 @@ ModelOutputs T5::forward(const ModelInputs& in) {
 
   // Encoder: self-attention bias = relative positions (+ lowest on padded keys when a mask is given).
   at::Tensor x = dropout(at::embedding(shared_, ids.reshape({B * T})));  // (B*T, d)
+  probe("embeddings");
   at::Tensor encoder_bias = position_bias(encoder_, T, T, /*bidirectional=*/true, x);  // (1, nh, T, T)
   at::Tensor cross_bias = at::zeros({1, 1, 1, T}, x.options());                        // (1 or B, 1, 1, T)
   if (in.attention_mask.defined()) {
     cross_bias = at::rsub(in.attention_mask.to(x.scalar_type()), 1.0).mul_(lowest).view({B, 1, 1, T});
     encoder_bias = encoder_bias + cross_bias;  // (B, nh, T, T)
   }
-  for (const Block& b : encoder_.blocks) {
+  for (size_t i = 0; i < encoder_.blocks.size(); ++i) {
+    const Block& b = encoder_.blocks[i];
     at::Tensor h = b.self_attention_norm(x);
     x = clamp_half(dropout(attend(b.self_attention, h, h, encoder_bias, B, T, T)).add(x));
     x = clamp_half(dropout(feed_forward(b.feed_forward, b.feed_forward_norm(x))).add(x));
+    probe("encoder.layer", static_cast<int64_t>(i));
   }
   at::Tensor memory = dropout(encoder_.final_layer_norm(x));  // (B*T, d)
 
@@ -261,11 +264,14 @@ ModelOutputs T5::forward(const ModelInputs& in) {
   at::Tensor causal = at::ones({S, S}, y.options()).triu_(1).mul_(lowest).view({1, 1, S, S});
   at::Tensor decoder_bias = position_bias(decoder_, S, S, /*bidirectional=*/false, y) + causal;  // (1, nh, S, S)
   at::Tensor cross = cross_bias.expand({cross_bias.size(0), spec_.num_attention_heads, S, T});  // (1|B, nh, S, T)
-  for (const Block& b : decoder_.blocks) {
+  probe("decoder.embeddings");  // with the encoder's final norm
+  for (size_t i = 0; i < decoder_.blocks.size(); ++i) {
+    const Block& b = decoder_.blocks[i];
     at::Tensor h = b.self_attention_norm(y);
     y = clamp_half(dropout(attend(b.self_attention, h, h, decoder_bias, B, S, S)).add(y));
     y = clamp_half(dropout(attend(b.cross_attention, b.cross_attention_norm(y), memory, cross, B, S, T)).add(y));
     y = clamp_half(dropout(feed_forward(b.feed_forward, b.feed_forward_norm(y))).add(y));
+    probe("decoder.layer", static_cast<int64_t>(i));
   }
   y = dropout(decoder_.final_layer_norm(y));  // (B*S, d)
 
@@ -276,6 +282,7 @@ ModelOutputs T5::forward(const ModelInputs& in) {
     at::Tensor scaled = spec_.tie_word_embeddings ? y * (1.0 / std::sqrt(static_cast<double>(d))) : y;
     out.logits = at::mm(scaled, lm_head_.t()).view({B, S, spec_.vocab_size});  // (B, S, V)
   }
+  probe("head");
   return out;
 }
 

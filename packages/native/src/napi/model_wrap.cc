@@ -209,6 +209,7 @@ class ModelWrap final : public Napi::ObjectWrap<ModelWrap> {
       o.max_time_s = f.number("maxTimeS", 0.0);
       o.speed = f.boolean("speed");
       o.memory = f.boolean("memory");
+      o.breakdown = f.boolean_or("breakdown", false);
       o.seed = static_cast<uint64_t>(f.integer("seed", 0));
 
       auto hold = acquire(state_, "measure");
@@ -238,6 +239,21 @@ class ModelWrap final : public Napi::ObjectWrap<ModelWrap> {
             out.Set("cudaMemory",
                     result->cuda_memory ? js::cuda_memory_peak_to_js(env, *result->cuda_memory) : env.Null());
             out.Set("hostSeconds", result->host_seconds.empty() ? env.Null() : numbers(result->host_seconds));
+            if (result->breakdown.empty()) {
+              out.Set("breakdown", env.Null());
+            } else {
+              Napi::Array modules = Napi::Array::New(env, result->breakdown.size());
+              for (size_t i = 0; i < result->breakdown.size(); ++i) {
+                const ModuleCost& c = result->breakdown[i];
+                Napi::Object m = Napi::Object::New(env);
+                m.Set("module", c.module);
+                m.Set("seconds", c.seconds);
+                m.Set("beforeBytes", static_cast<double>(c.before_bytes));
+                m.Set("peakBytes", static_cast<double>(c.peak_bytes));
+                modules.Set(static_cast<uint32_t>(i), m);
+              }
+              out.Set("breakdown", modules);
+            }
             return out;
           },
           hold);
