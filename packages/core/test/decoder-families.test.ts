@@ -48,6 +48,7 @@ describe('LLaMA-shaped decoders', () => {
       attention_dropout: 0,
       initializer_range: 0.02,
       tie_word_embeddings: true,
+      pad_token_id: -1,
     });
   });
 

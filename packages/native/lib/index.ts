@@ -130,6 +130,8 @@ export interface LlamaModelSpec {
   attention_dropout: number;
   initializer_range: number;
   tie_word_embeddings: boolean;
+  /** embed_tokens' padding_idx (its row starts at zero and gets no gradient); -1 when the config has none. */
+  pad_token_id: number;
 }
 
 /**

@@ -118,3 +118,12 @@ test('breakdown: one cost per module in forward order, then the training phases'
   assert.deepEqual(modules, ['embeddings', 'layer.0', 'layer.1', 'head']);
   assert.equal((await llama.measure({ ...base, mode: 'inference', breakdown: false })).breakdown, null);
 });
+
+test('llama: the pad token’s embedding row starts at zero and gets no gradient (padding_idx)', async () => {
+  const model = await binding.buildModel(tinyLlamaSpec({ pad_token_id: 5 }), cpu);
+  const out = await model.run({ input_ids: ids }, { loss: true, gradients: ['model.embed_tokens.weight'] });
+  const grad = floats(out['grad.model.embed_tokens.weight']);
+  const row = (r: number) => grad.slice(r * 32, (r + 1) * 32);
+  assert.ok(row(5).every((g) => g === 0), 'pad row (token 5 is in the input)');
+  assert.ok(row(17).some((g) => g !== 0), 'another input token’s row');
+});

@@ -56,6 +56,7 @@ export function tinyLlamaSpec(overrides: Partial<LlamaModelSpec> = {}): LlamaMod
     attention_dropout: 0.1,
     initializer_range: 0.02,
     tie_word_embeddings: false,
+    pad_token_id: -1,
     ...overrides,
   };
 }

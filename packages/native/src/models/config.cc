@@ -56,6 +56,7 @@ ModelSpec spec_from_js(const Napi::Object& object) {
     s.rope_high_freq_factor = f.number("rope_high_freq_factor", 0.0);
     s.rope_original_max_position_embeddings = f.number("rope_original_max_position_embeddings", 0.0);
     s.sliding_window = f.integer("sliding_window", 0);
+    s.pad_token_id = f.integer("pad_token_id", -1);
     s.attention_bias = f.boolean("attention_bias");
     s.attention_output_bias = f.boolean("attention_output_bias");
     s.mlp_bias = f.boolean("mlp_bias");

@@ -34,7 +34,7 @@ struct ModelSpec {
   double hidden_dropout_prob = 0.0;
   double attention_probs_dropout_prob = 0.0;
   double initializer_range = 0.02;
-  int64_t pad_token_id = 0;
+  int64_t pad_token_id = 0;  // the embeddings' padding_idx; llama: -1 for none
   bool tie_word_embeddings = true;
   // GPT-2 only (family "gpt2"); its dropouts are these three, hidden/attention_probs_dropout_prob stay 0
   bool scale_attn_weights = true;

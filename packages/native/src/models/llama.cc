@@ -100,6 +100,10 @@ Llama::Llama(const ModelSpec& spec, const BuildOptions& options)
   const int64_t q_out = spec.num_attention_heads * hd, kv_out = spec.num_key_value_heads * hd;
 
   embed_tokens_ = normal_parameter(prefix_ + "embed_tokens.weight", {V, H}, spec.initializer_range);
+  if (spec.pad_token_id >= 0) {
+    at::NoGradGuard no_grad;
+    embed_tokens_[spec.pad_token_id].zero_();  // the padding_idx row starts at zero, as Hugging Face inits it
+  }
   layers_.reserve(spec.num_hidden_layers);
   for (int64_t i = 0; i < spec.num_hidden_layers; ++i) {
     const std::string p = c10::str(prefix_, "layers.", i, ".");
@@ -173,7 +177,8 @@ ModelOutputs Llama::forward(const ModelInputs& in) {
   const at::Tensor& ids = in.input_ids;  // (B, T)
   TORCH_CHECK(ids.dim() == 2, "input_ids must be (batch, sequence), got ", ids.sizes());
   const int64_t B = ids.size(0), T = ids.size(1), H = spec_.hidden_size, hd = spec_.head_dim;
-  at::Tensor x = at::embedding(embed_tokens_, ids.reshape({B * T}));  // (B*T, H)
+  // padding_idx: the pad token's row gets no gradient (nn.Embedding(..., padding_idx=pad_token_id))
+  at::Tensor x = at::embedding(embed_tokens_, ids.reshape({B * T}), spec_.pad_token_id);  // (B*T, H)
   probe("embeddings");
 
   // Rotary tables in float32, then the model's dtype: angle[t, j] = t · inv_freq[j], j < hd / 2, repeated for

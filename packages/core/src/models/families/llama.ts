@@ -14,6 +14,7 @@ export type LlamaSpec = LlamaModelSpec;
 /** What LlamaConfig, MistralConfig and Qwen2Config share in `__init__` (transformers 4.47). */
 const DECODER_DEFAULTS = {
   hidden_act: 'silu',
+  pad_token_id: null,
   initializer_range: 0.02,
   rms_norm_eps: 1e-6,
   use_cache: true,
@@ -162,6 +163,8 @@ function normaliseDecoder(modelType: string, config: HfConfig, options: Required
   const attention_dropout = r.number('attention_dropout', { min: 0, max: 1 });
   const initializer_range = r.number('initializer_range', { min: 0 });
   const tie_word_embeddings = r.boolean('tie_word_embeddings');
+  // embed_tokens' padding_idx: null (LLaMA's default) or a token id.
+  const pad_token_id = r.raw('pad_token_id') === null || r.raw('pad_token_id') === undefined ? -1 : r.int('pad_token_id', 0, vocab_size);
 
   // Biases: LLaMA's attention_bias covers q, k, v and o; Qwen2 always has q/k/v biases and no o bias;
   // Mistral has none.
@@ -209,6 +212,7 @@ function normaliseDecoder(modelType: string, config: HfConfig, options: Required
     attention_dropout,
     initializer_range,
     tie_word_embeddings,
+    pad_token_id,
   };
   return { spec, problems: [] };
 }
