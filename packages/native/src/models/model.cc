@@ -214,15 +214,20 @@ NamedTensors run_model(Model& model, const ModelInputs& inputs, const RunOptions
 
 namespace {
 
-// Older CPU libtorch builds (1.13) have no float16 matrix multiply: say so before building anything.
+// A dtype the device cannot multiply in is refused before anything is built: older CPU libtorch builds (1.13)
+// have no float16 matrix multiply, and some GPUs or builds none in bfloat16. One tiny addmm in that dtype on
+// that device says.
 void check_dtype_supported(const BuildOptions& options) {
-  if (options.dtype != at::kHalf || !options.device.is_cpu()) return;
+  if (options.dtype == at::kFloat) return;
   try {
-    at::Tensor one = at::ones({1, 1}, at::TensorOptions().dtype(at::kHalf));
+    at::Tensor one = at::ones({1, 1}, at::TensorOptions().dtype(options.dtype).device(options.device));
     at::addmm(one, one, one);
   } catch (const c10::Error&) {
-    throw_bad_input(c10::str("dtype float16 is not supported on CPU by this libtorch (", TORCH_VERSION,
-                             "): its matrix multiply has no float16 kernel; use bfloat16 or float32, or a CUDA device"));
+    const std::string dtype = options.dtype == at::kHalf ? "float16" : "bfloat16";
+    const std::string where = options.device.is_cpu() ? std::string("CPU") : options.device.str();
+    throw_bad_input(c10::str("dtype ", dtype, " is not supported on ", where, " by this libtorch (", TORCH_VERSION,
+                             "): its matrix multiply has no ", dtype, " kernel there; use ",
+                             options.device.is_cpu() ? "bfloat16 or float32, or a CUDA device" : "float32 or the other 16-bit type"));
   }
 }
 
