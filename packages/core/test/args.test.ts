@@ -47,7 +47,7 @@ describe('parseArgs: defaults', () => {
       warmup: 2,
       minTimeS: 1,
       maxTimeS: 10,
-      minSamples: 5,
+      minSamples: 6,
       targetRelCi: 0.01,
       saveToCsv: false,
       inferenceTimeCsvFile: 'inference_time.csv',

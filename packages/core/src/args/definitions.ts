@@ -251,8 +251,8 @@ const table: { [K in ArgKey]: Omit<ArgDefinition<K>, 'key'> } = {
   },
   minSamples: {
     kind: positiveInt,
-    default: 5,
-    description: 'Timed calls to take at least',
+    default: 6,
+    description: 'Timed calls to take at least (6: the fewest whose order statistics bound the median with 95% confidence)',
     aliases: [],
     group: 'Timing',
   },
