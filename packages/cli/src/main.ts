@@ -6,6 +6,7 @@ import { runCommand } from './commands/run.js';
 import { envCommand } from './commands/env.js';
 import { modelsCommand } from './commands/models.js';
 import { checkCommand } from './commands/check.js';
+import { compareCommand } from './commands/compare.js';
 import type { Io } from './io.js';
 
 export const EXIT_OK = 0;
@@ -96,6 +97,20 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .command('models', 'List the known model ids with their parameter counts', (y) => y, () => {
       exitCode = modelsCommand(io);
     })
+    .command(
+      'compare <base> <new>',
+      'Compare two results files (--json of run) cell by cell: time ratio with a 95% interval and a verdict; exit 1 on a regression',
+      (y) =>
+        y
+          .positional('base', { describe: 'The baseline results file', type: 'string', demandOption: true })
+          .positional('new', { describe: 'The results file to judge', type: 'string', demandOption: true })
+          .option('threshold', { type: 'number', default: 0.05, describe: 'A significantly slower cell regresses when new / base exceeds 1 + this' })
+          .option('force', { type: 'boolean', default: false, describe: 'Compare cells measured on different devices or dtypes' })
+          .option('json', { type: 'boolean', default: false, describe: 'Print the comparison as JSON' }),
+      (a) => {
+        exitCode = compareCommand({ base: a.base, next: a.new as string, threshold: a.threshold, force: a.force, json: a.json }, io);
+      },
+    )
     .command(
       'check <dir>',
       "Run a checkpoint directory on its expected.safetensors inputs and compare every stored tensor (exit 1 past the tolerance)",

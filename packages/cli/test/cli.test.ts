@@ -226,3 +226,24 @@ test('warnings about the figures are shown on stderr, not in the tables', () => 
   assert.match(r.stderr, /tfbench: note: tiny-bert batch 1 seq 8 inference: only 3 samples: \[min, max\] bounds the median with 75\.0% confidence/);
   assert.doesNotMatch(r.stdout, /note:/);
 });
+
+test('compare: a results file against itself is no change (exit 0); a slowed copy regresses (exit 1); junk is exit 2', () => {
+  const { dir, path } = writeArgs({ models: [tinyBert], sequenceLengths: [8], minTimeS: 0.05, targetRelCi: 0, memory: false, json: 'base.json' });
+  assert.equal(tfbench(['run', path], dir).code, 0);
+  const base = JSON.parse(readFileSync(join(dir, 'base.json'), 'utf8'));
+  for (const r of base.records) r.timeSeconds.samples = r.timeSeconds.samples.map((s: number) => s * 1.5);
+  writeFileSync(join(dir, 'slow.json'), JSON.stringify(base));
+  const same = tfbench(['compare', 'base.json', 'base.json'], dir);
+  assert.equal(same.code, 0, same.stderr);
+  assert.match(same.stdout, /tiny-bert .*│ +8 │ inference │.*1\.000 \[.*no significant change/);
+  const slow = tfbench(['compare', 'base.json', 'slow.json'], dir);
+  assert.equal(slow.code, 1);
+  assert.match(slow.stdout, /1\.500 \[.*slower \(regression\)/);
+  assert.match(slow.stdout, /1 of 1 cells regressed/);
+  const json = JSON.parse(tfbench(['compare', 'base.json', 'slow.json', '--json'], dir).stdout);
+  assert.equal(json.regressions, 1);
+  writeFileSync(join(dir, 'junk.json'), '{"hello": 1}');
+  const junk = tfbench(['compare', 'base.json', 'junk.json'], dir);
+  assert.equal(junk.code, 2);
+  assert.match(junk.stderr, /not a tfbench results file/);
+});

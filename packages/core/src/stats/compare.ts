@@ -1,0 +1,64 @@
+// Comparing two sets of timing samples: the ratio of their medians (new / base) with a bootstrap confidence
+// interval, and a verdict. Seeded, so the same two files always give the same answer.
+
+export interface MedianRatio {
+  /** median(next) / median(base): below 1 is faster. */
+  ratio: number;
+  ciLow: number;
+  ciHigh: number;
+  level: number;
+}
+
+export type Verdict = 'faster' | 'slower' | 'no significant change';
+
+/** A small, fast, seedable PRNG (mulberry32): uniform in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function median(values: Float64Array | number[]): number {
+  const s = Float64Array.from(values).sort();
+  const n = s.length;
+  return n % 2 === 1 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
+}
+
+/**
+ * Ratio of medians with a percentile bootstrap interval: each side is resampled with replacement
+ * (`resamples` times), the ratio of the resampled medians taken, and the interval read from the
+ * (1 - level) / 2 and (1 + level) / 2 quantiles of those ratios.
+ */
+export function medianRatio(
+  base: readonly number[],
+  next: readonly number[],
+  options: { resamples?: number; level?: number; seed?: number } = {},
+): MedianRatio {
+  if (base.length === 0 || next.length === 0) throw new RangeError('medianRatio needs samples on both sides');
+  const resamples = options.resamples ?? 4000;
+  const level = options.level ?? 0.95;
+  const random = mulberry32(options.seed ?? 1);
+  const draw = (xs: readonly number[], into: Float64Array) => {
+    for (let i = 0; i < into.length; i++) into[i] = xs[Math.floor(random() * xs.length)]!;
+    return median(into);
+  };
+  const a = new Float64Array(base.length);
+  const b = new Float64Array(next.length);
+  const ratios = new Float64Array(resamples);
+  for (let r = 0; r < resamples; r++) ratios[r] = draw(next, b) / draw(base, a);
+  ratios.sort();
+  const at = (q: number) => ratios[Math.min(resamples - 1, Math.max(0, Math.round(q * (resamples - 1))))]!;
+  return { ratio: median([...next]) / median([...base]), ciLow: at((1 - level) / 2), ciHigh: at((1 + level) / 2), level };
+}
+
+/** Faster or slower only when the interval excludes 1. */
+export function verdictOf(r: MedianRatio): Verdict {
+  if (r.ciHigh < 1) return 'faster';
+  if (r.ciLow > 1) return 'slower';
+  return 'no significant change';
+}
