@@ -76,10 +76,24 @@ function isCodedError(err: unknown): boolean {
   return err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && typeof (err as { hint?: unknown }).hint === 'string';
 }
 
+/** yargs reads a lone "-" as a positional, not as an option's value: "--json -" becomes "--json=-". */
+export function joinDashValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--json' && argv[i + 1] === '-') {
+      out.push('--json=-');
+      i++;
+    } else {
+      out.push(argv[i]!);
+    }
+  }
+  return out;
+}
+
 export async function main(argv: string[], io: Io): Promise<number> {
   let exitCode = EXIT_OK;
   let usageError: string | null = null;
-  const cli = yargs(argv)
+  const cli = yargs(joinDashValues(argv))
     .scriptName('tfbench')
     .usage('$0 <command> [options]\n\nBenchmark transformer models: speed and memory, inference and training, with libtorch.')
     .command(

@@ -6,6 +6,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatDuration } from '../src/commands/run.js';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
@@ -246,4 +247,17 @@ test('compare: a results file against itself is no change (exit 0); a slowed cop
   const junk = tfbench(['compare', 'base.json', 'junk.json'], dir);
   assert.equal(junk.code, 2);
   assert.match(junk.stderr, /not a tfbench results file/);
+});
+
+test('--json - writes the results to stdout and the tables to stderr', () => {
+  const { dir, path } = writeArgs({ models: [tinyBert], sequenceLengths: [8], minTimeS: 0.05, targetRelCi: 0 });
+  const r = tfbench(['run', path, '--json', '-'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  const results = JSON.parse(r.stdout);
+  assert.equal(results.records.length, 1);
+  assert.match(r.stderr, /INFERENCE - SPEED - RESULT/);
+});
+
+test('durations in the progress line read as seconds, minutes or hours', () => {
+  assert.deepEqual([formatDuration(42.4), formatDuration(185), formatDuration(3725)], ['42s', '3m 05s', '1h 02m']);
 });

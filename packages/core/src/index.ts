@@ -44,5 +44,5 @@ export { renderBreakdowns, renderEnvironment, renderSection, renderSections, SEC
 export { readResultsJson, resultsToJson, writeResultsJson } from './report/json.js';
 export { sectionCsvRows, writeCsvFiles } from './report/csv.js';
 export { TOOL_VERSION } from './version.js';
-export { compareResults, readResultsFile, type CompareOptions, type CompareRow, type Comparison } from './report/compare.js';
+export { compareResults, type CompareOptions, type CompareRow, type Comparison } from './report/compare.js';
 export { medianRatio, verdictOf, type MedianRatio, type Verdict } from './stats/compare.js';

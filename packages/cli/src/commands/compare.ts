@@ -1,7 +1,7 @@
 // tfbench compare <base> <new>: per-cell ratio of median times with a 95% interval and a verdict; exit 1 when a
 // cell regresses past the threshold (a CI gate).
 import { table } from 'table';
-import { compareResults, readResultsFile, type CompareRow } from '@tfbench/core';
+import { compareResults, readResultsJson, type CompareRow } from '@tfbench/core';
 import type { Io } from '../io.js';
 
 export interface CompareArgs {
@@ -20,7 +20,7 @@ function ratioText(r: CompareRow): string {
 }
 
 export function compareCommand(a: CompareArgs, io: Io): number {
-  const comparison = compareResults(readResultsFile(a.base), readResultsFile(a.next), { threshold: a.threshold, force: a.force });
+  const comparison = compareResults(readResultsJson(a.base), readResultsJson(a.next), { threshold: a.threshold, force: a.force });
   if (a.json) {
     io.stdout(JSON.stringify(comparison, null, 2) + '\n');
     return comparison.regressions > 0 ? 1 : 0;

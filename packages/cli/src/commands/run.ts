@@ -8,6 +8,7 @@ import {
   renderEnvironment,
   renderBreakdowns,
   renderSections,
+  resultsToJson,
   writeCsvFiles,
   writeResultsJson,
   TfbenchError,
@@ -36,12 +37,25 @@ function readArgsFile(path: string): unknown {
   }
 }
 
-function progressLine(io: Io, quiet: boolean): (event: ProgressEvent) => void {
+/** "42s", "3m 05s", "1h 02m". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** The live line on a terminal: i/n, the cell, and once a cell has finished an ETA from the mean time per
+ * cell so far. Nothing when stderr is not a terminal or with --quiet. */
+function progressLine(io: Io, quiet: boolean, now: () => number = () => performance.now() / 1000): (event: ProgressEvent) => void {
   if (quiet || !io.stderrIsTTY) return () => {};
+  const started = now();
   return (event) => {
     if (event.type === 'cell-start') {
       const { cell } = event;
-      io.stderr(`\r\x1b[2K[${event.index + 1}/${event.total}] ${cell.model} · batch ${cell.batchSize} · seq ${cell.sequenceLength} · ${cell.mode}`);
+      const done = event.index;
+      const eta = done > 0 ? ` · ETA ${formatDuration(((now() - started) / done) * (event.total - done))}` : '';
+      io.stderr(`\r\x1b[2K[${done + 1}/${event.total}] ${cell.model} · batch ${cell.batchSize} · seq ${cell.sequenceLength} · ${cell.mode}${eta}`);
     } else if (event.type === 'cell-end' && event.index + 1 === event.total) {
       io.stderr('\r\x1b[2K');
     }
@@ -76,13 +90,18 @@ export async function runCommand(argv: Record<string, unknown>, io: Io): Promise
   const breakdowns = renderBreakdowns(results.records);
   if (breakdowns) out += `${breakdowns}\n`;
   if (results.args.envPrint) out += `${renderEnvironment(environmentEntries(results.environment))}\n`;
-  io.stdout(out);
+  // --json -: the results file goes to stdout, so the tables go to stderr.
+  const jsonToStdout = results.args.json === '-';
+  if (jsonToStdout) io.stderr(out);
+  else io.stdout(out);
   if (results.args.logPrint) writeFileSync(resolve(results.args.outputDir, results.args.logFilename), out);
   if (results.args.saveToCsv) {
     const files = await writeCsvFiles(results.records, environmentEntries(results.environment), results.args);
     io.stderr(`tfbench: CSV written to ${files.join(', ')}\n`);
   }
-  if (results.args.json) {
+  if (jsonToStdout) {
+    io.stdout(resultsToJson(results));
+  } else if (results.args.json) {
     const jsonPath = resolve(results.args.outputDir, results.args.json);
     writeResultsJson(results, jsonPath);
     io.stderr(`tfbench: results written to ${jsonPath}\n`);

@@ -316,7 +316,7 @@ const table: { [K in ArgKey]: Omit<ArgDefinition<K>, 'key'> } = {
     kind: { type: 'stringOrNull' },
     default: null,
     defaultText: 'none',
-    description: 'Write the JSON results file (read by compare and report) to this path',
+    description: 'Write the JSON results file (read by compare and report) to this path; "-": to stdout, the tables then go to stderr',
     aliases: [],
     group: 'Output',
   },

@@ -1,6 +1,5 @@
 // tfbench compare: two results files (base and new) cell by cell: the ratio of median times with its
 // confidence interval, a verdict, and whether the change is a regression past the threshold.
-import { readFileSync } from 'node:fs';
 import { TfbenchError } from '../errors.js';
 import type { BenchmarkResults } from '../run/benchmark.js';
 import type { CellRecord } from '../run/records.js';
@@ -36,26 +35,6 @@ export interface Comparison {
   onlyInBase: string[];
   onlyInNew: string[];
   regressions: number;
-}
-
-function badResults(message: string): TfbenchError {
-  return new TfbenchError(message, { code: 'BAD_RESULTS', hint: 'Pass two results files written by `tfbench run --json`.' });
-}
-
-/** Reads a results file written by `tfbench run --json`, checking it is one (schema 1.x). */
-export function readResultsFile(path: string): BenchmarkResults {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw badResults(`${path}: ${(err as Error).message}`);
-  }
-  const r = parsed as Partial<BenchmarkResults> | null;
-  if (!r || typeof r !== 'object' || typeof r.schemaVersion !== 'string' || !Array.isArray(r.records)) {
-    throw badResults(`${path} is not a tfbench results file (no schemaVersion or records)`);
-  }
-  if (!r.schemaVersion.startsWith('1.')) throw badResults(`${path} has schemaVersion ${r.schemaVersion}; this tfbench reads 1.x`);
-  return r as BenchmarkResults;
 }
 
 const cellKey = (r: CellRecord) => `${r.model} batch ${r.batchSize} seq ${r.sequenceLength} ${r.mode}`;

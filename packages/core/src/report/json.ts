@@ -21,9 +21,9 @@ export function readResultsJson(path: string): BenchmarkResults {
   } catch (err) {
     throw new TfbenchError(`cannot read results file ${path}: ${(err as Error).message}`, { code: 'BAD_RESULTS', hint: 'Pass a file written by `tfbench run --json <file>`.' });
   }
-  const version = (data as { schemaVersion?: unknown }).schemaVersion;
-  if (typeof version !== 'string') {
-    throw new TfbenchError(`${path} has no schemaVersion: not a tfbench results file`, { code: 'BAD_RESULTS', hint: 'Pass a file written by `tfbench run --json <file>`.' });
+  const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
+  if (typeof version !== 'string' || !Array.isArray((data as { records?: unknown }).records)) {
+    throw new TfbenchError(`${path} has no schemaVersion or records: not a tfbench results file`, { code: 'BAD_RESULTS', hint: 'Pass a file written by `tfbench run --json <file>`.' });
   }
   const major = Number(version.split('.')[0]);
   const ours = Number(RESULTS_SCHEMA_VERSION.split('.')[0]);
