@@ -15,6 +15,7 @@
 
 #include "errors.h"
 #include "models/attention.h"
+#include "models/decoder.h"
 #include "models/layers.h"
 
 namespace tfbench {
@@ -39,13 +40,11 @@ struct Block {
   double divisor = 1.0;  // what the attention scores are divided by
 };
 
-class Gpt2 final : public Model {
+class Gpt2 final : public CausalDecoder {
  public:
   Gpt2(const ModelSpec& spec, const BuildOptions& options);
 
   ModelOutputs forward(const ModelInputs& inputs) override;
-  at::Tensor loss(const ModelOutputs& outputs, const at::Tensor& labels) override;
-  bool has_loss() const override { return causal_lm_; }
   int64_t vocab_size() const override { return spec_.vocab_size; }
   int64_t max_sequence_length() const override { return spec_.max_position_embeddings; }
   void check_inputs(const ModelInputs& inputs) const override;
@@ -59,7 +58,6 @@ class Gpt2 final : public Model {
   at::Tensor attention(const Block& b, const at::Tensor& x, const at::Tensor& mask, int64_t B, int64_t T);
 
   ModelSpec spec_;
-  bool causal_lm_;
   Activation act_;
   std::string prefix_;  // "transformer." for GPT2LMHeadModel, "" for GPT2Model
 
@@ -67,7 +65,6 @@ class Gpt2 final : public Model {
   at::Tensor wpe_;  // (max_position_embeddings, H)
   std::vector<Block> blocks_;
   LayerNorm ln_f_;
-  at::Tensor lm_head_;  // (V, H): wte_ when tied
 };
 
 Conv1D Gpt2::conv1d(const std::string& name, int64_t in, int64_t out, double std) {
@@ -78,13 +75,10 @@ Conv1D Gpt2::conv1d(const std::string& name, int64_t in, int64_t out, double std
 }
 
 Gpt2::Gpt2(const ModelSpec& spec, const BuildOptions& options)
-    : Model(options),
+    : CausalDecoder(options, "gpt2", spec.head),
       spec_(spec),
-      causal_lm_(spec.head == "causal-lm"),
       act_(parse_activation(spec.hidden_act)),
       prefix_(causal_lm_ ? "transformer." : "") {
-  if (spec.head != "base" && spec.head != "causal-lm")
-    throw_bad_spec(c10::str("spec.head '", spec.head, "' is not supported for gpt2 (supported: 'base', 'causal-lm')"));
   const int64_t H = spec.hidden_size, I = spec.intermediate_size, V = spec.vocab_size;
   const int64_t nh = spec.num_attention_heads, hs = H / nh;
   const double std = spec.initializer_range;
@@ -108,7 +102,7 @@ Gpt2::Gpt2(const ModelSpec& spec, const BuildOptions& options)
     blocks_.push_back(std::move(b));
   }
   ln_f_ = layer_norm(prefix_ + "ln_f", H);
-  if (causal_lm_) lm_head_ = spec.tie_word_embeddings ? wte_ : normal_parameter("lm_head.weight", {V, H}, std);
+  make_lm_head(wte_, spec.tie_word_embeddings, std);
 }
 
 std::string Gpt2::canonical_name(const std::string& name) const {
@@ -175,16 +169,7 @@ ModelOutputs Gpt2::forward(const ModelInputs& in) {
   }
   x = ln_f_(x);
 
-  ModelOutputs out;
-  out.last_hidden_state = x.view({B, T, H});
-  if (causal_lm_) out.logits = at::mm(x, lm_head_.t()).view({B, T, spec_.vocab_size});  // (B, T, V)
-  probe("head");
-  return out;
-}
-
-at::Tensor Gpt2::loss(const ModelOutputs& outputs, const at::Tensor& labels) {
-  if (!causal_lm_) throw_bad_input("loss needs head 'causal-lm'; this gpt2 model has head 'base'");
-  return causal_lm_loss(outputs.logits, labels);
+  return outputs(x, B, T);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 
 #include "errors.h"
 #include "models/attention.h"
+#include "models/decoder.h"
 #include "models/layers.h"
 
 namespace tfbench {
@@ -30,13 +31,11 @@ struct Layer {
   RmsNorm input_layernorm, post_attention_layernorm;
 };
 
-class Llama final : public Model {
+class Llama final : public CausalDecoder {
  public:
   Llama(const ModelSpec& spec, const BuildOptions& options);
 
   ModelOutputs forward(const ModelInputs& inputs) override;
-  at::Tensor loss(const ModelOutputs& outputs, const at::Tensor& labels) override;
-  bool has_loss() const override { return causal_lm_; }
   int64_t vocab_size() const override { return spec_.vocab_size; }
   int64_t max_sequence_length() const override { return spec_.max_position_embeddings; }
   void check_inputs(const ModelInputs& inputs) const override;
@@ -54,14 +53,12 @@ class Llama final : public Model {
                        const at::Tensor& mask, int64_t B, int64_t T);
 
   ModelSpec spec_;
-  bool causal_lm_;
   Activation act_;
   std::string prefix_;  // "model." for *ForCausalLM, "" for the base model
 
   at::Tensor embed_tokens_;  // (V, H)
   std::vector<Layer> layers_;
   RmsNorm norm_;
-  at::Tensor lm_head_;  // (V, H): embed_tokens_ when tied
   at::Tensor inv_freq_;  // (hd/2) float32: the rotary frequencies, rope_scaling applied
 };
 
@@ -89,13 +86,10 @@ at::Tensor rotary_frequencies(const ModelSpec& s, const c10::Device& device) {
 }
 
 Llama::Llama(const ModelSpec& spec, const BuildOptions& options)
-    : Model(options),
+    : CausalDecoder(options, "llama", spec.head),
       spec_(spec),
-      causal_lm_(spec.head == "causal-lm"),
       act_(parse_activation(spec.hidden_act)),
       prefix_(causal_lm_ ? "model." : "") {
-  if (spec.head != "base" && spec.head != "causal-lm")
-    throw_bad_spec(c10::str("spec.head '", spec.head, "' is not supported for llama (supported: 'base', 'causal-lm')"));
   const int64_t H = spec.hidden_size, I = spec.intermediate_size, V = spec.vocab_size, hd = spec.head_dim;
   const int64_t q_out = spec.num_attention_heads * hd, kv_out = spec.num_key_value_heads * hd;
 
@@ -121,8 +115,7 @@ Llama::Llama(const ModelSpec& spec, const BuildOptions& options)
   }
   norm_ = rms_norm(prefix_ + "norm");
   inv_freq_ = rotary_frequencies(spec, options.device);
-  if (causal_lm_)
-    lm_head_ = spec.tie_word_embeddings ? embed_tokens_ : normal_parameter("lm_head.weight", {V, H}, spec.initializer_range);
+  make_lm_head(embed_tokens_, spec.tie_word_embeddings, spec.initializer_range);
 }
 
 std::string Llama::canonical_name(const std::string& name) const {
@@ -176,7 +169,7 @@ at::Tensor Llama::attention(const Layer& l, const at::Tensor& x, const at::Tenso
 ModelOutputs Llama::forward(const ModelInputs& in) {
   const at::Tensor& ids = in.input_ids;  // (B, T)
   TORCH_CHECK(ids.dim() == 2, "input_ids must be (batch, sequence), got ", ids.sizes());
-  const int64_t B = ids.size(0), T = ids.size(1), H = spec_.hidden_size, hd = spec_.head_dim;
+  const int64_t B = ids.size(0), T = ids.size(1), hd = spec_.head_dim;
   // padding_idx: the pad token's row gets no gradient (nn.Embedding(..., padding_idx=pad_token_id))
   at::Tensor x = at::embedding(embed_tokens_, ids.reshape({B * T}), spec_.pad_token_id);  // (B*T, H)
   probe("embeddings");
@@ -211,16 +204,7 @@ ModelOutputs Llama::forward(const ModelInputs& in) {
   }
   x = norm_(x);
 
-  ModelOutputs out;
-  out.last_hidden_state = x.view({B, T, H});
-  if (causal_lm_) out.logits = at::mm(x, lm_head_.t()).view({B, T, spec_.vocab_size});  // (B, T, V)
-  probe("head");
-  return out;
-}
-
-at::Tensor Llama::loss(const ModelOutputs& outputs, const at::Tensor& labels) {
-  if (!causal_lm_) throw_bad_input("loss needs head 'causal-lm'; this llama model has head 'base'");
-  return causal_lm_loss(outputs.logits, labels);
+  return outputs(x, B, T);
 }
 
 }  // namespace
