@@ -1,0 +1,96 @@
+// The JSON Schema (draft 2020-12) of the results file `tfbench run --json` writes (schemaVersion 1.x),
+// shipped as schemas/results.schema.json. Keep it in step with BenchmarkResults and CellRecord: a test
+// validates a real run's file against it.
+import { RESULTS_SCHEMA_VERSION } from '../run/benchmark.js';
+
+type Schema = Record<string, unknown>;
+
+const num = { type: 'number' };
+const nullable = (s: Schema): Schema => ({ anyOf: [s, { type: 'null' }] });
+const object = (properties: Record<string, Schema>, extra: Schema = {}): Schema => ({
+  type: 'object',
+  required: Object.keys(properties),
+  properties,
+  ...extra,
+});
+const samples = { type: 'array', items: num };
+const phase = object({ median: num, samples });
+
+export function resultsJsonSchema(): Schema {
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: `tfbench results (schemaVersion ${RESULTS_SCHEMA_VERSION.split('.')[0]}.x)`,
+    ...object({
+      schemaVersion: { type: 'string', pattern: '^1\\.' },
+      tool: object({ name: { const: 'tfbench' }, version: { type: 'string' } }),
+      startedAt: { type: 'string' },
+      finishedAt: { type: 'string' },
+      interrupted: { type: 'boolean' },
+      args: { type: 'object', description: 'The validated arguments (see args.schema.json)' },
+      environment: {
+        type: 'object',
+        required: ['tfbenchVersion', 'framework', 'frameworkVersion', 'device', 'dtype', 'threads', 'gpus'],
+      },
+      records: { type: 'array', items: { $ref: '#/$defs/record' } },
+    }),
+    $defs: {
+      record: object({
+        model: { type: 'string' },
+        batchSize: { type: 'integer' },
+        sequenceLength: { type: 'integer' },
+        mode: { enum: ['inference', 'training'] },
+        status: { enum: ['ok', 'oom', 'error', 'skipped'] },
+        error: nullable(object({ code: { type: 'string' }, message: { type: 'string' } })),
+        device: { type: 'string' },
+        dtype: { type: 'string' },
+        threads: nullable({ type: 'integer' }),
+        parameterCount: { type: 'integer' },
+        timeSeconds: nullable(
+          object({
+            count: { type: 'integer' },
+            median: num,
+            mean: num,
+            stdev: num,
+            min: num,
+            max: num,
+            p90: num,
+            p99: num,
+            ciLow: num,
+            ciHigh: num,
+            ciLevel: num,
+            relCiHalfWidth: num,
+            samples,
+            warmup: samples,
+          }),
+        ),
+        phasesSeconds: nullable(object({ forward: phase, backward: phase, optimizer: nullable(phase) })),
+        throughput: nullable(object({ samplesPerSecond: num, tokensPerSecond: num })),
+        memory: nullable(object({ rssPeakBytes: num, rssBeforeBytes: num, rssIncreaseBytes: num })),
+        gpuMemory: nullable(
+          object({
+            peakAllocatedBytes: num,
+            peakReservedBytes: num,
+            allocatedBeforeBytes: num,
+            allocatedIncreaseBytes: num,
+            deviceUsedBytes: nullable(num),
+            deviceUsedReason: nullable({ type: 'string' }),
+          }),
+        ),
+        hostSeconds: nullable(object({ median: num, samples })),
+        breakdown: nullable({
+          type: 'array',
+          items: object({ module: { type: 'string' }, seconds: num, beforeBytes: num, peakBytes: num, increaseBytes: num }),
+        }),
+        buildSeconds: nullable(num),
+        efficiency: object({
+          flopsPerCall: num,
+          tflopsPerSecond: nullable(num),
+          mfu: nullable(num),
+          peakTflops: nullable(num),
+          peakSource: nullable({ type: 'string' }),
+        }),
+        warnings: { type: 'array', items: { type: 'string' } },
+      }),
+    },
+  };
+}

@@ -1,0 +1,65 @@
+// The JSON Schemas that ship in schemas/: args.schema.json is the one generated from the argument table, and
+// a real run's results file (training with breakdown, so every optional part is filled) validates against
+// results.schema.json.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { argsJsonSchema } from '../src/args/help.js';
+import { resultsJsonSchema } from '../src/report/results-schema.js';
+import { benchmark } from '../src/run/benchmark.js';
+
+type Schema = Record<string, any>;
+
+/** The subset of JSON Schema the shipped schemas use: type, const, enum, pattern, required, properties,
+ * items, anyOf, $ref to #/$defs. Returns the paths that fail. */
+function validate(value: unknown, schema: Schema, root: Schema, path = '$'): string[] {
+  if (schema.$ref) return validate(value, root.$defs[schema.$ref.replace('#/$defs/', '')], root, path);
+  if (schema.anyOf) {
+    return schema.anyOf.some((s: Schema) => validate(value, s, root, path).length === 0) ? [] : [`${path}: matches no alternative`];
+  }
+  const errors: string[] = [];
+  const typeOk = (t: string) =>
+    t === 'null' ? value === null
+      : t === 'integer' ? Number.isInteger(value)
+      : t === 'array' ? Array.isArray(value)
+      : t === 'object' ? typeof value === 'object' && value !== null && !Array.isArray(value)
+      : typeof value === t;
+  if (schema.type && ![schema.type].flat().some(typeOk)) return [`${path}: not ${schema.type}`];
+  if ('const' in schema && value !== schema.const) errors.push(`${path}: not ${schema.const}`);
+  if (schema.enum && !schema.enum.includes(value)) errors.push(`${path}: not one of ${schema.enum}`);
+  if (schema.pattern && !new RegExp(schema.pattern).test(value as string)) errors.push(`${path}: does not match ${schema.pattern}`);
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    for (const key of schema.required ?? []) if (!(key in value)) errors.push(`${path}.${key}: missing`);
+    for (const [key, sub] of Object.entries(schema.properties ?? {})) {
+      if (key in value) errors.push(...validate((value as Record<string, unknown>)[key], sub as Schema, root, `${path}.${key}`));
+    }
+  }
+  if (Array.isArray(value) && schema.items) value.forEach((v, i) => errors.push(...validate(v, schema.items, root, `${path}[${i}]`)));
+  return errors;
+}
+
+const schemaFile = (name: string) => JSON.parse(readFileSync(fileURLToPath(new URL(`../schemas/${name}`, import.meta.url)), 'utf8'));
+
+test('the shipped args schema is the one generated from the argument table', () => {
+  assert.deepEqual(schemaFile('args.schema.json'), argsJsonSchema());
+});
+
+test('a real results file validates against the shipped results schema', async () => {
+  const schema = schemaFile('results.schema.json');
+  assert.deepEqual(schema, resultsJsonSchema());
+  const tiny = {
+    name: 'tiny',
+    config: { model_type: 'llama', vocab_size: 99, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, intermediate_size: 37 },
+  };
+  const results = await benchmark(
+    { models: [tiny], sequenceLengths: [8], batchSizes: [1], training: true, breakdown: true, isolate: false, minTimeS: 0.02, targetRelCi: 0, trainStep: 'optimizer' },
+    { baseDir: process.cwd() },
+  );
+  const file = JSON.parse(JSON.stringify(results));
+  assert.deepEqual(validate(file, schema, schema), []);
+  const broken = { ...file, records: [{ ...file.records[0], status: 'fine', timeSeconds: { median: 1 } }] };
+  const errors = validate(broken, schema, schema);
+  assert.ok(errors.some((e) => e.startsWith('$.records[0].status')), errors.join('\n'));
+  assert.ok(errors.some((e) => e.startsWith('$.records[0].timeSeconds')), errors.join('\n'));
+});
