@@ -20,6 +20,20 @@ export class ConfigReader {
     this.problems.push({ path, message });
   }
 
+  /** The key `field` is read under: its attribute_map alias when the config sets that (the alias wins in
+   * transformers), else the field itself. */
+  aliasedKey<Field extends string>(field: Field, attributeMap: Readonly<Record<Field, string>>): string {
+    const alias = attributeMap[field];
+    return Object.hasOwn(this.config, alias) && this.config[alias] !== undefined ? alias : field;
+  }
+
+  /** A problem at `key` when `value` is not a multiple of `divisor` (read from `divisorKey`), unless either key
+   * already has a problem (its value is then a placeholder). `note` ends the message. */
+  requireMultiple(key: string, value: number, divisorKey: string, divisor: number, note = ''): void {
+    if (this.problems.some((p) => p.path === key || p.path === divisorKey)) return;
+    if (value % divisor !== 0) this.problem(key, `${value} is not a multiple of ${divisorKey} (${divisor})${note}`);
+  }
+
   positiveInt(key: string): number {
     const v = this.raw(key);
     if (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) return v;

@@ -119,12 +119,7 @@ export function normaliseBertLike(config: HfConfig, options: Required<NormaliseO
   const pad_token_id = r.int('pad_token_id', 0, vocabOk ? vocab_size : undefined);
   const tie_word_embeddings = r.boolean('tie_word_embeddings');
 
-  if (
-    r.problems.every((p) => p.path !== 'hidden_size' && p.path !== 'num_attention_heads') &&
-    hidden_size % num_attention_heads !== 0
-  ) {
-    r.problem('hidden_size', `${hidden_size} is not a multiple of num_attention_heads (${num_attention_heads})`);
-  }
+  r.requireMultiple('hidden_size', hidden_size, 'num_attention_heads', num_attention_heads);
   if (
     rules.position_ids === 'padding-offset' &&
     r.problems.every((p) => p.path !== 'max_position_embeddings' && p.path !== 'pad_token_id') &&
@@ -285,7 +280,6 @@ export const bertParameterShapes = encoderParameterShapes;
 
 export const bertFamily: Family = {
   modelTypes: ['bert'],
-  defaults: BERT_DEFAULTS,
   architectures: Object.keys(HEADS),
   normalise: normaliseBert,
   checkpoint: {

@@ -45,10 +45,7 @@ const HEADS = {
 
 function normaliseDistilBert(config: HfConfig, options: Required<NormaliseOptions>) {
   const r = new ConfigReader(config, DISTILBERT_DEFAULTS);
-  const key = (field: keyof typeof ATTRIBUTE_MAP): string => {
-    const alias = ATTRIBUTE_MAP[field];
-    return Object.hasOwn(config, alias) && config[alias] !== undefined ? alias : field;
-  };
+  const key = (field: keyof typeof ATTRIBUTE_MAP) => r.aliasedKey(field, ATTRIBUTE_MAP);
 
   const sinusoidal = r.raw('sinusoidal_pos_embds');
   if (sinusoidal !== false) {
@@ -72,9 +69,7 @@ function normaliseDistilBert(config: HfConfig, options: Required<NormaliseOption
   const pad_token_id = r.int('pad_token_id', 0, vocabOk ? vocab_size : undefined);
   const tie_word_embeddings = r.boolean('tie_word_embeddings');
 
-  if (r.problems.every((p) => p.path !== dimKey && p.path !== headsKey) && hidden_size % num_attention_heads !== 0) {
-    r.problem(dimKey, `${hidden_size} is not a multiple of ${headsKey} (${num_attention_heads})`);
-  }
+  r.requireMultiple(dimKey, hidden_size, headsKey, num_attention_heads);
 
   const head = chooseHead(r, options, HEADS, 'masked-lm');
   if (r.problems.length > 0 || activation === undefined || head === undefined) return { problems: r.problems };
@@ -105,7 +100,6 @@ function normaliseDistilBert(config: HfConfig, options: Required<NormaliseOption
 
 export const distilbertFamily: Family = {
   modelTypes: ['distilbert'],
-  defaults: DISTILBERT_DEFAULTS,
   architectures: Object.keys(HEADS),
   normalise: normaliseDistilBert,
   checkpoint: {

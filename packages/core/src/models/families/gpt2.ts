@@ -49,10 +49,7 @@ const HEADS: Readonly<Record<string, Gpt2Spec['head']>> = {
 
 function normaliseGpt2(config: HfConfig, options: Required<NormaliseOptions>) {
   const r = new ConfigReader(config, GPT2_DEFAULTS);
-  const key = (field: keyof typeof ATTRIBUTE_MAP): string => {
-    const alias = ATTRIBUTE_MAP[field];
-    return Object.hasOwn(config, alias) && config[alias] !== undefined ? alias : field;
-  };
+  const key = (field: keyof typeof ATTRIBUTE_MAP) => r.aliasedKey(field, ATTRIBUTE_MAP);
 
   // GPT2Model always has a causal mask; is_decoder does not change it. Cross-attention is not implemented.
   checkEncoderFlags(r, ['add_cross_attention', 'torchscript']);
@@ -79,9 +76,7 @@ function normaliseGpt2(config: HfConfig, options: Required<NormaliseOptions>) {
   const scale_attn_by_inverse_layer_idx = r.boolean('scale_attn_by_inverse_layer_idx');
   const tie_word_embeddings = r.boolean('tie_word_embeddings');
 
-  if (r.problems.every((p) => p.path !== embdKey && p.path !== headKey) && hidden_size % num_attention_heads !== 0) {
-    r.problem(embdKey, `${hidden_size} is not a multiple of ${headKey} (${num_attention_heads})`);
-  }
+  r.requireMultiple(embdKey, hidden_size, headKey, num_attention_heads);
 
   const head = chooseHead(r, options, HEADS, 'causal-lm');
   if (r.problems.length > 0 || hidden_act === undefined || head === undefined) return { problems: r.problems };
@@ -137,7 +132,6 @@ export function gpt2ParameterShapes(spec: Gpt2Spec): ParameterShape[] {
 
 export const gpt2Family: Family = {
   modelTypes: ['gpt2'],
-  defaults: GPT2_DEFAULTS,
   architectures: Object.keys(HEADS),
   normalise: normaliseGpt2,
   checkpoint: {

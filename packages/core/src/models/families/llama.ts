@@ -144,9 +144,7 @@ function normaliseDecoder(modelType: string, config: HfConfig, options: Required
   let head_dim: number;
   if (headDimRaw === null) {
     head_dim = Math.floor(hidden_size / num_attention_heads);
-    if (hidden_size % num_attention_heads !== 0) {
-      r.problem('hidden_size', `${hidden_size} is not a multiple of num_attention_heads (${num_attention_heads}) and head_dim is not set`);
-    }
+    r.requireMultiple('hidden_size', hidden_size, 'num_attention_heads', num_attention_heads, ' and head_dim is not set');
   } else {
     head_dim = r.positiveInt('head_dim');
   }
@@ -246,7 +244,6 @@ export function llamaParameterShapes(spec: LlamaSpec): ParameterShape[] {
 
 export const llamaFamily: Family = {
   modelTypes: ['llama', 'mistral', 'qwen2'],
-  defaults: LLAMA_DEFAULTS,
   architectures: Object.values(VARIANTS).flatMap((v) => Object.keys(v.heads)),
   normalise: (config, options) => normaliseDecoder(String(config.model_type), config, options),
   checkpoint: {

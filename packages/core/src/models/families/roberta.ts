@@ -31,7 +31,6 @@ function normaliseRoberta(config: HfConfig, options: Required<NormaliseOptions>)
 
 export const robertaFamily: Family = {
   modelTypes: ['roberta'],
-  defaults: ROBERTA_DEFAULTS,
   architectures: Object.keys(HEADS),
   normalise: normaliseRoberta,
   checkpoint: {

@@ -66,10 +66,7 @@ function readFeedForward(r: ConfigReader): { hidden_act?: T5Spec['hidden_act']; 
 
 function normaliseT5(config: HfConfig, options: Required<NormaliseOptions>) {
   const r = new ConfigReader(config, T5_DEFAULTS);
-  const key = (field: keyof typeof ATTRIBUTE_MAP): string => {
-    const alias = ATTRIBUTE_MAP[field];
-    return Object.hasOwn(config, alias) && config[alias] !== undefined ? alias : field;
-  };
+  const key = (field: keyof typeof ATTRIBUTE_MAP) => r.aliasedKey(field, ATTRIBUTE_MAP);
   checkEncoderFlags(r, ['add_cross_attention', 'torchscript']);
   if (r.raw('is_encoder_decoder') !== true) {
     r.problem('is_encoder_decoder', `only true is supported (T5Model and T5ForConditionalGeneration), got ${JSON.stringify(r.raw('is_encoder_decoder'))}`);
@@ -159,7 +156,6 @@ export function t5ParameterShapes(spec: T5Spec): ParameterShape[] {
 
 export const t5Family: Family = {
   modelTypes: ['t5'],
-  defaults: T5_DEFAULTS,
   architectures: Object.keys(HEADS),
   normalise: normaliseT5,
   checkpoint: {

@@ -28,8 +28,6 @@ export interface CheckpointNaming {
 export interface Family {
   /** `model_type` values handled. */
   modelTypes: readonly string[];
-  /** Class defaults applied to absent fields (the family's PretrainedConfig subclass `__init__`). */
-  defaults: Readonly<Record<string, unknown>>;
   /** Checked config → spec; returns problems instead of throwing. */
   normalise(config: HfConfig, options: Required<NormaliseOptions>): { spec?: ModelSpec; problems: Problem[] };
   /** Model classes accepted in `architectures[0]`. */
