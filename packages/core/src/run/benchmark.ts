@@ -7,7 +7,7 @@ import { devicePeak, type Peak } from '../env/peaks.js';
 import { ArgsError, TfbenchError, type Problem } from '../errors.js';
 import { resolveModels, type ResolvedModel } from '../models/index.js';
 import { callFlops } from '../models/flops.js';
-import { quantile, summarize, type SampleSummary } from '../stats/summary.js';
+import { median, summarize, type SampleSummary } from '../stats/summary.js';
 import { TOOL_VERSION } from '../version.js';
 import { measureCell, type CellJob, type CellMeasurement } from './cell.js';
 import { classifyFailure, describeError, runIsolated, type CellOutcome } from './isolate.js';
@@ -139,7 +139,7 @@ function recordFromOutcome(
     gpuMemory: m.cudaMemory
       ? { ...m.cudaMemory, allocatedIncreaseBytes: m.cudaMemory.peakAllocatedBytes - m.cudaMemory.allocatedBeforeBytes }
       : null,
-    hostSeconds: m.hostSeconds && m.hostSeconds.length > 0 ? { median: quantile([...m.hostSeconds].sort((a, b) => a - b), 0.5), samples: m.hostSeconds } : null,
+    hostSeconds: m.hostSeconds && m.hostSeconds.length > 0 ? { median: median(m.hostSeconds), samples: m.hostSeconds } : null,
     breakdown: m.breakdown ? m.breakdown.map((c) => ({ ...c, increaseBytes: c.peakBytes - c.beforeBytes })) : null,
     buildSeconds: m.buildSeconds,
     efficiency: efficiency(base.efficiency.flopsPerCall, time?.median ?? null, peak),
@@ -160,7 +160,7 @@ export function efficiency(flopsPerCall: number, medianSeconds: number | null, p
 }
 
 function phaseRecords(p: PhaseSamples): NonNullable<CellRecord['phasesSeconds']> {
-  const phase = (samples: number[]) => ({ median: quantile([...samples].sort((a, b) => a - b), 0.5), samples });
+  const phase = (samples: number[]) => ({ median: median(samples), samples });
   return { forward: phase(p.forward), backward: phase(p.backward), optimizer: p.optimizer.length > 0 ? phase(p.optimizer) : null };
 }
 

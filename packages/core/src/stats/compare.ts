@@ -1,5 +1,6 @@
 // Comparing two sets of timing samples: the ratio of their medians (new / base) with a bootstrap confidence
 // interval, and a verdict. Seeded, so the same two files always give the same answer.
+import { median } from './summary.js';
 
 export interface MedianRatio {
   /** median(next) / median(base): below 1 is faster. */
@@ -21,12 +22,6 @@ function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-function median(values: Float64Array | number[]): number {
-  const s = Float64Array.from(values).sort();
-  const n = s.length;
-  return n % 2 === 1 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
 }
 
 /**
@@ -53,7 +48,7 @@ export function medianRatio(
   for (let r = 0; r < resamples; r++) ratios[r] = draw(next, b) / draw(base, a);
   ratios.sort();
   const at = (q: number) => ratios[Math.min(resamples - 1, Math.max(0, Math.round(q * (resamples - 1))))]!;
-  return { ratio: median([...next]) / median([...base]), ciLow: at((1 - level) / 2), ciHigh: at((1 + level) / 2), level };
+  return { ratio: median(next) / median(base), ciLow: at((1 - level) / 2), ciHigh: at((1 + level) / 2), level };
 }
 
 /** Faster or slower only when the interval excludes 1. */

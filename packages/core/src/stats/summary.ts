@@ -21,7 +21,7 @@ export interface SampleSummary {
 }
 
 /** Quantile by linear interpolation between closest ranks (Hyndman & Fan type 7, as numpy's default). */
-export function quantile(sorted: readonly number[], q: number): number {
+export function quantile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) throw new RangeError('quantile of no samples');
   const pos = (sorted.length - 1) * q;
   const lo = Math.floor(pos);
@@ -29,6 +29,11 @@ export function quantile(sorted: readonly number[], q: number): number {
   const a = sorted[lo]!;
   const b = sorted[hi]!;
   return a + (b - a) * (pos - lo);
+}
+
+/** The median of samples in any order (they are not modified). */
+export function median(samples: ArrayLike<number>): number {
+  return quantile(Float64Array.from(samples).sort(), 0.5);
 }
 
 /** P(X <= k) for X ~ Binomial(n, 1/2). */
