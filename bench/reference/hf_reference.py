@@ -555,25 +555,33 @@ def repeat_kv(x, n_rep):
     return x[:, :, None, :, :].expand(B, nkv, n_rep, T, hd).reshape(B, nkv * n_rep, T, hd)
 
 
-def llama_like_forward(c, params, arch, input_ids, attention_mask, labels, family):
+def llama_like_shape(c, family):
+    """A LLaMA-family config with its class defaults, and what it implies for the parameters:
+    (config, key/value heads, head size, q/k/v bias, o_proj bias, MLP bias)."""
     defaults = {"llama": LLAMA_DEFAULTS, "mistral": MISTRAL_DEFAULTS, "qwen2": QWEN2_DEFAULTS}[family]
     c = dict(defaults, **c)
-    w = Weights(params, "model.")
-    B, T = input_ids.shape
     H, nh = c["hidden_size"], c["num_attention_heads"]
     nkv = c["num_key_value_heads"] if c.get("num_key_value_heads") is not None else nh
     if family == "qwen2":
         hd = H // nh  # Qwen2 (4.47) does not read head_dim
     else:
         hd = c["head_dim"] if c.get("head_dim") is not None else H // nh
+    if family == "llama":
+        biases = (c["attention_bias"], c["attention_bias"], c["mlp_bias"])
+    elif family == "qwen2":
+        biases = (True, False, False)
+    else:
+        biases = (False, False, False)
+    return (c, nkv, hd) + biases
+
+
+def llama_like_forward(c, params, arch, input_ids, attention_mask, labels, family):
+    c, nkv, hd, qkv_bias, o_bias, mlp_bias = llama_like_shape(c, family)
+    w = Weights(params, "model.")
+    B, T = input_ids.shape
+    nh = c["num_attention_heads"]
     eps = c["rms_norm_eps"]
     f = act(c["hidden_act"])
-    if family == "llama":
-        qkv_bias, o_bias, mlp_bias = c["attention_bias"], c["attention_bias"], c["mlp_bias"]
-    elif family == "qwen2":
-        qkv_bias, o_bias, mlp_bias = True, False, False
-    else:
-        qkv_bias, o_bias, mlp_bias = False, False, False
     sliding = None
     if family == "mistral":
         sliding = c.get("sliding_window")

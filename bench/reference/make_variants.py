@@ -140,16 +140,9 @@ def gpt2_params(c):
 
 
 def llama_params(c, family):
+    c, nkv, hd, qkv_b, o_b, mlp_b = ref.llama_like_shape(c, family)
     H, I, L = c["hidden_size"], c["intermediate_size"], c["num_hidden_layers"]
     nh = c["num_attention_heads"]
-    nkv = c.get("num_key_value_heads") or nh
-    hd = H // nh if family == "qwen2" or c.get("head_dim") is None else c["head_dim"]
-    if family == "llama":
-        qkv_b, o_b, mlp_b = c["attention_bias"], c["attention_bias"], c["mlp_bias"]
-    elif family == "qwen2":
-        qkv_b, o_b, mlp_b = True, False, False
-    else:
-        qkv_b, o_b, mlp_b = False, False, False
     p = {"model.embed_tokens.weight": ((c["vocab_size"], H), "emb"), "model.norm.weight": ((H,), "norm")}
     for i in range(L):
         q = f"model.layers.{i}."
