@@ -6,7 +6,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatDuration } from '../src/commands/run.js';
+import { formatDuration, progressLine } from '../src/commands/run.js';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
@@ -260,4 +260,22 @@ test('--json - writes the results to stdout and the tables to stderr', () => {
 
 test('durations in the progress line read as seconds, minutes or hours', () => {
   assert.deepEqual([formatDuration(42.4), formatDuration(185), formatDuration(3725)], ['42s', '3m 05s', '1h 02m']);
+});
+
+test('the progress line on a terminal: i/n and the cell, then an ETA from the mean time per finished cell; nothing with --quiet or off a terminal', () => {
+  let written = '';
+  let clock = 100;
+  const io = { stdout: () => {}, stderr: (t: string) => void (written += t), stderrIsTTY: true };
+  const onProgress = progressLine(io, false, () => clock);
+  const cell = (sequenceLength: number) => ({ model: 'bert-base-uncased', batchSize: 8, sequenceLength, mode: 'inference' as const });
+  onProgress({ type: 'cell-start', index: 0, total: 4, cell: cell(8) });
+  assert.equal(written, '\r\x1b[2K[1/4] bert-base-uncased · batch 8 · seq 8 · inference');
+  clock = 130; // the first cell took 30 s: three more cells left
+  written = '';
+  onProgress({ type: 'cell-start', index: 1, total: 4, cell: cell(32) });
+  assert.equal(written, '\r\x1b[2K[2/4] bert-base-uncased · batch 8 · seq 32 · inference · ETA 1m 30s');
+  written = '';
+  progressLine(io, true, () => clock)({ type: 'cell-start', index: 1, total: 4, cell: cell(32) });
+  progressLine({ ...io, stderrIsTTY: false }, false, () => clock)({ type: 'cell-start', index: 1, total: 4, cell: cell(32) });
+  assert.equal(written, '');
 });

@@ -47,7 +47,7 @@ export function formatDuration(seconds: number): string {
 
 /** The live line on a terminal: i/n, the cell, and once a cell has finished an ETA from the mean time per
  * cell so far. Nothing when stderr is not a terminal or with --quiet. */
-function progressLine(io: Io, quiet: boolean, now: () => number = () => performance.now() / 1000): (event: ProgressEvent) => void {
+export function progressLine(io: Io, quiet: boolean, now: () => number = () => performance.now() / 1000): (event: ProgressEvent) => void {
   if (quiet || !io.stderrIsTTY) return () => {};
   const started = now();
   return (event) => {
