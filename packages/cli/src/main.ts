@@ -100,7 +100,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
       'run [args]',
       'Run a benchmark sweep (args.json, flags override it) and print the result tables',
       (y) => withBenchmarkFlags(y.positional('args', { describe: 'Path to an args.json file', type: 'string' }))
-        .option('quiet', { type: 'boolean', describe: 'No progress line', group: 'Output:' }),
+        .option('quiet', { type: 'boolean', describe: 'No progress line', group: 'Output:' })
+        .option('format', {
+          type: 'string',
+          choices: ['default', 'hf'],
+          default: 'default',
+          describe: "Console tables: 'default' adds the CI, throughput, phases, TFLOP/s, MFU and allocator columns to Hugging Face's; 'hf' prints Hugging Face's columns exactly",
+          group: 'Output:',
+        }),
       async (a) => {
         exitCode = await runCommand(a as unknown as Record<string, unknown>, io);
       },

@@ -47,6 +47,8 @@ test('run on a tiny config prints both inference tables with positive numbers an
     saveToCsv: true,
     outputDir: 'out',
     json: 'results.json',
+    logPrint: true,
+    logFilename: 'run.log',
   });
   const r = tfbench(['run', path], dir);
   assert.equal(r.code, 0, r.stderr);
@@ -54,16 +56,31 @@ test('run on a tiny config prints both inference tables with positive numbers an
   assert.ok(out.indexOf('INFERENCE - SPEED - RESULT') >= 0, out);
   assert.ok(out.indexOf('INFERENCE - MEMORY - RESULT') > out.indexOf('INFERENCE - SPEED - RESULT'));
   assert.ok(out.indexOf('ENVIRONMENT INFORMATION') > out.indexOf('INFERENCE - MEMORY - RESULT'));
-  const rows = out.split('\n').filter((l) => /^\s+tiny-bert\s/.test(l));
+  // Default layout: Hugging Face's first four columns, then the CI, sample count, throughput and TFLOP/s.
+  assert.match(out, /^Model Name +Batch Size +Seq Length +Time in s +95% CI \(n\) +Samples\/s +Tokens\/s +TFLOP\/s$/m);
+  assert.match(out, /^Model Name +Batch Size +Seq Length +Memory in MB +RSS increase MB$/m);
+  const rows = out.split('\n').filter((l) => /^tiny-bert\s/.test(l)).map((l) => l.split(/\s{2,}/));
   assert.equal(rows.length, 4, out); // 2 sequence lengths × (speed, memory)
-  const values = rows.map((l) => l.trim().split(/\s{2,}/)); // cells are centred, values like "< 0.001" hold one space
-  for (const [name, batch, , value] of values) {
-    assert.equal(name, 'tiny-bert');
-    assert.equal(batch, '2');
-    assert.ok(value === '< 0.001' || Number(value) > 0, `value ${value}`);
+  const [speed8, speed16, memory8, memory16] = rows as string[][];
+  const records = JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8')).records;
+  for (const [row, record] of [[speed8!, records[0]], [speed16!, records[1]]] as const) {
+    const [name, batch, seq, time, ci, samplesPerS, tokensPerS] = row;
+    assert.deepEqual([name, batch, seq], ['tiny-bert', '2', String(record.sequenceLength)]);
+    assert.equal(time, record.timeSeconds.median.toPrecision(4)); // four significant digits
+    assert.equal(ci, `±${(record.timeSeconds.relCiHalfWidth * 100).toFixed(1)}% (${record.timeSeconds.count})`);
+    // three significant digits, thousands grouped
+    assert.ok(Math.abs(Number(samplesPerS!.replace(/,/g, '')) / record.throughput.samplesPerSecond - 1) < 0.005, samplesPerS);
+    assert.ok(Math.abs(Number(tokensPerS!.replace(/,/g, '')) / record.throughput.tokensPerSecond - 1) < 0.005, tokensPerS);
   }
-  const memoryMiB = values.slice(2).map((v) => Number(v[3]));
-  for (const m of memoryMiB) assert.ok(m > 20 && m < 2000, `peak RSS ${m} MiB`);
+  for (const [row, record] of [[memory8!, records[0]], [memory16!, records[1]]] as const) {
+    assert.equal(Number(row[3]), Math.floor(record.memory.rssPeakBytes / 2 ** 20));
+    assert.equal(Number(row[4]), Math.floor(record.memory.rssIncreaseBytes / 2 ** 20));
+    assert.ok(Number(row[3]) > 20 && Number(row[3]) < 2000, `peak RSS ${row[3]} MiB`);
+  }
+  // logPrint: the log holds what was printed, tables and messages alike.
+  const log = readFileSync(join(dir, 'out', 'run.log'), 'utf8');
+  assert.ok(log.startsWith(out), 'the log starts with the printed tables');
+  assert.match(log, /tfbench: results written to .*results\.json/);
   assert.match(out, /- framework: libtorch/);
   assert.match(out, /- blas: /);
 
@@ -150,10 +167,12 @@ test('--breakdown prints a table per cell, module by module', () => {
 test('a cell that cannot fit in memory is OOM in the tables, the others are measured, exit 1', () => {
   // batch 10^9 × seq 8 int64 input ids alone need 64 GB: the allocation fails at once, nothing is touched.
   const { dir, path } = writeArgs({ models: [tinyBert], batchSizes: [2, 1_000_000_000], sequenceLengths: [8], minTimeS: 0.05, json: 'r.json' });
-  const r = tfbench(['run', path], dir);
+  const r = tfbench(['run', path, '--format', 'hf'], dir);
   assert.equal(r.code, 1, r.stderr);
+  // --format hf: Hugging Face's centred columns exactly, the failed cell's status in its value column.
   assert.match(r.stdout, /^ +tiny-bert +2 +8 +(< 0\.001|0\.\d{3}) +$/m);
   assert.match(r.stdout, /^ +tiny-bert +1000000000 +8 +OOM +$/m);
+  assert.doesNotMatch(r.stdout, /95% CI/);
   assert.match(r.stderr, /tiny-bert batch 1000000000 seq 8 inference: oom \(OOM: .*allocate/);
   const results = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
   assert.deepEqual(results.records.map((x: { status: string }) => x.status), ['ok', 'oom']);

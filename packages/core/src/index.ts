@@ -40,7 +40,7 @@ export { loadCheckpointWeights } from './run/weights.js';
 export { checkCheckpoint, compareTensor, type CheckOptions, type CheckResult, type TensorComparison } from './run/check.js';
 export { summarize, medianCiRanks, quantile, type SampleSummary } from './stats/summary.js';
 export { collectEnvironment, detectBlas, environmentEntries, type EnvironmentInfo } from './env/index.js';
-export { renderBreakdowns, renderEnvironment, renderSection, renderSections, SECTION_TITLES, type Section } from './report/table.js';
+export { formatRate, formatSeconds, renderBreakdowns, renderEnvironment, renderSection, renderSections, SECTION_TITLES, TABLE_FORMATS, type Section, type TableFormat } from './report/table.js';
 export { readResultsJson, resultsToJson, writeResultsJson } from './report/json.js';
 export { sectionCsvRows, writeCsvFiles } from './report/csv.js';
 export { TOOL_VERSION } from './version.js';

@@ -1,6 +1,6 @@
 // tfbench run [args.json] [flags]: validate, run the sweep with a progress line, print the tables,
 // write the JSON results. Ctrl-C stops the sweep and still prints and writes what was measured.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
   benchmark,
@@ -13,6 +13,7 @@ import {
   writeResultsJson,
   TfbenchError,
   type ProgressEvent,
+  type TableFormat,
 } from '@tfbench/core';
 import { flagOverrides } from '../main.js';
 import type { Io } from '../io.js';
@@ -85,7 +86,8 @@ export async function runCommand(argv: Record<string, unknown>, io: Io): Promise
   }
 
   let out = '';
-  const tables = renderSections(results.records);
+  const format: TableFormat = argv.format === 'hf' ? 'hf' : 'default';
+  const tables = renderSections(results.records, format);
   if (tables) out += `${tables}\n`;
   const breakdowns = renderBreakdowns(results.records);
   if (breakdowns) out += `${breakdowns}\n`;
@@ -94,22 +96,33 @@ export async function runCommand(argv: Record<string, unknown>, io: Io): Promise
   const jsonToStdout = results.args.json === '-';
   if (jsonToStdout) io.stderr(out);
   else io.stdout(out);
-  if (results.args.logPrint) writeFileSync(resolve(results.args.outputDir, results.args.logFilename), out);
+  // What goes to stderr after the tables: files written, failed cells, notes. logPrint keeps all of it.
+  const messages: string[] = [];
+  const tell = (line: string) => {
+    messages.push(line);
+    io.stderr(line);
+  };
   if (results.args.saveToCsv) {
     const files = await writeCsvFiles(results.records, environmentEntries(results.environment), results.args);
-    io.stderr(`tfbench: CSV written to ${files.join(', ')}\n`);
+    tell(`tfbench: CSV written to ${files.join(', ')}\n`);
   }
   if (jsonToStdout) {
     io.stdout(resultsToJson(results));
   } else if (results.args.json) {
     const jsonPath = resolve(results.args.outputDir, results.args.json);
     writeResultsJson(results, jsonPath);
-    io.stderr(`tfbench: results written to ${jsonPath}\n`);
+    tell(`tfbench: results written to ${jsonPath}\n`);
   }
   for (const r of results.records) {
     const cell = `${r.model} batch ${r.batchSize} seq ${r.sequenceLength} ${r.mode}`;
-    if (r.status !== 'ok') io.stderr(`tfbench: ${cell}: ${r.status}${r.error ? ` (${r.error.code}: ${r.error.message})` : ''}\n`);
-    else for (const w of r.warnings) io.stderr(`tfbench: note: ${cell}: ${w}\n`);
+    if (r.status !== 'ok') tell(`tfbench: ${cell}: ${r.status}${r.error ? ` (${r.error.code}: ${r.error.message})` : ''}\n`);
+    else for (const w of r.warnings) tell(`tfbench: note: ${cell}: ${w}\n`);
+  }
+  if (results.args.logPrint) {
+    const logPath = resolve(results.args.outputDir, results.args.logFilename);
+    mkdirSync(dirname(logPath), { recursive: true });
+    writeFileSync(logPath, out + messages.join(''));
+    io.stderr(`tfbench: log written to ${logPath}\n`);
   }
   if (results.interrupted) return 130;
   return results.records.every((r) => r.status === 'ok' || r.status === 'skipped') ? 0 : 1;

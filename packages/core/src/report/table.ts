@@ -51,7 +51,16 @@ export function sectionRecords(records: readonly CellRecord[], section: Section)
   );
 }
 
-export function renderSection(records: readonly CellRecord[], section: Section): string {
+/** The console layout: 'default' = Hugging Face's sections and first columns, then tfbench's statistics
+ * (CI, throughput, efficiency, allocator figures) in columns sized to fit; 'hf' = Hugging Face's table exactly. */
+export type TableFormat = 'default' | 'hf';
+export const TABLE_FORMATS: readonly TableFormat[] = ['default', 'hf'];
+
+export function renderSection(records: readonly CellRecord[], section: Section, format: TableFormat = 'default'): string {
+  return format === 'hf' ? renderHfSection(records, section) : renderDefaultSection(records, section);
+}
+
+function renderHfSection(records: readonly CellRecord[], section: Section): string {
   const label = section.endsWith('speed') ? 'Time in s' : 'Memory in MB';
   const rows = sectionRecords(records, section).map((r) => [
     centre(r.model.slice(0, 30), 30),
@@ -72,14 +81,135 @@ export function renderSection(records: readonly CellRecord[], section: Section):
     },
     drawHorizontalLine: (index, size) => index === 0 || index === 1 || index === size,
   };
-  const title = '='.repeat(20) + centre(SECTION_TITLES[section], 40) + '='.repeat(20);
-  return `${title}\n${table([header, ...rows], config)}`;
+  return `${sectionTitle(SECTION_TITLES[section], 80)}\n${table([header, ...rows], config)}`;
+}
+
+/** '=' * 20 + title centred in 40 + '=' * 20 for Hugging Face's 80 columns; wider tables widen both rules. */
+function sectionTitle(title: string, width: number): string {
+  const rule = Math.max(20, Math.floor((width - 40) / 2));
+  return '='.repeat(rule) + centre(title, 40) + '='.repeat(Math.max(20, width - 40 - rule));
+}
+
+/** Seconds with four significant digits (three decimals at least): 1.338, 0.1190, 0.0004120. */
+export function formatSeconds(t: number): string {
+  return t >= 1 ? t.toFixed(3) : t.toPrecision(4);
+}
+
+/** A rate with three significant digits, thousands grouped: 67.2, 538, 12,345. */
+export function formatRate(x: number): string {
+  return x >= 1000 ? Math.round(x).toLocaleString('en-US') : x.toPrecision(3);
+}
+
+function mib(bytes: number): string {
+  return String(Math.floor(bytes / MIB));
+}
+
+/** A column of the default layout: its header, how a measured cell shows, and a note under the table. */
+interface Column {
+  header: string;
+  align: 'left' | 'right';
+  value: (r: CellRecord) => string;
+}
+
+const MISSING = '-';
+
+/** The columns of a section in the default layout. The first four are Hugging Face's (its value column
+ * shows a failed cell's status); the rest are shown only when some record of the section has them. */
+function defaultColumns(records: readonly CellRecord[], section: Section): { columns: Column[]; notes: string[] } {
+  const ok = records.filter((r) => r.status === 'ok');
+  const columns: Column[] = [
+    { header: 'Model Name', align: 'left', value: (r) => r.model },
+    { header: 'Batch Size', align: 'right', value: (r) => String(r.batchSize) },
+    { header: 'Seq Length', align: 'right', value: (r) => String(r.sequenceLength) },
+  ];
+  const notes: string[] = [];
+  if (section.endsWith('speed')) {
+    columns.push({ header: 'Time in s', align: 'right', value: (r) => (r.timeSeconds ? formatSeconds(r.timeSeconds.median) : MISSING) });
+    columns.push({
+      header: '95% CI (n)',
+      align: 'right',
+      value: (r) => {
+        const t = r.timeSeconds;
+        if (!t) return MISSING;
+        const flag = t.ciLevel < 0.95 ? '*' : '';
+        return `±${(t.relCiHalfWidth * 100).toFixed(1)}%${flag} (${t.count})`;
+      },
+    });
+    notes.push('Time in s: median seconds per call; 95% CI: half-width of the confidence interval of the median, relative to it, and the number of timed calls.');
+    if (ok.some((r) => r.timeSeconds && r.timeSeconds.ciLevel < 0.95)) notes.push('*: too few samples for 95% confidence: [min, max] bounds the median with the confidence the JSON gives (ciLevel).');
+    if (ok.some((r) => r.phasesSeconds)) {
+      columns.push({ header: 'Forward s', align: 'right', value: (r) => (r.phasesSeconds ? formatSeconds(r.phasesSeconds.forward.median) : MISSING) });
+      columns.push({ header: 'Backward s', align: 'right', value: (r) => (r.phasesSeconds ? formatSeconds(r.phasesSeconds.backward.median) : MISSING) });
+      if (ok.some((r) => r.phasesSeconds?.optimizer)) {
+        columns.push({ header: 'Optimizer s', align: 'right', value: (r) => (r.phasesSeconds?.optimizer ? formatSeconds(r.phasesSeconds.optimizer.median) : MISSING) });
+      }
+    }
+    if (ok.some((r) => r.throughput)) {
+      columns.push({ header: 'Samples/s', align: 'right', value: (r) => (r.throughput ? formatRate(r.throughput.samplesPerSecond) : MISSING) });
+      columns.push({ header: 'Tokens/s', align: 'right', value: (r) => (r.throughput ? formatRate(r.throughput.tokensPerSecond) : MISSING) });
+    }
+    // Results files written before efficiency was recorded have none: those cells show '-'.
+    const tflops = (r: CellRecord) => r.efficiency?.tflopsPerSecond ?? null;
+    const mfu = (r: CellRecord) => r.efficiency?.mfu ?? null;
+    if (ok.some((r) => tflops(r) !== null)) {
+      columns.push({ header: 'TFLOP/s', align: 'right', value: (r) => tflops(r)?.toPrecision(3) ?? MISSING });
+    }
+    if (ok.some((r) => mfu(r) !== null)) {
+      columns.push({ header: 'MFU', align: 'right', value: (r) => { const m = mfu(r); return m === null ? MISSING : `${(m * 100).toFixed(1)}%`; } });
+      const peaks = [...new Set(ok.filter((r) => mfu(r) !== null).map((r) => `${r.efficiency.peakTflops} TFLOP/s (${r.efficiency.peakSource})`))];
+      notes.push(`MFU: achieved TFLOP/s over the device's dense peak for the dtype, ${peaks.join('; ')}.`);
+    }
+    return { columns, notes };
+  }
+  const onGpu = ok.some((r) => r.gpuMemory);
+  columns.push({ header: 'Memory in MB', align: 'right', value: (r) => { const b = headlineMemoryBytes(r); return b === null ? MISSING : mib(b); } });
+  if (onGpu) {
+    columns.push({ header: 'Allocated MB', align: 'right', value: (r) => (r.gpuMemory ? mib(r.gpuMemory.peakAllocatedBytes) : MISSING) });
+    columns.push({ header: 'Reserved MB', align: 'right', value: (r) => (r.gpuMemory ? mib(r.gpuMemory.peakReservedBytes) : MISSING) });
+    columns.push({ header: 'Increase MB', align: 'right', value: (r) => (r.gpuMemory ? mib(r.gpuMemory.allocatedIncreaseBytes) : MISSING) });
+    const nvmlMissing = ok.find((r) => r.gpuMemory && r.gpuMemory.deviceUsedBytes === null);
+    notes.push(
+      nvmlMissing
+        ? `Memory in MB: the allocator's peak reserved MiB (NVML unavailable: ${nvmlMissing.gpuMemory!.deviceUsedReason}).`
+        : 'Memory in MB: device memory used after the call as NVML (nvidia-smi) sees it, CUDA context included, as Hugging Face reported.',
+      'Allocated / Reserved MB: peaks of the caching allocator during the call (torch.cuda.max_memory_allocated / _reserved); Increase MB: peak allocated minus allocated before the call.',
+    );
+  }
+  if (ok.some((r) => r.memory)) {
+    columns.push({ header: 'RSS increase MB', align: 'right', value: (r) => (r.memory ? mib(r.memory.rssIncreaseBytes) : MISSING) });
+    if (!onGpu) notes.push('Memory in MB: peak resident set size of the process during the call (MiB), as Hugging Face reported; RSS increase MB: over the RSS right before the call.');
+  }
+  return { columns, notes };
+}
+
+/** Hugging Face's sections and first four columns, then tfbench's statistics; columns sized to their
+ * contents, numbers right-aligned, a failed cell's status in the value column and '-' in the others. */
+function renderDefaultSection(records: readonly CellRecord[], section: Section): string {
+  const shown = sectionRecords(records, section);
+  const { columns, notes } = defaultColumns(shown, section);
+  const cells = shown.map((r) =>
+    columns.map((c, i) => (r.status === 'ok' ? c.value(r) : i === 3 ? sectionValue(r, section) : i < 3 ? c.value(r) : MISSING)),
+  );
+  const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => row[i]!.length)));
+  const line = (values: string[]) =>
+    values.map((v, i) => (columns[i]!.align === 'left' ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ').trimEnd();
+  const width = Math.max(80, widths.reduce((a, b) => a + b, 0) + 2 * (widths.length - 1));
+  const rule = '-'.repeat(width);
+  return [
+    sectionTitle(SECTION_TITLES[section], width),
+    rule,
+    line(columns.map((c) => c.header)),
+    rule,
+    ...cells.map(line),
+    rule,
+    ...notes,
+  ].join('\n') + '\n';
 }
 
 /** Every section that has records, in Hugging Face's order, separated by blank lines. */
-export function renderSections(records: readonly CellRecord[]): string {
+export function renderSections(records: readonly CellRecord[], format: TableFormat = 'default'): string {
   return SECTION_ORDER.filter((s) => sectionRecords(records, s).length > 0)
-    .map((s) => renderSection(records, s))
+    .map((s) => renderSection(records, s, format))
     .join('\n');
 }
 
