@@ -31,6 +31,7 @@ function fakeBackend(next: () => number): { backend: Backend; requests: MeasureO
   const backend: Backend = {
     info: () => ({ framework: 'fake', frameworkVersion: '0', frameworkSource: 'test', addonVersion: '0', parallelInfo: '' }),
     cudaDeviceCount: () => 0,
+    gpuInfo: () => ({ cudaRuntimeVersion: null, cudnnVersion: null, cudaDevices: [], nvml: { reason: 'test backend', driverVersion: null, cudaDriverVersion: null, devices: [] } }),
     getThreads: () => threads,
     setThreads: (n) => void (threads = n),
     buildModel: async () => model,

@@ -295,8 +295,53 @@ export interface Versions {
   parallelInfo: string;
 }
 
+/** A CUDA device as libtorch's CUDA runtime sees it. */
+export interface CudaDeviceInfo {
+  /** The N of cuda:N. */
+  index: number;
+  name: string;
+  totalMemoryBytes: number;
+  /** "0000:3B:00.0": matches NvmlDeviceInfo.pciBusId (NVML writes the domain with 8 digits). */
+  pciBusId: string;
+  computeCapability: string;
+}
+
+/** A GPU as NVML sees it; null where NVML could not say. */
+export interface NvmlDeviceInfo {
+  pciBusId: string;
+  name: string;
+  memoryTotalBytes: number | null;
+  /** The power management limit (nvidia-smi's "Power Limit"), as Hugging Face's gpu_power_watts. */
+  powerLimitWatts: number | null;
+  /** 0 = P0 (highest performance) … 15; 32 = unknown. */
+  performanceState: number | null;
+  smClockMHz: number | null;
+  smClockMaxMHz: number | null;
+  memoryClockMHz: number | null;
+  memoryClockMaxMHz: number | null;
+}
+
+export interface GpuReport {
+  /** cudaRuntimeGetVersion (1000 * major + 10 * minor); null in a CPU-only build. */
+  cudaRuntimeVersion: number | null;
+  /** As cuDNN numbers itself (8902 = 8.9.2, 90100 = 9.1.0); null without cuDNN or CUDA. */
+  cudnnVersion: number | null;
+  /** Empty in a CPU-only build. */
+  cudaDevices: CudaDeviceInfo[];
+  nvml: {
+    /** Why NVML could not be used (no libnvidia-ml.so.1, init failed); null when it could. */
+    reason: string | null;
+    driverVersion: string | null;
+    /** The newest CUDA the driver supports (1000 * major + 10 * minor). */
+    cudaDriverVersion: number | null;
+    devices: NvmlDeviceInfo[];
+  };
+}
+
 export interface Binding {
   versions(): Versions;
+  /** The GPU fields of the environment block: CUDA devices and versions (CUDA builds) and NVML's view. */
+  gpuInfo(): GpuReport;
   getThreads(): number;
   setThreads(threads: number): void;
   cudaDeviceCount(): number;

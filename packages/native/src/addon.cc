@@ -4,6 +4,8 @@
 //   getThreads()                -> intra-op thread count the workers use (default: physical cores)
 //   setThreads(n)               -> sets it (at::set_num_threads, applied on the compute thread)
 //   cudaDeviceCount()           -> torch::cuda::device_count() (0 with a CPU-only libtorch)
+//   gpuInfo()                   -> { cudaRuntimeVersion, cudnnVersion, cudaDevices, nvml }: the GPU fields of
+//                                  the environment block (src/measure/devices.h, src/measure/nvml.h)
 //   buildModel(spec, options)   -> Promise<Model>  (src/napi/model_wrap.cc: parameters, parameterCount,
 //                                                   loadWeights, run, measure)
 //   measureAllocation(bytes)    -> Promise<{ rssBeforeBytes, rssPeakBytes }>: the CPU peak-memory measurement
@@ -15,7 +17,9 @@
 #include <torch/version.h>
 
 #include "errors.h"
+#include "measure/devices.h"
 #include "measure/measure.h"
+#include "measure/nvml.h"
 #include "models/config.h"
 #include "models/model.h"
 #include "napi/convert.h"
@@ -72,6 +76,55 @@ Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value GpuInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return js::guard_sync(env, [&]() -> Napi::Value {
+    const auto optional = [&](const auto& value) -> Napi::Value {
+      return value ? Napi::Number::New(env, static_cast<double>(*value)).As<Napi::Value>() : env.Null();
+    };
+    const CudaRuntime cuda = cuda_runtime();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("cudaRuntimeVersion", optional(cuda.runtime_version));
+    out.Set("cudnnVersion", optional(cuda.cudnn_version));
+    Napi::Array devices = Napi::Array::New(env, cuda.devices.size());
+    for (size_t i = 0; i < cuda.devices.size(); ++i) {
+      const CudaDevice& d = cuda.devices[i];
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("index", d.index);
+      o.Set("name", d.name);
+      o.Set("totalMemoryBytes", static_cast<double>(d.total_memory_bytes));
+      o.Set("pciBusId", d.pci_bus_id);
+      o.Set("computeCapability", d.compute_capability);
+      devices.Set(static_cast<uint32_t>(i), o);
+    }
+    out.Set("cudaDevices", devices);
+
+    const NvmlSystem nvml = nvml_system();
+    Napi::Object n = Napi::Object::New(env);
+    n.Set("reason", nvml.reason.empty() ? env.Null() : Napi::String::New(env, nvml.reason));
+    n.Set("driverVersion", nvml.driver_version.empty() ? env.Null() : Napi::String::New(env, nvml.driver_version));
+    n.Set("cudaDriverVersion", optional(nvml.cuda_driver_version));
+    Napi::Array nvmlDevices = Napi::Array::New(env, nvml.devices.size());
+    for (size_t i = 0; i < nvml.devices.size(); ++i) {
+      const NvmlDevice& d = nvml.devices[i];
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("pciBusId", d.pci_bus_id);
+      o.Set("name", d.name);
+      o.Set("memoryTotalBytes", optional(d.memory_total_bytes));
+      o.Set("powerLimitWatts", optional(d.power_limit_watts));
+      o.Set("performanceState", optional(d.performance_state));
+      o.Set("smClockMHz", optional(d.sm_clock_mhz));
+      o.Set("smClockMaxMHz", optional(d.sm_clock_max_mhz));
+      o.Set("memoryClockMHz", optional(d.memory_clock_mhz));
+      o.Set("memoryClockMaxMHz", optional(d.memory_clock_max_mhz));
+      nvmlDevices.Set(static_cast<uint32_t>(i), o);
+    }
+    n.Set("devices", nvmlDevices);
+    out.Set("nvml", n);
+    return out;
+  });
+}
+
 Napi::Value BuildModel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   try {
@@ -115,6 +168,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getThreads", Napi::Function::New<GetThreads>(env, "getThreads"));
   exports.Set("setThreads", Napi::Function::New<SetThreads>(env, "setThreads"));
   exports.Set("cudaDeviceCount", Napi::Function::New<CudaDeviceCount>(env, "cudaDeviceCount"));
+  exports.Set("gpuInfo", Napi::Function::New<GpuInfo>(env, "gpuInfo"));
   exports.Set("buildModel", Napi::Function::New<BuildModel>(env, "buildModel"));
   exports.Set("measureAllocation", Napi::Function::New<MeasureAllocation>(env, "measureAllocation"));
   js::define_model_class(env);

@@ -4,6 +4,7 @@ import {
   loadBinding,
   type BuildOptions,
   type DType,
+  type GpuReport,
   type HostTensor,
   type MeasureOptions,
   type MeasureResult,
@@ -13,7 +14,7 @@ import {
 } from '@tfbench/native';
 import type { ModelSpec } from '../models/index.js';
 
-export type { BuildOptions, DType, HostTensor, MeasureOptions, MeasureResult, PhaseSamples, RunOptions };
+export type { BuildOptions, DType, GpuReport, HostTensor, MeasureOptions, MeasureResult, PhaseSamples, RunOptions };
 export type BackendModel = NativeModel;
 
 export interface BackendInfo {
@@ -30,6 +31,8 @@ export interface BackendInfo {
 export interface Backend {
   info(): BackendInfo;
   cudaDeviceCount(): number;
+  /** CUDA devices and versions, and what NVML says of the GPUs (for the environment block). */
+  gpuInfo(): GpuReport;
   getThreads(): number;
   setThreads(threads: number): void;
   buildModel(spec: ModelSpec, options: BuildOptions): Promise<BackendModel>;
@@ -53,6 +56,7 @@ export function libtorchBackend(): Backend {
       };
     },
     cudaDeviceCount: () => binding.cudaDeviceCount(),
+    gpuInfo: () => binding.gpuInfo(),
     getThreads: () => binding.getThreads(),
     setThreads: (threads) => binding.setThreads(threads),
     buildModel: (spec, options) => binding.buildModel(spec, options),

@@ -2,7 +2,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { arch, platform } from 'node:os';
 import si from 'systeminformation';
-import type { Backend } from '../backend/index.js';
+import type { Backend, GpuReport } from '../backend/index.js';
 import { TOOL_VERSION } from '../version.js';
 
 export interface EnvironmentInfo {
@@ -28,12 +28,108 @@ export interface EnvironmentInfo {
   date: string;
   time: string;
   gpus: GpuInfo[];
+  /** CUDA runtime libtorch runs with ("13.0"), cuDNN ("9.10.2"), and the newest CUDA the driver supports;
+   * null on a CPU-only build or where nothing could say. */
+  cudaRuntimeVersion: string | null;
+  cudnnVersion: string | null;
+  cudaDriverVersion: string | null;
+  /** Why NVML's fields are missing (no libnvidia-ml.so.1, …); null when NVML answered or was not asked. */
+  nvmlReason: string | null;
 }
 
+/** One GPU: what libtorch's CUDA runtime, NVML and systeminformation say of it; null where none could. */
 export interface GpuInfo {
+  /** The N of cuda:N; null for a GPU only NVML or systeminformation saw (a CPU-only libtorch). */
+  index: number | null;
   name: string;
   memoryBytes: number | null;
   driverVersion: string | null;
+  pciBusId: string | null;
+  computeCapability: string | null;
+  powerLimitWatts: number | null;
+  /** 0 = P0, the highest performance state; Hugging Face printed this number. */
+  performanceState: number | null;
+  smClockMHz: number | null;
+  smClockMaxMHz: number | null;
+  memoryClockMHz: number | null;
+  memoryClockMaxMHz: number | null;
+}
+
+/** "13.0" from CUDA's 1000 * major + 10 * minor. */
+export function cudaVersionText(v: number | null): string | null {
+  return v === null ? null : `${Math.floor(v / 1000)}.${Math.floor((v % 1000) / 10)}`;
+}
+
+/** "8.9.2" from 8902, "9.10.2" from 91002: cuDNN 9 counts 10000 * major + 100 * minor + patch, earlier
+ * releases 1000 * major + 100 * minor + patch. */
+export function cudnnVersionText(v: number | null): string | null {
+  if (v === null) return null;
+  const major = v >= 90000 ? Math.floor(v / 10000) : Math.floor(v / 1000);
+  const rest = v >= 90000 ? v % 10000 : v % 1000;
+  return `${major}.${Math.floor(rest / 100)}.${rest % 100}`;
+}
+
+/** "0000:3b:00.0" and NVML's "00000000:3B:00.0" name the same device. */
+function samePciBus(a: string, b: string): boolean {
+  const parse = (id: string) => id.toLowerCase().split(/[:.]/).map((part) => parseInt(part, 16));
+  const [x, y] = [parse(a), parse(b)];
+  return x.length === 4 && y.length === 4 && x.every((n, i) => n === y[i]);
+}
+
+interface GraphicsController {
+  vendor: string;
+  model: string;
+  vram: number | null;
+  driverVersion?: string;
+}
+
+/**
+ * The GPUs for the environment block. libtorch's CUDA devices come first (cuda:N order), each joined with the
+ * NVML device on the same PCI bus for power, performance state and clocks; without CUDA devices (a CPU-only
+ * build) NVML's list; without NVML, systeminformation's NVIDIA controllers (name, memory, driver).
+ */
+export function describeGpus(report: GpuReport, controllers: readonly GraphicsController[]): GpuInfo[] {
+  const nvidia = controllers.filter((c) => /nvidia/i.test(c.vendor));
+  const driver = report.nvml.driverVersion ?? nvidia.find((c) => c.driverVersion)?.driverVersion ?? null;
+  const fromNvml = (d: GpuReport['nvml']['devices'][number] | undefined) => ({
+    powerLimitWatts: d?.powerLimitWatts ?? null,
+    performanceState: d?.performanceState ?? null,
+    smClockMHz: d?.smClockMHz ?? null,
+    smClockMaxMHz: d?.smClockMaxMHz ?? null,
+    memoryClockMHz: d?.memoryClockMHz ?? null,
+    memoryClockMaxMHz: d?.memoryClockMaxMHz ?? null,
+  });
+  if (report.cudaDevices.length > 0) {
+    return report.cudaDevices.map((c) => ({
+      index: c.index,
+      name: c.name,
+      memoryBytes: c.totalMemoryBytes,
+      driverVersion: driver,
+      pciBusId: c.pciBusId || null,
+      computeCapability: c.computeCapability,
+      ...fromNvml(report.nvml.devices.find((n) => c.pciBusId && n.pciBusId && samePciBus(n.pciBusId, c.pciBusId))),
+    }));
+  }
+  if (report.nvml.devices.length > 0) {
+    return report.nvml.devices.map((n) => ({
+      index: null,
+      name: n.name,
+      memoryBytes: n.memoryTotalBytes,
+      driverVersion: driver,
+      pciBusId: n.pciBusId || null,
+      computeCapability: null,
+      ...fromNvml(n),
+    }));
+  }
+  return nvidia.map((c) => ({
+    index: null,
+    name: c.model,
+    memoryBytes: c.vram ? c.vram * 1024 * 1024 : null,
+    driverVersion: c.driverVersion || null,
+    pciBusId: null,
+    computeCapability: null,
+    ...fromNvml(undefined),
+  }));
 }
 
 /** Which BLAS the process has mapped (call after the backend is loaded): libtorch's CPU matmuls use it. */
@@ -87,13 +183,9 @@ export async function collectEnvironment(backend: Backend, context: EnvironmentC
     context.device.startsWith('cuda') ? si.graphics().catch(() => null) : Promise.resolve(null),
   ]);
   const now = new Date();
-  const gpus: GpuInfo[] = (graphics?.controllers ?? [])
-    .filter((c) => /nvidia/i.test(c.vendor))
-    .map((c) => ({
-      name: c.model,
-      memoryBytes: c.vram ? c.vram * 1024 * 1024 : null,
-      driverVersion: c.driverVersion ?? null,
-    }));
+  const onGpu = context.device.startsWith('cuda');
+  const report = onGpu ? backend.gpuInfo() : null;
+  const gpus = report ? describeGpus(report, graphics?.controllers ?? []) : [];
   return {
     tfbenchVersion: TOOL_VERSION,
     framework: info.framework,
@@ -117,7 +209,22 @@ export async function collectEnvironment(backend: Backend, context: EnvironmentC
     date: now.toISOString().slice(0, 10),
     time: now.toISOString().slice(11, 19) + 'Z',
     gpus,
+    cudaRuntimeVersion: cudaVersionText(report?.cudaRuntimeVersion ?? null),
+    cudnnVersion: cudnnVersionText(report?.cudnnVersion ?? null),
+    cudaDriverVersion: cudaVersionText(report?.nvml.cudaDriverVersion ?? null),
+    nvmlReason: report?.nvml.reason ?? null,
   };
+}
+
+/** The GPU a cuda device string names: cuda:N is index N, plain cuda is 0. */
+function gpuOfDevice(env: EnvironmentInfo): GpuInfo | undefined {
+  const index = Number(env.device.split(':')[1] ?? 0);
+  return env.gpus.find((g) => g.index === index) ?? env.gpus[0];
+}
+
+function clockText(current: number | null, max: number | null): string | null {
+  if (current === null && max === null) return null;
+  return max === null ? String(current) : `${current ?? '?'} (max ${max})`;
 }
 
 /** Key/value rows for the console block and env CSV: Hugging Face's keys first, in its order. */
@@ -139,12 +246,15 @@ export function environmentEntries(env: EnvironmentInfo): Array<[string, string 
     ['cpu_ram_mb', Math.floor(env.cpuRamBytes / MIB)],
     ['use_gpu', env.device.startsWith('cuda')],
   ];
-  if (env.device.startsWith('cuda')) {
+  const onGpu = env.device.startsWith('cuda');
+  const gpu = onGpu ? gpuOfDevice(env) : undefined;
+  if (onGpu) {
     rows.push(['num_gpus', env.gpus.length]);
-    const gpu = env.gpus[0];
     if (gpu) {
       rows.push(['gpu', gpu.name]);
       if (gpu.memoryBytes !== null) rows.push(['gpu_ram_mb', Math.floor(gpu.memoryBytes / MIB)]);
+      if (gpu.powerLimitWatts !== null) rows.push(['gpu_power_watts', gpu.powerLimitWatts]);
+      if (gpu.performanceState !== null) rows.push(['gpu_performance_state', gpu.performanceState]);
     }
   }
   rows.push(
@@ -157,5 +267,20 @@ export function environmentEntries(env: EnvironmentInfo): Array<[string, string 
     ['threads', env.threads],
     ['libtorch_source', env.frameworkSource],
   );
+  if (onGpu) {
+    // tfbench's GPU additions, after Hugging Face's keys; a field nothing could read is left out.
+    const optional: Array<[string, string | number | null | undefined]> = [
+      ['gpu_driver', gpu?.driverVersion],
+      ['cuda_driver', env.cudaDriverVersion],
+      ['cuda_runtime', env.cudaRuntimeVersion],
+      ['cudnn', env.cudnnVersion],
+      ['gpu_compute_capability', gpu?.computeCapability],
+      ['gpu_sm_clock_mhz', gpu ? clockText(gpu.smClockMHz, gpu.smClockMaxMHz) : null],
+      ['gpu_memory_clock_mhz', gpu ? clockText(gpu.memoryClockMHz, gpu.memoryClockMaxMHz) : null],
+      ['gpu_pci_bus_id', gpu?.pciBusId],
+      ['nvml', env.nvmlReason === null ? null : `unavailable: ${env.nvmlReason}`],
+    ];
+    for (const [key, value] of optional) if (value !== null && value !== undefined) rows.push([key, value]);
+  }
   return rows;
 }
