@@ -7,6 +7,8 @@ import { envCommand } from './commands/env.js';
 import { modelsCommand } from './commands/models.js';
 import { checkCommand } from './commands/check.js';
 import { compareCommand } from './commands/compare.js';
+import { mergeCommand } from './commands/merge.js';
+import { reportCommand } from './commands/report.js';
 import type { Io } from './io.js';
 
 export const EXIT_OK = 0;
@@ -34,6 +36,7 @@ function flagOption(d: ArgDefinition): Options | null {
     case 'string':
     case 'stringOrNull':
     case 'device':
+    case 'shard':
       return { ...base, type: 'string' };
     case 'configs':
       return null;
@@ -76,12 +79,21 @@ function isCodedError(err: unknown): boolean {
   return err instanceof Error && typeof (err as { code?: unknown }).code === 'string' && typeof (err as { hint?: unknown }).hint === 'string';
 }
 
-/** yargs reads a lone "-" as a positional, not as an option's value: "--json -" becomes "--json=-". */
+/** Options whose value may be "-" (stdout), by the long name they are joined under. */
+const DASH_VALUE_OPTIONS = new Map([
+  ['--json', '--json'],
+  ['--output', '--output'],
+  ['-o', '--output'],
+]);
+
+/** yargs reads a lone "-" as a positional, not as an option's value: "--json -" becomes "--json=-",
+ * "-o -" "--output=-". */
 export function joinDashValues(argv: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--json' && argv[i + 1] === '-') {
-      out.push('--json=-');
+    const option = DASH_VALUE_OPTIONS.get(argv[i]!);
+    if (option !== undefined && argv[i + 1] === '-') {
+      out.push(`${option}=-`);
       i++;
     } else {
       out.push(argv[i]!);
@@ -89,6 +101,9 @@ export function joinDashValues(argv: readonly string[]): string[] {
   }
   return out;
 }
+
+/** A command line yargs rejects (missing argument, unknown option): printed with a pointer to --help. */
+class UsageError extends Error {}
 
 export async function main(argv: string[], io: Io): Promise<number> {
   let exitCode = EXIT_OK;
@@ -133,6 +148,28 @@ export async function main(argv: string[], io: Io): Promise<number> {
       },
     )
     .command(
+      'merge <files..>',
+      'Join the results files of the shards of one sweep (run --shard i/n) into one, in the unsharded order; exit 2 on overlapping or mismatched runs',
+      (y) =>
+        y
+          .positional('files', { describe: 'Results files (--json of run --shard i/n)', type: 'string', array: true, demandOption: true })
+          .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'Where to write the merged results file; "-": stdout' }),
+      (a) => {
+        exitCode = mergeCommand({ files: a.files, output: a.output }, io);
+      },
+    )
+    .command(
+      'report <results>',
+      'Write a self-contained HTML report of a results file (--json of run): charts of time and memory against sequence length and batch size, the records, the environment',
+      (y) =>
+        y
+          .positional('results', { describe: 'The results file to report on', type: 'string', demandOption: true })
+          .option('output', { alias: 'o', type: 'string', describe: 'Where to write the HTML page', defaultDescription: 'the results path with .html for .json' }),
+      (a) => {
+        exitCode = reportCommand({ results: a.results, output: a.output }, io);
+      },
+    )
+    .command(
       'check <dir>',
       "Run a checkpoint directory on its expected.safetensors inputs and compare every stored tensor (exit 1 past the tolerance)",
       (y) =>
@@ -146,7 +183,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         exitCode = await checkCommand({ dir: a.dir, device: a.device, json: a.json, atol: a.atol, rtol: a.rtol }, io);
       },
     )
-    .demandCommand(1, 'Name a command: run, check, env or models.')
+    .demandCommand(1, 'Name a command: run, compare, merge, report, check, env or models.')
     .strict()
     .help()
     .alias('help', 'h')
@@ -155,12 +192,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .exitProcess(false)
     .fail((message, err) => {
       if (err) throw err;
-      usageError = message;
+      // Thrown, not returned: when fail returns, yargs goes on to run the command's handler without the
+      // missing argument (`tfbench merge a.json` with no -o).
+      throw new UsageError(message);
     });
   try {
     await cli.parseAsync();
   } catch (err) {
-    return reportError(err, io);
+    if (err instanceof UsageError) usageError = err.message;
+    else return reportError(err, io);
   }
   if (usageError !== null) {
     io.stderr(`tfbench: ${usageError}\nRun \`tfbench --help\` or \`tfbench run --help\` for usage.\n`);

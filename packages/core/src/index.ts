@@ -42,7 +42,9 @@ export { summarize, medianCiRanks, quantile, type SampleSummary } from './stats/
 export { collectEnvironment, detectBlas, environmentEntries, type EnvironmentInfo } from './env/index.js';
 export { formatRate, formatSeconds, renderBreakdowns, renderEnvironment, renderSection, renderSections, SECTION_TITLES, TABLE_FORMATS, type Section, type TableFormat } from './report/table.js';
 export { readResultsJson, resultsToJson, writeResultsJson } from './report/json.js';
+export { MERGE_IGNORED_ARGS, MergeError, describeShard, mergeResults, missingShards, type MergedFrom, type MergeOptions, type ResultsShard } from './report/merge.js';
 export { sectionCsvRows, writeCsvFiles } from './report/csv.js';
+export { buildChart, renderLineChartSvg, renderReportHtml, type LineChart, type ReportOptions } from './report/html.js';
 export { TOOL_VERSION } from './version.js';
 export { compareResults, type CompareOptions, type CompareRow, type Comparison } from './report/compare.js';
 export { medianRatio, verdictOf, type MedianRatio, type Verdict } from './stats/compare.js';

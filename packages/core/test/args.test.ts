@@ -35,6 +35,7 @@ describe('parseArgs: defaults', () => {
       training: false,
       speed: true,
       memory: true,
+      shard: null,
       device: 'auto',
       dtype: 'float32',
       trainStep: 'backward',
@@ -403,6 +404,27 @@ describe('help and schema', () => {
     });
     assert.equal(schema.properties.fp16?.type, 'boolean');
     assert.equal(schema.properties.batch_sizes?.type, 'array');
+  });
+});
+
+describe('shard', () => {
+  it('is "i/n" with 1 ≤ i ≤ n, from the file or --shard, or null for every cell', () => {
+    assert.equal(ok({ models: ['m'] }).shard, null);
+    assert.equal(ok({ models: ['m'], shard: '2/4' }).shard, '2/4');
+    assert.equal(ok({ models: ['m'], shard: '02/4' }).shard, '2/4', 'kept in its plain form');
+    assert.equal(ok({ models: ['m'], shard: '1/4' }, { shard: '4/4' }).shard, '4/4');
+    const expected = 'expected i/n with 1 ≤ i ≤ n such as "1/4", or null, got';
+    assert.deepEqual(problems({ models: ['m'], shard: '0/3' }), [{ path: 'shard', message: `${expected} "0/3"` }]);
+    assert.deepEqual(problems({ models: ['m'] }, { shard: '4/3' }), [{ path: '--shard', message: `${expected} "4/3"` }]);
+    assert.deepEqual(problems({ models: ['m'], shard: 2 }), [{ path: 'shard', message: `${expected} 2` }]);
+  });
+
+  it('shows in --help and the JSON Schema', () => {
+    const row = helpRows().find((r) => r.flag === '--shard');
+    assert.deepEqual([row?.type, row?.default, row?.group], ['i/n', 'all cells', 'Grid']);
+    const schema = argsJsonSchema() as { properties: Record<string, Record<string, unknown>> };
+    assert.deepEqual(schema.properties.shard?.type, ['string', 'null']);
+    assert.equal(schema.properties.shard?.pattern, '^[0-9]+/[0-9]+$');
   });
 });
 

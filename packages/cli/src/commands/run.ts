@@ -113,6 +113,10 @@ export async function runCommand(argv: Record<string, unknown>, io: Io): Promise
     writeResultsJson(results, jsonPath);
     tell(`tfbench: results written to ${jsonPath}\n`);
   }
+  // A job array may have more shards than the sweep has cells: an empty share is no error, but say so.
+  if (results.shard !== null && results.records.length === 0 && !results.interrupted) {
+    tell(`tfbench: shard ${results.args.shard} has no cells (the sweep has fewer cells than shards): nothing to measure\n`);
+  }
   for (const r of results.records) {
     const cell = `${r.model} batch ${r.batchSize} seq ${r.sequenceLength} ${r.mode}`;
     if (r.status !== 'ok') tell(`tfbench: ${cell}: ${r.status}${r.error ? ` (${r.error.code}: ${r.error.message})` : ''}\n`);

@@ -19,6 +19,8 @@ export interface BenchmarkArgs {
   training: boolean;
   speed: boolean;
   memory: boolean;
+  /** "i/n": run only the i-th of n deterministic shares of the cells (see run/plan.ts); null: every cell. */
+  shard: string | null;
   device: Device;
   dtype: DType;
   onlyPretrainModel: boolean;
@@ -68,6 +70,8 @@ export type ArgKind =
   | { type: 'enum'; values: readonly string[] }
   /** auto | cpu | cuda | cuda:N */
   | { type: 'device' }
+  /** "i/n" with 1 ≤ i ≤ n, or null. */
+  | { type: 'shard' }
   /** Model ids, paths or inline models. */
   | { type: 'models' }
   /** Raw Hugging Face config dicts or inline models. */
@@ -160,6 +164,14 @@ const table: { [K in ArgKey]: Omit<ArgDefinition<K>, 'key'> } = {
     kind: bool,
     default: true,
     description: 'Measure peak memory per call',
+    aliases: [],
+    group: 'Grid',
+  },
+  shard: {
+    kind: { type: 'shard' },
+    default: null,
+    defaultText: 'all cells',
+    description: "Run only share i of n of the cells (1-based; the same split on every host, the largest cells in different shares); join the shards' JSON results with tfbench merge",
     aliases: [],
     group: 'Grid',
   },

@@ -1,5 +1,6 @@
 // --help rows and a JSON Schema for args.json, both generated from the argument table.
 import { ARG_DEFINITIONS, aliasName, kebabCase, type ArgDefinition, type ArgGroup, type ArgKind } from './definitions.js';
+import { SHARD_PATTERN } from './shard.js';
 
 export interface HelpRow {
   key: string;
@@ -39,6 +40,8 @@ export function kindText(kind: ArgKind): string {
       return kind.values.join('|');
     case 'device':
       return 'auto|cpu|cuda|cuda:N';
+    case 'shard':
+      return 'i/n';
     case 'models':
       return 'model ids or paths';
     case 'configs':
@@ -92,6 +95,8 @@ function kindSchema(kind: ArgKind): Schema {
       return { enum: [...kind.values] };
     case 'device':
       return { type: 'string', pattern: '^(auto|cpu|cuda|cuda:(0|[1-9][0-9]*))$' };
+    case 'shard':
+      return { type: ['string', 'null'], pattern: SHARD_PATTERN };
     case 'models':
       return { type: 'array', items: { $ref: '#/$defs/modelRef' } };
     case 'configs':

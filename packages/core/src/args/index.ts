@@ -19,6 +19,7 @@ export {
 } from './definitions.js';
 export type { ParseArgsResult } from './parse.js';
 export { ROOT_PATH, acceptedArgNames, flagName, parseArgs } from './parse.js';
+export { SHARD_PATTERN, formatShard, parseShard, type Shard } from './shard.js';
 export type { HelpRow } from './help.js';
 export { argsJsonSchema, defaultText, helpRows, kindText } from './help.js';
 export type { InlineModelRef, ModelRef } from '../models/types.js';

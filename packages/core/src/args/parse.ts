@@ -16,6 +16,7 @@ import {
   type ArgKind,
   type BenchmarkArgs,
 } from './definitions.js';
+import { formatShard, parseShard } from './shard.js';
 
 export type ParseArgsResult = { ok: true; args: BenchmarkArgs } | { ok: false; problems: Problem[] };
 
@@ -90,6 +91,11 @@ function checkValue(kind: ArgKind, value: unknown, path: string, problems: Probl
       return typeof value === 'string' && /^(auto|cpu|cuda|cuda:(0|[1-9][0-9]*))$/.test(value)
         ? value
         : bad('"auto", "cpu", "cuda" or "cuda:N"');
+    case 'shard': {
+      if (value === null) return null;
+      const shard = parseShard(value);
+      return shard ? formatShard(shard) : bad('i/n with 1 ≤ i ≤ n such as "1/4", or null');
+    }
     case 'integerList': {
       const element = article(kind.min, 'integer');
       if (!Array.isArray(value)) return bad(`a list of ${element.replace(/^an? /, '')}s such as [8]`);

@@ -30,5 +30,8 @@ export function readResultsJson(path: string): BenchmarkResults {
   if (major > ours) {
     throw new TfbenchError(`${path} uses results schema ${version}, newer than this tfbench understands (${RESULTS_SCHEMA_VERSION})`, { code: 'BAD_RESULTS', hint: 'Upgrade tfbench to read it.' });
   }
-  return data as BenchmarkResults;
+  const results = data as BenchmarkResults;
+  // Files of schema 1.0 predate sharding: they hold every cell of their sweep.
+  if (results.shard === undefined) results.shard = null;
+  return results;
 }

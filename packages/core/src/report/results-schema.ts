@@ -7,14 +7,17 @@ type Schema = Record<string, unknown>;
 
 const num = { type: 'number' };
 const nullable = (s: Schema): Schema => ({ anyOf: [s, { type: 'null' }] });
-const object = (properties: Record<string, Schema>, extra: Schema = {}): Schema => ({
+/** An object whose `properties` are all required, and whose `optional` ones may be absent. */
+const object = (properties: Record<string, Schema>, extra: Schema = {}, optional: Record<string, Schema> = {}): Schema => ({
   type: 'object',
   required: Object.keys(properties),
-  properties,
+  properties: { ...properties, ...optional },
   ...extra,
 });
 const samples = { type: 'array', items: num };
 const phase = object({ median: num, samples });
+const positiveInteger = { type: 'integer', minimum: 1 };
+const resultsShard = object({ count: positiveInteger, indices: { type: 'array', items: positiveInteger, minItems: 1 } });
 
 export function resultsJsonSchema(): Schema {
   return {
@@ -32,6 +35,30 @@ export function resultsJsonSchema(): Schema {
         required: ['tfbenchVersion', 'framework', 'frameworkVersion', 'device', 'dtype', 'threads', 'gpus'],
       },
       records: { type: 'array', items: { $ref: '#/$defs/record' } },
+    },
+    {},
+    {
+      // Optional: files of schema 1.0 have no shard (they hold every cell), and only merged files have merged.
+      shard: {
+        description: 'The shares of the planned cells this file holds (shards indices of count); null: every cell',
+        ...nullable(resultsShard),
+      },
+      merged: {
+        description: 'Written by tfbench merge: the files joined, and where their environments differ',
+        ...object({
+          sources: {
+            type: 'array',
+            items: object({
+              name: { type: 'string' },
+              shard: nullable(resultsShard),
+              records: { type: 'integer' },
+              startedAt: { type: 'string' },
+              finishedAt: { type: 'string' },
+            }),
+          },
+          environmentDifferences: { type: 'array', items: { type: 'string' } },
+        }),
+      },
     }),
     $defs: {
       record: object({

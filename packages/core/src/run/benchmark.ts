@@ -1,6 +1,6 @@
 // benchmark(args): validate everything up front, plan the grid, measure each cell (in a fresh child process
 // by default), and return typed results. A failed cell becomes a record with its status; the sweep goes on.
-import { parseArgs, type BenchmarkArgs } from '../args/index.js';
+import { parseArgs, parseShard, type BenchmarkArgs } from '../args/index.js';
 import { libtorchBackend, type Backend, type PhaseSamples } from '../backend/index.js';
 import { collectEnvironment, type EnvironmentInfo } from '../env/index.js';
 import { devicePeak, type Peak } from '../env/peaks.js';
@@ -11,10 +11,27 @@ import { median, summarize, type SampleSummary } from '../stats/summary.js';
 import { TOOL_VERSION } from '../version.js';
 import { measureCell, type CellJob, type CellMeasurement } from './cell.js';
 import { classifyFailure, describeError, runIsolated, type CellOutcome } from './isolate.js';
-import { planCells } from './plan.js';
+import { planCells, shardCells } from './plan.js';
 import type { Cell, CellRecord, CellStatus } from './records.js';
 
-export const RESULTS_SCHEMA_VERSION = '1.0.0';
+// 1.1: `shard` (which share of the sweep a file holds) and `merged` (set by tfbench merge). Files of 1.0
+// have neither; readResultsJson reads their shard as null.
+export const RESULTS_SCHEMA_VERSION = '1.1.0';
+
+/** Which shares of a sweep's cells a results file holds: shards `indices` (1-based, ascending) of `count`. */
+export interface ResultsShard {
+  count: number;
+  indices: number[];
+}
+
+/** What tfbench merge joined into a results file. */
+export interface MergedFrom {
+  /** Each input, in the order given: its name (file path), shard, record count and run times. */
+  sources: Array<{ name: string; shard: ResultsShard | null; records: number; startedAt: string; finishedAt: string }>;
+  /** The file's `environment` is the first input's; one line per field where another input's differs
+   * (`cpuRamBytes: 16777216 in a.json; 33554432 in b.json`). Empty when every input ran on the same setup. */
+  environmentDifferences: string[];
+}
 
 export interface BenchmarkResults {
   schemaVersion: string;
@@ -24,11 +41,17 @@ export interface BenchmarkResults {
   /** True when the sweep was stopped (Ctrl-C / abort) before every cell ran. */
   interrupted: boolean;
   args: BenchmarkArgs;
+  /** The shares of the planned cells this file holds (args.shard of a run; tfbench merge joins shares);
+   * null: every cell. */
+  shard: ResultsShard | null;
+  /** Only in files written by tfbench merge. */
+  merged?: MergedFrom;
   environment: EnvironmentInfo;
   records: CellRecord[];
 }
 
 export type ProgressEvent =
+  /** The cells this run will measure: the whole plan, or this shard's share of it. */
   | { type: 'plan'; cells: Cell[] }
   | { type: 'cell-start'; index: number; total: number; cell: Cell }
   | { type: 'cell-end'; index: number; total: number; record: CellRecord };
@@ -212,7 +235,9 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
   const peak = devicePeak(device, environment.gpus[0]?.name, args.dtype, args.peakTflops);
 
   const byName = new Map(models.map((m) => [m.name, m]));
-  const cells = planCells({ ...args, models: models.map((m) => m.name) });
+  // parseArgs has checked the shard's form, so parseShard cannot fail here.
+  const shard = args.shard === null ? null : parseShard(args.shard)!;
+  const cells = shardCells(planCells({ ...args, models: models.map((m) => m.name) }), shard);
   options.onProgress?.({ type: 'plan', cells });
 
   const records: CellRecord[] = [];
@@ -263,6 +288,7 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
     finishedAt: new Date().toISOString(),
     interrupted: records.length < cells.length,
     args,
+    shard: shard === null ? null : { count: shard.count, indices: [shard.index] },
     environment,
     records,
   };

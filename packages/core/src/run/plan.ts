@@ -1,5 +1,7 @@
 // The grid of a sweep: modes × models × batch sizes × sequence lengths, in Hugging Face's order
-// (every inference cell first, then training; within a mode model by model, batch by batch).
+// (every inference cell first, then training; within a mode model by model, batch by batch), and the
+// share of it one shard runs.
+import type { Shard } from '../args/shard.js';
 import type { Cell, Mode } from './records.js';
 
 export interface GridSpec {
@@ -18,4 +20,47 @@ export function planCells(grid: GridSpec): Cell[] {
       for (const batchSize of grid.batchSizes)
         for (const sequenceLength of grid.sequenceLengths) cells.push({ model, batchSize, sequenceLength, mode });
   return cells;
+}
+
+/** How large a cell is for sharing out work: tokens per call, a training cell counting three times (its
+ * backward pass costs about two forward passes). Only the ranking matters, and it needs no model sizes, so
+ * it is known from the arguments alone. */
+export function cellSize(cell: Cell): number {
+  return cell.batchSize * cell.sequenceLength * (cell.mode === 'training' ? 3 : 1);
+}
+
+/**
+ * The shard (1-based) of each cell of the planned list, for a split into `count` shards.
+ *
+ * The rule: rank the cells by size (cellSize), largest first, equal sizes in plan order; deal them out like
+ * a snake draft — shard 1, 2, …, n, then n, …, 2, 1, then 1, 2, … again.
+ * - It depends only on the planned list, which depends only on the arguments, so every machine of a job
+ *   array computes the same split from the same args file: no cost model or timing that could differ
+ *   between hosts.
+ * - Shard sizes differ by at most one cell, and the largest cells (what a sweep's time is mostly spent on)
+ *   go one per shard before any shard gets a second. Dealing in plan order instead would give one shard
+ *   every longest sequence whenever the shard count divides the number of sequence lengths. The snake's
+ *   turn evens out the remainder: the shard that drew first in a round draws last in the next.
+ *
+ * Each shard runs its cells in the plan's order (shardCells), so skipAfterOom still skips a larger cell
+ * after a smaller one of the same model and mode ran out of memory — but only when both fell in the same
+ * shard: a shard does not know what the others measured, and measures (or runs out of memory) itself.
+ */
+export function shardAssignment(cells: readonly Cell[], count: number): number[] {
+  const bySize = cells.map((_, position) => position).sort((a, b) => cellSize(cells[b]!) - cellSize(cells[a]!) || a - b);
+  const shardOf = new Array<number>(cells.length);
+  bySize.forEach((position, rank) => {
+    const round = Math.floor(rank / count);
+    const turn = rank % count;
+    shardOf[position] = (round % 2 === 0 ? turn : count - 1 - turn) + 1;
+  });
+  return shardOf;
+}
+
+/** The cells that `shard` runs, in the plan's order; every cell for null. Empty when there are more shards
+ * than cells. */
+export function shardCells(cells: readonly Cell[], shard: Shard | null): Cell[] {
+  if (shard === null) return [...cells];
+  const shardOf = shardAssignment(cells, shard.count);
+  return cells.filter((_, position) => shardOf[position] === shard.index);
 }
