@@ -250,9 +250,15 @@ test('warnings about the figures are shown on stderr, not in the tables', () => 
 test('compare: a results file against itself is no change (exit 0); a slowed copy regresses (exit 1); junk is exit 2', () => {
   const { dir, path } = writeArgs({ models: [tinyBert], sequenceLengths: [8], minTimeS: 0.05, targetRelCi: 0, memory: false, json: 'base.json' });
   assert.equal(tfbench(['run', path], dir).code, 0);
+  // Made-up samples (1% spread around 10 ms) so that the verdicts do not depend on this machine's noise.
   const base = JSON.parse(readFileSync(join(dir, 'base.json'), 'utf8'));
-  for (const r of base.records) r.timeSeconds.samples = r.timeSeconds.samples.map((s: number) => s * 1.5);
-  writeFileSync(join(dir, 'slow.json'), JSON.stringify(base));
+  const made = (scale: number) => Array.from({ length: 20 }, (_, i) => scale * 0.01 * (1 + 0.01 * Math.sin(i)));
+  const withSamples = (scale: number) => {
+    for (const r of base.records) r.timeSeconds.samples = made(scale);
+    return JSON.stringify(base);
+  };
+  writeFileSync(join(dir, 'base.json'), withSamples(1));
+  writeFileSync(join(dir, 'slow.json'), withSamples(1.5));
   const same = tfbench(['compare', 'base.json', 'base.json'], dir);
   assert.equal(same.code, 0, same.stderr);
   assert.match(same.stdout, /tiny-bert .*│ +8 │ inference │.*1\.000 \[.*no significant change/);
@@ -262,6 +268,16 @@ test('compare: a results file against itself is no change (exit 0); a slowed cop
   assert.match(slow.stdout, /1 of 1 cells regressed/);
   const json = JSON.parse(tfbench(['compare', 'base.json', 'slow.json', '--json'], dir).stdout);
   assert.equal(json.regressions, 1);
+  writeFileSync(join(dir, 'fast.json'), withSamples(0.5));
+  const fast = tfbench(['compare', 'base.json', 'fast.json'], dir);
+  assert.equal(fast.code, 0, fast.stderr);
+  assert.match(fast.stdout, /0\.500 \[.*faster/);
+  for (const r of base.records) r.device = 'cuda:0';
+  writeFileSync(join(dir, 'gpu.json'), withSamples(1));
+  const across = tfbench(['compare', 'base.json', 'gpu.json'], dir);
+  assert.equal(across.code, 2);
+  assert.match(across.stderr, /cuda:0/);
+  assert.equal(tfbench(['compare', 'base.json', 'gpu.json', '--force'], dir).code, 0);
   writeFileSync(join(dir, 'junk.json'), '{"hello": 1}');
   const junk = tfbench(['compare', 'base.json', 'junk.json'], dir);
   assert.equal(junk.code, 2);
