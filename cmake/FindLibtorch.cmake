@@ -10,7 +10,7 @@
 set(_tfb_hint "Install libtorch in one of three ways: (1) set LIBTORCH to an unpacked libtorch directory \
 (https://pytorch.org, 'LibTorch' download) or any CMake prefix containing TorchConfig.cmake; (2) make the \
 python3 on PATH import torch (pip install torch); (3) on Debian/Ubuntu: sudo apt-get install libtorch-dev \
-(or run scripts/setup-system.sh).")
+(in the tfbench repository: sh scripts/setup-system.sh).")
 
 function(_tfb_use_torch_config prefix source)
   find_package(Torch CONFIG QUIET PATHS "${prefix}" "${prefix}/share/cmake" NO_DEFAULT_PATH)
