@@ -7,20 +7,18 @@ import { parseString } from 'fast-csv';
 import { writeCsvFiles } from '../src/report/csv.js';
 import type { CellRecord } from '../src/run/records.js';
 import { summarize } from '../src/stats/summary.js';
+import { cellRecord, MIB } from './records.js';
 
-const MiB = 1024 * 1024;
+const MiB = MIB;
 
+/** A cell timed at 0.1235 s (three samples) with a peak RSS of 640 MiB. */
 function record(over: Partial<CellRecord>): CellRecord {
   const samples = [0.12344, 0.12351, 0.12349];
-  return {
-    model: 'bert-base-uncased', batchSize: 8, sequenceLength: 8, mode: 'inference', status: 'ok', error: null,
-    device: 'cpu', dtype: 'float32', threads: 2, parameterCount: 1,
-    timeSeconds: { ...summarize(samples), samples, warmup: [] }, phasesSeconds: null, throughput: null,
+  return cellRecord({
+    timeSeconds: { ...summarize(samples), samples, warmup: [] },
     memory: { rssPeakBytes: 640 * MiB + 5, rssBeforeBytes: 600 * MiB, rssIncreaseBytes: 40 * MiB + 5 },
-    gpuMemory: null, hostSeconds: null, breakdown: null, buildSeconds: 1,
-    efficiency: { flopsPerCall: 1, tflopsPerSecond: null, mfu: null, peakTflops: null, peakSource: null }, warnings: [],
     ...over,
-  };
+  });
 }
 
 function parseCsv(text: string): Promise<string[][]> {

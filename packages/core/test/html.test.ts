@@ -7,6 +7,7 @@ import { buildChart, renderReportHtml } from '../src/report/html.js';
 import type { BenchmarkResults } from '../src/run/benchmark.js';
 import type { CellRecord } from '../src/run/records.js';
 import { summarize } from '../src/stats/summary.js';
+import { cellRecord } from './records.js';
 
 const MIB = 1024 * 1024;
 
@@ -15,26 +16,15 @@ function record(over: Partial<CellRecord> & Pick<CellRecord, 'model' | 'batchSiz
   // an interval.
   const base = (over.model.startsWith('gpt') ? 2e-4 : 1e-4) * over.batchSize * over.sequenceLength;
   const samples = [0.98, 1.0, 1.01, 0.99, 1.02, 1.0, 1.03].map((f) => base * f);
-  return {
-    mode: 'inference',
-    status: 'ok',
-    error: null,
-    device: 'cpu',
-    dtype: 'float32',
-    threads: 2,
+  return cellRecord({
     parameterCount: 1000,
     timeSeconds: { ...summarize(samples), samples, warmup: [] },
-    phasesSeconds: null,
     throughput: { samplesPerSecond: over.batchSize / base, tokensPerSecond: (over.batchSize * over.sequenceLength) / base },
     memory: { rssPeakBytes: (400 + over.batchSize * over.sequenceLength) * MIB, rssBeforeBytes: 400 * MIB, rssIncreaseBytes: over.batchSize * over.sequenceLength * MIB },
-    gpuMemory: null,
-    hostSeconds: null,
-    breakdown: null,
     buildSeconds: 0.1,
     efficiency: { flopsPerCall: 1e9, tflopsPerSecond: 0.5, mfu: null, peakTflops: null, peakSource: null },
-    warnings: [],
     ...over,
-  };
+  });
 }
 
 function results(records: CellRecord[]): BenchmarkResults {

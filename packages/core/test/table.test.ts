@@ -1,34 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { centre, renderSection, renderSections } from '../src/report/table.js';
-import type { CellRecord } from '../src/run/records.js';
+import { cellRecord } from './records.js';
 import { summarize } from '../src/stats/summary.js';
 
-function record(over: Partial<CellRecord>): CellRecord {
-  const samples = [0.1024, 0.1021, 0.1030];
-  return {
-    model: 'bert-base-uncased',
-    batchSize: 8,
-    sequenceLength: 8,
-    mode: 'inference',
-    status: 'ok',
-    error: null,
-    device: 'cpu',
-    dtype: 'float32',
-    threads: 2,
-    parameterCount: 109514298,
-    timeSeconds: { ...summarize(samples), samples, warmup: [] },
-    phasesSeconds: null,
-    throughput: null,
-    memory: { rssPeakBytes: 553 * 1024 * 1024 + 1234, rssBeforeBytes: 500 * 1024 * 1024, rssIncreaseBytes: 53 * 1024 * 1024 + 1234 },
-    gpuMemory: null,
-    hostSeconds: null,
-    buildSeconds: 1,
-    efficiency: { flopsPerCall: 1e9, tflopsPerSecond: 0.01, mfu: null, peakTflops: null, peakSource: null },
-    warnings: [],
-    ...over,
-  };
-}
+const record = cellRecord;
 
 test('centre pads like Python str.center', () => {
   assert.equal(centre('8', 15), '       8       ');

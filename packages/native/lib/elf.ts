@@ -28,8 +28,26 @@ function readAt(fd: number, offset: number, length: number): Buffer {
   return buffer;
 }
 
-/** Reads only the headers and the two sections it needs (libtorch_cpu is ~120 MB; this reads a few hundred KB). */
-export function readDynamicSection(path: string): DynamicSection | null {
+interface Section {
+  /** Offset of its name in the section-name string table. */
+  name: number;
+  type: number;
+  offset: number;
+  size: number;
+  link: number;
+}
+
+/** An open 64-bit little-endian ELF file: its section headers, and a reader for any section's bytes. */
+interface ElfFile {
+  sections: Section[];
+  /** Index of the section holding the section names. */
+  namesIndex: number;
+  bytesOf(section: Section): Buffer;
+}
+
+/** Opens `path`, reads the ELF header and the section table (a few KB, however large the file), and calls
+ * `use`; null when the file cannot be opened, is not a 64-bit little-endian ELF, or is truncated. */
+function withElf<T>(path: string, use: (elf: ElfFile) => T | null): T | null {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -40,46 +58,21 @@ export function readDynamicSection(path: string): DynamicSection | null {
     const header = readAt(fd, 0, 64);
     const isElf64LittleEndian = header.readUInt32BE(0) === 0x7f454c46 && header[4] === 2 && header[5] === 1;
     if (!isElf64LittleEndian) return null;
-    const sectionTableOffset = Number(header.readBigUInt64LE(0x28));
-    const sectionEntrySize = header.readUInt16LE(0x3a);
-    const sectionCount = header.readUInt16LE(0x3c);
-    const sections = readAt(fd, sectionTableOffset, sectionEntrySize * sectionCount);
-    const section = (i: number) => {
-      const at = i * sectionEntrySize;
+    const tableOffset = Number(header.readBigUInt64LE(0x28));
+    const entrySize = header.readUInt16LE(0x3a);
+    const count = header.readUInt16LE(0x3c);
+    const table = readAt(fd, tableOffset, entrySize * count);
+    const sections = Array.from({ length: count }, (_, i) => {
+      const at = i * entrySize;
       return {
-        type: sections.readUInt32LE(at + 4),
-        offset: Number(sections.readBigUInt64LE(at + 0x18)),
-        size: Number(sections.readBigUInt64LE(at + 0x20)),
-        link: sections.readUInt32LE(at + 0x28),
+        name: table.readUInt32LE(at),
+        type: table.readUInt32LE(at + 4),
+        offset: Number(table.readBigUInt64LE(at + 0x18)),
+        size: Number(table.readBigUInt64LE(at + 0x20)),
+        link: table.readUInt32LE(at + 0x28),
       };
-    };
-    for (let i = 0; i < sectionCount; i++) {
-      const dynamic = section(i);
-      if (dynamic.type !== SHT_DYNAMIC) continue;
-      const stringTable = section(dynamic.link);
-      const strings = readAt(fd, stringTable.offset, stringTable.size);
-      const stringAt = (offset: bigint) => {
-        const start = Number(offset);
-        const end = strings.indexOf(0, start);
-        return strings.toString('utf8', start, end < 0 ? strings.length : end);
-      };
-      const entries = readAt(fd, dynamic.offset, dynamic.size);
-      const result: DynamicSection = { needed: [], soname: null, runpath: [], strings };
-      let rpath: string[] = [];
-      for (let at = 0; at + 16 <= entries.length; at += 16) {
-        const tag = entries.readBigInt64LE(at);
-        const value = entries.readBigUInt64LE(at + 8);
-        if (tag === DT_NULL) break;
-        if (tag === DT_NEEDED) result.needed.push(stringAt(value));
-        else if (tag === DT_SONAME) result.soname = stringAt(value);
-        else if (tag === DT_RUNPATH) result.runpath = stringAt(value).split(':').filter(Boolean);
-        else if (tag === DT_RPATH) rpath = stringAt(value).split(':').filter(Boolean);
-      }
-      // The linker ignores DT_RPATH when DT_RUNPATH is present.
-      if (result.runpath.length === 0) result.runpath = rpath;
-      return result;
-    }
-    return null;
+    });
+    return use({ sections, namesIndex: header.readUInt16LE(0x3e), bytesOf: (section) => readAt(fd, section.offset, section.size) });
   } catch {
     return null;
   } finally {
@@ -87,38 +80,44 @@ export function readDynamicSection(path: string): DynamicSection | null {
   }
 }
 
+/** The NUL-terminated string at `offset` of a string table. */
+function stringAt(table: Buffer, offset: number): string {
+  const end = table.indexOf(0, offset);
+  return table.toString('utf8', offset, end < 0 ? table.length : end);
+}
+
+/** Reads only the headers and the two sections it needs (libtorch_cpu is ~120 MB; this reads a few hundred KB). */
+export function readDynamicSection(path: string): DynamicSection | null {
+  return withElf(path, (elf) => {
+    const dynamic = elf.sections.find((section) => section.type === SHT_DYNAMIC);
+    if (!dynamic) return null;
+    const strings = elf.bytesOf(elf.sections[dynamic.link]!);
+    const entries = elf.bytesOf(dynamic);
+    const result: DynamicSection = { needed: [], soname: null, runpath: [], strings };
+    let rpath: string[] = [];
+    for (let at = 0; at + 16 <= entries.length; at += 16) {
+      const tag = entries.readBigInt64LE(at);
+      const value = Number(entries.readBigUInt64LE(at + 8));
+      if (tag === DT_NULL) break;
+      if (tag === DT_NEEDED) result.needed.push(stringAt(strings, value));
+      else if (tag === DT_SONAME) result.soname = stringAt(strings, value);
+      else if (tag === DT_RUNPATH) result.runpath = stringAt(strings, value).split(':').filter(Boolean);
+      else if (tag === DT_RPATH) rpath = stringAt(strings, value).split(':').filter(Boolean);
+    }
+    // The linker ignores DT_RPATH when DT_RUNPATH is present.
+    if (result.runpath.length === 0) result.runpath = rpath;
+    return result;
+  });
+}
+
 /** The text of a section holding NUL-separated strings, e.g. `.comment` (the compilers that built the object:
  * "GCC: (Debian 12.2.0-14) 12.2.0"); null when the file is not a readable ELF or has no such section. */
 export function readSectionStrings(path: string, sectionName: string): string[] | null {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return null;
-  }
-  try {
-    const header = readAt(fd, 0, 64);
-    if (header.readUInt32BE(0) !== 0x7f454c46 || header[4] !== 2 || header[5] !== 1) return null;
-    const sectionTableOffset = Number(header.readBigUInt64LE(0x28));
-    const sectionEntrySize = header.readUInt16LE(0x3a);
-    const sectionCount = header.readUInt16LE(0x3c);
-    const namesIndex = header.readUInt16LE(0x3e);
-    const sections = readAt(fd, sectionTableOffset, sectionEntrySize * sectionCount);
-    const bytesOf = (i: number) =>
-      readAt(fd, Number(sections.readBigUInt64LE(i * sectionEntrySize + 0x18)), Number(sections.readBigUInt64LE(i * sectionEntrySize + 0x20)));
-    const names = bytesOf(namesIndex);
-    for (let i = 0; i < sectionCount; i++) {
-      const nameOffset = sections.readUInt32LE(i * sectionEntrySize);
-      const end = names.indexOf(0, nameOffset);
-      if (names.toString('utf8', nameOffset, end) !== sectionName) continue;
-      return bytesOf(i).toString('utf8').split('\0').filter(Boolean);
-    }
-    return null;
-  } catch {
-    return null;
-  } finally {
-    closeSync(fd);
-  }
+  return withElf(path, (elf) => {
+    const names = elf.bytesOf(elf.sections[elf.namesIndex]!);
+    const section = elf.sections.find((s) => stringAt(names, s.name) === sectionName);
+    return section ? elf.bytesOf(section).toString('utf8').split('\0').filter(Boolean) : null;
+  });
 }
 
 /**

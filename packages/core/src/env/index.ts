@@ -37,8 +37,21 @@ export interface EnvironmentInfo {
   nvmlReason: string | null;
 }
 
-/** One GPU: what libtorch's CUDA runtime, NVML and systeminformation say of it; null where none could. */
-export interface GpuInfo {
+type NvmlDevice = GpuReport['nvml']['devices'][number];
+/** What only NVML tells of a GPU: power limit, performance state, clocks (see NvmlDeviceInfo). */
+type NvmlReading = Omit<NvmlDevice, 'pciBusId' | 'name' | 'memoryTotalBytes'>;
+const NO_NVML_READING: NvmlReading = {
+  powerLimitWatts: null,
+  performanceState: null,
+  smClockMHz: null,
+  smClockMaxMHz: null,
+  memoryClockMHz: null,
+  memoryClockMaxMHz: null,
+};
+
+/** One GPU: what libtorch's CUDA runtime, NVML and systeminformation say of it; null where none could.
+ * performanceState 0 is P0, the highest performance state; Hugging Face printed this number. */
+export interface GpuInfo extends NvmlReading {
   /** The N of cuda:N; null for a GPU only NVML or systeminformation saw (a CPU-only libtorch). */
   index: number | null;
   name: string;
@@ -46,13 +59,6 @@ export interface GpuInfo {
   driverVersion: string | null;
   pciBusId: string | null;
   computeCapability: string | null;
-  powerLimitWatts: number | null;
-  /** 0 = P0, the highest performance state; Hugging Face printed this number. */
-  performanceState: number | null;
-  smClockMHz: number | null;
-  smClockMaxMHz: number | null;
-  memoryClockMHz: number | null;
-  memoryClockMaxMHz: number | null;
 }
 
 /** "13.0" from CUDA's 1000 * major + 10 * minor. */
@@ -91,14 +97,11 @@ interface GraphicsController {
 export function describeGpus(report: GpuReport, controllers: readonly GraphicsController[]): GpuInfo[] {
   const nvidia = controllers.filter((c) => /nvidia/i.test(c.vendor));
   const driver = report.nvml.driverVersion ?? nvidia.find((c) => c.driverVersion)?.driverVersion ?? null;
-  const fromNvml = (d: GpuReport['nvml']['devices'][number] | undefined) => ({
-    powerLimitWatts: d?.powerLimitWatts ?? null,
-    performanceState: d?.performanceState ?? null,
-    smClockMHz: d?.smClockMHz ?? null,
-    smClockMaxMHz: d?.smClockMaxMHz ?? null,
-    memoryClockMHz: d?.memoryClockMHz ?? null,
-    memoryClockMaxMHz: d?.memoryClockMaxMHz ?? null,
-  });
+  const fromNvml = (d: NvmlDevice | undefined): NvmlReading => {
+    if (!d) return NO_NVML_READING;
+    const { pciBusId: _bus, name: _name, memoryTotalBytes: _memory, ...reading } = d;
+    return reading;
+  };
   if (report.cudaDevices.length > 0) {
     return report.cudaDevices.map((c) => ({
       index: c.index,

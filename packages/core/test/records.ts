@@ -1,0 +1,34 @@
+// A measured CPU cell record for the renderer tests (tables, CSV, HTML): bert-base-uncased, batch 8, seq 8,
+// inference, three samples around 0.1023 s, peak RSS 553 MiB of which 53 MiB added by the call. Tests override
+// what they look at.
+import type { CellRecord } from '../src/run/records.js';
+import { summarize } from '../src/stats/summary.js';
+
+export const MIB = 1024 * 1024;
+
+export function cellRecord(over: Partial<CellRecord> = {}): CellRecord {
+  const samples = [0.1024, 0.1021, 0.103];
+  return {
+    model: 'bert-base-uncased',
+    batchSize: 8,
+    sequenceLength: 8,
+    mode: 'inference',
+    status: 'ok',
+    error: null,
+    device: 'cpu',
+    dtype: 'float32',
+    threads: 2,
+    parameterCount: 109514298,
+    timeSeconds: { ...summarize(samples), samples, warmup: [] },
+    phasesSeconds: null,
+    throughput: null,
+    memory: { rssPeakBytes: 553 * MIB + 1234, rssBeforeBytes: 500 * MIB, rssIncreaseBytes: 53 * MIB + 1234 },
+    gpuMemory: null,
+    hostSeconds: null,
+    breakdown: null,
+    buildSeconds: 1,
+    efficiency: { flopsPerCall: 1e9, tflopsPerSecond: 0.01, mfu: null, peakTflops: null, peakSource: null },
+    warnings: [],
+    ...over,
+  };
+}
