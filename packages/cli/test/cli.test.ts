@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDuration, progressLine } from '../src/commands/run.js';
+import { schemaFile, validate } from '../../core/test/json-schema.js';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
@@ -96,6 +97,8 @@ test('run on a tiny config prints both inference tables with positive numbers an
 
   const results = JSON.parse(readFileSync(join(dir, 'out', 'results.json'), 'utf8'));
   assert.equal(results.schemaVersion.split('.')[0], '1');
+  const resultsSchema = schemaFile('results.schema.json'); // as shipped in @tfbench/core
+  assert.deepEqual(validate(results, resultsSchema, resultsSchema), []);
   assert.equal(results.records.length, 2);
   for (const rec of results.records) {
     assert.equal(rec.status, 'ok');

@@ -2,45 +2,13 @@
 // a real run's results file (training with breakdown, so every optional part is filled) validates against
 // results.schema.json.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { argsJsonSchema } from '../src/args/help.js';
 import { mergeResults } from '../src/report/merge.js';
 import { resultsJsonSchema } from '../src/report/results-schema.js';
 import { benchmark } from '../src/run/benchmark.js';
+import { schemaFile, validate } from './json-schema.js';
 
-type Schema = Record<string, any>;
-
-/** The subset of JSON Schema the shipped schemas use: type, const, enum, pattern, required, properties,
- * items, anyOf, $ref to #/$defs. Returns the paths that fail. */
-function validate(value: unknown, schema: Schema, root: Schema, path = '$'): string[] {
-  if (schema.$ref) return validate(value, root.$defs[schema.$ref.replace('#/$defs/', '')], root, path);
-  if (schema.anyOf) {
-    return schema.anyOf.some((s: Schema) => validate(value, s, root, path).length === 0) ? [] : [`${path}: matches no alternative`];
-  }
-  const errors: string[] = [];
-  const typeOk = (t: string) =>
-    t === 'null' ? value === null
-      : t === 'integer' ? Number.isInteger(value)
-      : t === 'array' ? Array.isArray(value)
-      : t === 'object' ? typeof value === 'object' && value !== null && !Array.isArray(value)
-      : typeof value === t;
-  if (schema.type && ![schema.type].flat().some(typeOk)) return [`${path}: not ${schema.type}`];
-  if ('const' in schema && value !== schema.const) errors.push(`${path}: not ${schema.const}`);
-  if (schema.enum && !schema.enum.includes(value)) errors.push(`${path}: not one of ${schema.enum}`);
-  if (schema.pattern && !new RegExp(schema.pattern).test(value as string)) errors.push(`${path}: does not match ${schema.pattern}`);
-  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-    for (const key of schema.required ?? []) if (!(key in value)) errors.push(`${path}.${key}: missing`);
-    for (const [key, sub] of Object.entries(schema.properties ?? {})) {
-      if (key in value) errors.push(...validate((value as Record<string, unknown>)[key], sub as Schema, root, `${path}.${key}`));
-    }
-  }
-  if (Array.isArray(value) && schema.items) value.forEach((v, i) => errors.push(...validate(v, schema.items, root, `${path}[${i}]`)));
-  return errors;
-}
-
-const schemaFile = (name: string) => JSON.parse(readFileSync(fileURLToPath(new URL(`../schemas/${name}`, import.meta.url)), 'utf8'));
 
 test('the shipped args schema is the one generated from the argument table', () => {
   assert.deepEqual(schemaFile('args.schema.json'), argsJsonSchema());
