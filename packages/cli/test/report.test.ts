@@ -11,6 +11,7 @@ import { inflateSync } from 'node:zlib';
 import { summarize, type BenchmarkResults, type CellRecord } from '@tfbench/core';
 import { main } from '../src/main.js';
 import { defaultReportPath } from '../src/commands/report.js';
+import { cpuEnvironment } from '../../core/test/records.js';
 
 const MIB = 1024 * 1024;
 
@@ -56,13 +57,7 @@ function writeResults(t: TestContext): { dir: string; path: string } {
     interrupted: false,
     args: { models: ['bert-base-uncased', 'gpt2'], batchSizes: [1, 8], sequenceLengths: SEQUENCE_LENGTHS } as unknown as BenchmarkResults['args'],
     shard: null,
-    environment: {
-      tfbenchVersion: '0.1.0', framework: 'libtorch', frameworkVersion: '1.13.1', frameworkSource: 'system libtorch', nodeVersion: '20.19.0',
-      system: 'Linux', osRelease: 'Debian GNU/Linux 12', architecture: 'x64', cpuModel: 'Test CPU', cpuPhysicalCores: 2, cpuLogicalCores: 2,
-      cpuRamBytes: 8192 * MIB, blas: 'OpenBLAS (OpenMP)', threads: 2, parallelInfo: '', device: 'cpu', dtype: 'float32', isolate: true,
-      onlyPretrainModel: false, date: '2025-03-01', time: '10:00:00Z', gpus: [],
-      cudaRuntimeVersion: null, cudnnVersion: null, cudaDriverVersion: null, nvmlReason: null,
-    },
+    environment: cpuEnvironment({ frameworkSource: 'system libtorch', osRelease: 'Debian GNU/Linux 12', date: '2025-03-01', time: '10:00:00Z' }),
     records,
   };
   const dir = mkdtempSync(join(tmpdir(), 'tfbench-report-'));

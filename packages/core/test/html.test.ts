@@ -7,7 +7,7 @@ import { buildChart, renderReportHtml } from '../src/report/html.js';
 import type { BenchmarkResults } from '../src/run/benchmark.js';
 import type { CellRecord } from '../src/run/records.js';
 import { summarize } from '../src/stats/summary.js';
-import { cellRecord } from './records.js';
+import { cellRecord, cpuEnvironment } from './records.js';
 
 const MIB = 1024 * 1024;
 
@@ -36,13 +36,7 @@ function results(records: CellRecord[]): BenchmarkResults {
     interrupted: false,
     args: {} as BenchmarkResults['args'],
     shard: null,
-    environment: {
-      tfbenchVersion: '0.1.0', framework: 'libtorch', frameworkVersion: '1.13.1', frameworkSource: 'system', nodeVersion: '20.19.0',
-      system: 'Linux', osRelease: 'Debian 12', architecture: 'x64', cpuModel: 'Test CPU <fast> & "cheap"', cpuPhysicalCores: 2, cpuLogicalCores: 2,
-      cpuRamBytes: 8192 * MIB, blas: 'OpenBLAS (OpenMP)', threads: 2, parallelInfo: '', device: 'cpu', dtype: 'float32', isolate: true,
-      onlyPretrainModel: false, date: '2025-01-01', time: '00:00:00Z', gpus: [],
-      cudaRuntimeVersion: null, cudnnVersion: null, cudaDriverVersion: null, nvmlReason: null,
-    },
+    environment: cpuEnvironment({ cpuModel: 'Test CPU <fast> & "cheap"' }),
     records,
   };
 }

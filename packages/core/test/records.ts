@@ -1,6 +1,7 @@
 // A measured CPU cell record for the renderer tests (tables, CSV, HTML): bert-base-uncased, batch 8, seq 8,
 // inference, three samples around 0.1023 s, peak RSS 553 MiB of which 53 MiB added by the call. Tests override
 // what they look at.
+import type { EnvironmentInfo } from '../src/env/index.js';
 import type { CellRecord } from '../src/run/records.js';
 import { summarize } from '../src/stats/summary.js';
 
@@ -29,6 +30,18 @@ export function cellRecord(over: Partial<CellRecord> = {}): CellRecord {
     buildSeconds: 1,
     efficiency: { flopsPerCall: 1e9, tflopsPerSecond: 0.01, mfu: null, peakTflops: null, peakSource: null },
     warnings: [],
+    ...over,
+  };
+}
+
+/** The environment block of a 2-core CPU run with libtorch 1.13 (fields as collectEnvironment fills them). */
+export function cpuEnvironment(over: Partial<EnvironmentInfo> = {}): EnvironmentInfo {
+  return {
+    tfbenchVersion: '0.1.0', framework: 'libtorch', frameworkVersion: '1.13.1', frameworkSource: 'system', nodeVersion: '20.19.0',
+    system: 'Linux', osRelease: 'Debian 12', architecture: 'x64', cpuModel: 'Test CPU', cpuPhysicalCores: 2, cpuLogicalCores: 2,
+    cpuRamBytes: 8192 * MIB, blas: 'OpenBLAS (OpenMP)', threads: 2, parallelInfo: '', device: 'cpu', dtype: 'float32', isolate: true,
+    onlyPretrainModel: false, date: '2025-01-01', time: '00:00:00Z', gpus: [],
+    cudaRuntimeVersion: null, cudnnVersion: null, cudaDriverVersion: null, nvmlReason: null,
     ...over,
   };
 }
