@@ -35,7 +35,7 @@ export {
   type ProgressEvent,
 } from './run/benchmark.js';
 export type { Cell, CellRecord, CellStatus, CpuMemoryRecord, GpuMemoryRecord, Mode, ModuleRecord, TimeRecord } from './run/records.js';
-export { headlineMemoryBytes } from './run/records.js';
+export { cellName, headlineMemoryBytes } from './run/records.js';
 export { loadCheckpointWeights } from './run/weights.js';
 export { checkCheckpoint, compareTensor, type CheckOptions, type CheckResult, type TensorComparison } from './run/check.js';
 export { summarize, medianCiRanks, quantile, type SampleSummary } from './stats/summary.js';

@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
   benchmark,
+  cellName,
   environmentEntries,
   renderEnvironment,
   renderBreakdowns,
@@ -118,7 +119,7 @@ export async function runCommand(argv: Record<string, unknown>, io: Io): Promise
     tell(`tfbench: shard ${results.args.shard} has no cells (the sweep has fewer cells than shards): nothing to measure\n`);
   }
   for (const r of results.records) {
-    const cell = `${r.model} batch ${r.batchSize} seq ${r.sequenceLength} ${r.mode}`;
+    const cell = cellName(r);
     if (r.status !== 'ok') tell(`tfbench: ${cell}: ${r.status}${r.error ? ` (${r.error.code}: ${r.error.message})` : ''}\n`);
     else for (const w of r.warnings) tell(`tfbench: note: ${cell}: ${w}\n`);
   }

@@ -2,7 +2,7 @@
 // confidence interval, a verdict, and whether the change is a regression past the threshold.
 import { TfbenchError } from '../errors.js';
 import type { BenchmarkResults } from '../run/benchmark.js';
-import type { CellRecord } from '../run/records.js';
+import { cellName, type CellRecord } from '../run/records.js';
 import { medianRatio, verdictOf, type Verdict } from '../stats/compare.js';
 
 export interface CompareOptions {
@@ -37,19 +37,18 @@ export interface Comparison {
   regressions: number;
 }
 
-const cellKey = (r: CellRecord) => `${r.model} batch ${r.batchSize} seq ${r.sequenceLength} ${r.mode}`;
 
 export function compareResults(base: BenchmarkResults, next: BenchmarkResults, options: CompareOptions = {}): Comparison {
   const threshold = options.threshold ?? 0.05;
-  const baseByKey = new Map(base.records.map((r) => [cellKey(r), r]));
-  const nextKeys = new Set(next.records.map(cellKey));
+  const baseByKey = new Map(base.records.map((r) => [cellName(r), r]));
+  const nextKeys = new Set(next.records.map(cellName));
   const rows: CompareRow[] = [];
   const mismatches: string[] = [];
   for (const n of next.records) {
-    const b = baseByKey.get(cellKey(n));
+    const b = baseByKey.get(cellName(n));
     if (!b) continue;
     if (b.device !== n.device || b.dtype !== n.dtype) {
-      mismatches.push(`${cellKey(n)}: ${b.device} ${b.dtype} in base, ${n.device} ${n.dtype} in new`);
+      mismatches.push(`${cellName(n)}: ${b.device} ${b.dtype} in base, ${n.device} ${n.dtype} in new`);
     }
     const row: CompareRow = {
       model: n.model,
@@ -96,8 +95,8 @@ export function compareResults(base: BenchmarkResults, next: BenchmarkResults, o
   return {
     threshold,
     rows,
-    onlyInBase: base.records.filter((r) => !nextKeys.has(cellKey(r))).map(cellKey),
-    onlyInNew: next.records.filter((r) => !baseByKey.has(cellKey(r))).map(cellKey),
+    onlyInBase: base.records.filter((r) => !nextKeys.has(cellName(r))).map(cellName),
+    onlyInNew: next.records.filter((r) => !baseByKey.has(cellName(r))).map(cellName),
     regressions: rows.filter((r) => r.regression).length,
   };
 }

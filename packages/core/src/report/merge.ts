@@ -9,7 +9,7 @@ import { TfbenchError, formatValue } from '../errors.js';
 import { modelName } from '../models/ref.js';
 import { RESULTS_SCHEMA_VERSION, type BenchmarkResults, type MergedFrom, type ResultsShard } from '../run/benchmark.js';
 import { planCells, shardAssignment } from '../run/plan.js';
-import type { Cell } from '../run/records.js';
+import { cellName } from '../run/records.js';
 
 export type { MergedFrom, ResultsShard } from '../run/benchmark.js';
 
@@ -41,8 +41,6 @@ const PER_RUN_ENVIRONMENT_FIELDS = new Set(['date', 'time']);
 
 /** Cells named in one problem line before "… and N more". */
 const CELLS_LISTED = 5;
-
-const cellText = (c: Cell): string => `${c.model} batch ${c.batchSize} seq ${c.sequenceLength} ${c.mode}`;
 
 /** "shard 2/4", "shards 1, 3 of 4", "every cell" (no shard). */
 export function describeShard(shard: ResultsShard | null): string {
@@ -159,7 +157,7 @@ export function mergeResults(inputs: readonly BenchmarkResults[], options: Merge
   const overlaps = new Map<string, { first: number; second: number; cells: string[] }>();
   inputs.forEach((input, i) => {
     for (const record of input.records) {
-      const key = cellText(record);
+      const key = cellName(record);
       const first = holderOf.get(key);
       if (first === undefined) {
         holderOf.set(key, i);
@@ -186,16 +184,16 @@ export function mergeResults(inputs: readonly BenchmarkResults[], options: Merge
     args !== null && typeof args === 'object' && [args.models, args.batchSizes, args.sequenceLengths].every(Array.isArray);
   if (argsAgree && !describesSweep) add(`${names[0]}: its args do not describe a sweep (models, batchSizes, sequenceLengths)`);
   const plan = argsAgree && describesSweep ? planCells({ ...args, models: args.models.map(modelName) }) : [];
-  const positionOf = new Map(plan.map((cell, position) => [cellText(cell), position]));
+  const positionOf = new Map(plan.map((cell, position) => [cellName(cell), position]));
   if (argsAgree && describesSweep) {
     const shardOf = shardAssignment(plan, count);
     inputs.forEach((input, i) => {
       const outside: string[] = [];
       const misplaced: string[] = [];
       for (const record of input.records) {
-        const position = positionOf.get(cellText(record));
-        if (position === undefined) outside.push(cellText(record));
-        else if (sameSplit && !shards[i]!.indices.includes(shardOf[position]!)) misplaced.push(cellText(record));
+        const position = positionOf.get(cellName(record));
+        if (position === undefined) outside.push(cellName(record));
+        else if (sameSplit && !shards[i]!.indices.includes(shardOf[position]!)) misplaced.push(cellName(record));
       }
       if (outside.length > 0) add(`${names[i]} holds ${outside.length} cell(s) that its args do not plan: ${listed(outside)}`);
       if (misplaced.length > 0) {
@@ -208,7 +206,7 @@ export function mergeResults(inputs: readonly BenchmarkResults[], options: Merge
 
   const records = inputs
     .flatMap((input) => input.records)
-    .sort((a, b) => positionOf.get(cellText(a))! - positionOf.get(cellText(b))!);
+    .sort((a, b) => positionOf.get(cellName(a))! - positionOf.get(cellName(b))!);
   const held = [...new Set(shards.flatMap((s) => s.indices))].sort((a, b) => a - b);
   const shard: ResultsShard | null = held.length === count ? null : { count, indices: held };
   const time = (iso: string) => Date.parse(iso);

@@ -13,6 +13,12 @@ export interface Cell {
   mode: Mode;
 }
 
+/** "bert-base-uncased batch 8 seq 128 training": how messages name a cell, and the key cells are matched by
+ * across results files (compare, merge). */
+export function cellName(cell: Cell): string {
+  return `${cell.model} batch ${cell.batchSize} seq ${cell.sequenceLength} ${cell.mode}`;
+}
+
 export interface TimeRecord extends SampleSummary {
   /** Every timed call, in the order measured (seconds). */
   samples: number[];
