@@ -274,9 +274,6 @@ ModelOutputs Bert::forward(const ModelInputs& in) {
   const at::Tensor& ids = in.input_ids;  // (B, T)
   TORCH_CHECK(ids.dim() == 2, "input_ids must be (batch, sequence), got ", ids.sizes());
   const int64_t B = ids.size(0), T = ids.size(1), H = spec_.hidden_size;
-  if (T > max_sequence_length())
-    throw_bad_input(c10::str("sequence length ", T, " exceeds the longest the position embeddings allow (",
-                             max_sequence_length(), ")"));
 
   // Embeddings: word + token type (0 when not given; none in DistilBERT) + position
   at::Tensor x = at::embedding(word_embeddings_, ids.reshape({B * T}), spec_.pad_token_id);  // (B*T, H)
