@@ -17,6 +17,11 @@ export const SECTION_ORDER: readonly Section[] = ['inference-speed', 'inference-
 
 const MIB = 1024 * 1024;
 
+/** Bytes as whole MiB, rounded down, as Hugging Face printed memory. */
+function mib(bytes: number): string {
+  return String(Math.floor(bytes / MIB));
+}
+
 /** Python's str.center: extra padding goes right, except that odd widths with odd margins put it left. */
 export function centre(text: string, width: number): string {
   const margin = width - text.length;
@@ -39,7 +44,7 @@ export function sectionValue(record: CellRecord, section: Section): string {
     return t < 0.0005 ? '< 0.001' : t.toFixed(3);
   }
   const peak = headlineMemoryBytes(record);
-  return peak === null ? '-' : String(Math.floor(peak / MIB));
+  return peak === null ? '-' : mib(peak);
 }
 
 /** The records a section shows: those of its mode with its kind of value, and failed ones (shown by status). */
@@ -98,10 +103,6 @@ export function formatSeconds(t: number): string {
 /** A rate with three significant digits, thousands grouped: 67.2, 538, 12,345. */
 export function formatRate(x: number): string {
   return x >= 1000 ? Math.round(x).toLocaleString('en-US') : x.toPrecision(3);
-}
-
-function mib(bytes: number): string {
-  return String(Math.floor(bytes / MIB));
 }
 
 /** A column of the default layout: its header, how a measured cell shows, and a note under the table. */
@@ -215,7 +216,6 @@ export function renderSections(records: readonly CellRecord[], format: TableForm
 
 /** Per-module time and memory of each cell measured with breakdown: true, one table per cell. */
 export function renderBreakdowns(records: readonly CellRecord[]): string {
-  const MiB = 1024 * 1024;
   return records
     .filter((r) => r.breakdown && r.breakdown.length > 0)
     .map((r) => {
@@ -223,7 +223,7 @@ export function renderBreakdowns(records: readonly CellRecord[]): string {
       const memory = r.device.startsWith('cuda') ? 'Peak allocated MB' : 'Peak RSS MB';
       const rows = [
         ['Module', 'Time in ms', memory, 'Increase MB'],
-        ...r.breakdown!.map((m) => [m.module, (m.seconds * 1000).toFixed(2), String(Math.floor(m.peakBytes / MiB)), String(Math.floor(m.increaseBytes / MiB))]),
+        ...r.breakdown!.map((m) => [m.module, (m.seconds * 1000).toFixed(2), mib(m.peakBytes), mib(m.increaseBytes)]),
       ];
       const config: TableUserConfig = {
         columns: [{ alignment: 'left' }, { alignment: 'right' }, { alignment: 'right' }, { alignment: 'right' }],
