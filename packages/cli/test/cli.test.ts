@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDuration, progressLine } from '../src/commands/run.js';
 import { schemaFile, validate } from '../../core/test/json-schema.js';
+import { tinyBert } from './tiny-bert.js';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
@@ -15,19 +16,6 @@ function tfbench(args: string[], cwd = process.cwd()) {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-
-const tinyBert = {
-  name: 'tiny-bert',
-  config: {
-    model_type: 'bert',
-    architectures: ['BertForMaskedLM'],
-    vocab_size: 99,
-    hidden_size: 32,
-    num_hidden_layers: 2,
-    num_attention_heads: 4,
-    intermediate_size: 37,
-  },
-};
 
 function writeArgs(args: unknown): { dir: string; path: string } {
   const dir = mkdtempSync(join(tmpdir(), 'tfbench-cli-'));

@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tinyBert } from './tiny-bert.js';
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'tfbench-install-'));
@@ -21,20 +22,7 @@ const tarballs = join(work, 'tarballs');
 const emptyLibtorch = join(work, 'empty-libtorch-dir');
 
 const tinyArgs = {
-  models: [
-    {
-      name: 'tiny-bert',
-      config: {
-        model_type: 'bert',
-        architectures: ['BertForMaskedLM'],
-        vocab_size: 99,
-        hidden_size: 32,
-        num_hidden_layers: 2,
-        num_attention_heads: 4,
-        intermediate_size: 37,
-      },
-    },
-  ],
+  models: [tinyBert],
   batchSizes: [1],
   sequenceLengths: [8],
   warmup: 1,

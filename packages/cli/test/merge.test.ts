@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tinyBert } from './tiny-bert.js';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
@@ -17,12 +18,7 @@ function tfbench(args: string[], cwd: string) {
 
 // A 4-cell sweep of a tiny BERT, measured in-process with 3 samples a cell: about a second a run.
 const sweep = {
-  models: [
-    {
-      name: 'tiny-bert',
-      config: { model_type: 'bert', architectures: ['BertForMaskedLM'], vocab_size: 99, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 37 },
-    },
-  ],
+  models: [tinyBert],
   batchSizes: [1, 2],
   sequenceLengths: [8, 16],
   minSamples: 3,
