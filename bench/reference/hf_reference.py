@@ -210,6 +210,15 @@ def causal_lm_loss(logits, labels):
     return cross_entropy(shift_logits, shift_labels)
 
 
+def with_lm_head(out, logits, labels, loss):
+    """Adds the LM head's logits to the outputs, and with labels its loss: `cross_entropy` for masked-LM and
+    T5 heads, `causal_lm_loss` (shifted) for causal-LM heads."""
+    out["logits"] = logits
+    if labels is not None:
+        out["loss"] = loss(logits, labels)
+    return out
+
+
 # ----------------------------------------------------------------------------------------------------------
 # BERT / RoBERTa
 # ----------------------------------------------------------------------------------------------------------
@@ -299,11 +308,7 @@ def bert_forward(c, params, arch, input_ids, attention_mask, labels, roberta):
         dec = word if c["tie_word_embeddings"] else w.head("cls.predictions.decoder.weight")
         bias = (w.head("cls.predictions.bias") if w.has_head("cls.predictions.bias")
                 else w.head("cls.predictions.decoder.bias"))
-    logits = linear(h, dec, bias)
-    out["logits"] = logits
-    if labels is not None:
-        out["loss"] = cross_entropy(logits, labels)
-    return out
+    return with_lm_head(out, linear(h, dec, bias), labels, cross_entropy)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -368,11 +373,7 @@ def distilbert_forward(c, params, arch, input_ids, attention_mask, labels):
     h = f(linear(x, w.head("vocab_transform.weight"), w.head("vocab_transform.bias")))
     h = F.layer_norm(h, (D,), w.head("vocab_layer_norm.weight"), w.head("vocab_layer_norm.bias"), eps)
     dec = w("embeddings.word_embeddings.weight") if c["tie_word_embeddings"] else w.head("vocab_projector.weight")
-    logits = linear(h, dec, w.head("vocab_projector.bias"))
-    out["logits"] = logits
-    if labels is not None:
-        out["loss"] = cross_entropy(logits, labels)
-    return out
+    return with_lm_head(out, linear(h, dec, w.head("vocab_projector.bias")), labels, cross_entropy)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -447,11 +448,7 @@ def gpt2_forward(c, params, arch, input_ids, attention_mask, labels):
     if arch == "GPT2Model":
         return out
     head = w("wte.weight") if c["tie_word_embeddings"] else w.head("lm_head.weight")
-    logits = linear(x, head)
-    out["logits"] = logits
-    if labels is not None:
-        out["loss"] = causal_lm_loss(logits, labels)
-    return out
+    return with_lm_head(out, linear(x, head), labels, causal_lm_loss)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -625,11 +622,7 @@ def llama_like_forward(c, params, arch, input_ids, attention_mask, labels, famil
     if arch.endswith("Model"):
         return out
     head = w("embed_tokens.weight") if c["tie_word_embeddings"] else w.head("lm_head.weight")
-    logits = linear(x, head)
-    out["logits"] = logits
-    if labels is not None:
-        out["loss"] = causal_lm_loss(logits, labels)
-    return out
+    return with_lm_head(out, linear(x, head), labels, causal_lm_loss)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -774,11 +767,7 @@ def t5_forward(c, params, arch, input_ids, attention_mask, labels, decoder_input
         head = shared
     else:
         head = params["lm_head.weight"]
-    logits = linear(dec, head)
-    out["logits"] = logits
-    if labels is not None:
-        out["loss"] = cross_entropy(logits, labels)
-    return out
+    return with_lm_head(out, linear(dec, head), labels, cross_entropy)
 
 
 # ----------------------------------------------------------------------------------------------------------
