@@ -38,9 +38,9 @@ function compiler(): string | null {
   return null;
 }
 
-test('gpuInfo() without NVML: no devices and the reason, not a failure', () => {
+test('gpuInfo() without NVML: no devices and the reason, not a failure', (t) => {
   const info = loadBinding().gpuInfo();
-  if (info.nvml.reason === null) return; // a machine with a real driver: the GPU test suite covers it
+  if (info.nvml.reason === null) return t.skip('this machine has a working libnvidia-ml.so.1: nothing to test without one');
   assert.match(info.nvml.reason, /libnvidia-ml\.so\.1/);
   assert.deepEqual(info.nvml.devices, []);
   assert.equal(info.nvml.driverVersion, null);
