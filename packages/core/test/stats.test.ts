@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { medianCiRanks, quantile, summarize } from '../src/stats/summary.js';
+import { levelShift, medianCiRanks, quantile, summarize } from '../src/stats/summary.js';
 
 test('summary of known samples', () => {
   const s = summarize([5, 1, 4, 2, 3, 10, 6, 9, 7, 8]);
@@ -36,4 +36,21 @@ test('single sample and quantile edges', () => {
   assert.equal(s.ciLow, 0.25);
   assert.equal(quantile([1, 2], 0.5), 1.5);
   assert.throws(() => summarize([]), /at least one sample/);
+});
+
+test('levelShift: the halves of a run that steps from 1.0 s to 1.2 s have disjoint CIs; steady or short runs have none', () => {
+  // 12 calls near 1.0 s (±1%), then 12 near 1.2 s: the speed of the machine changed half-way.
+  const jitter = [0, 0.004, -0.006, 0.008, -0.002, 0.01, -0.01, 0.002, -0.004, 0.006, -0.008, 0.001];
+  const stepped = [...jitter.map((j) => 1 + j), ...jitter.map((j) => 1.2 * (1 + j))];
+  const shift = levelShift(stepped);
+  assert.ok(shift);
+  assert.equal(shift.first.count, 12);
+  assert.equal(shift.second.count, 12);
+  assert.ok(Math.abs(shift.first.median - 1.0005) < 1e-12, String(shift.first.median));
+  assert.ok(Math.abs(shift.relChange - 0.2) < 1e-12, String(shift.relChange));
+  // The same values shuffled evenly over time (alternating): no shift between the halves.
+  const interleaved = jitter.flatMap((j) => [1 + j, 1.2 * (1 + j)]);
+  assert.equal(levelShift(interleaved), null);
+  assert.equal(levelShift(jitter.map((j) => 1 + j)), null);
+  assert.equal(levelShift(stepped.slice(6, 17)), null); // 11 samples: too few for a 95% CI per half
 });

@@ -7,7 +7,7 @@ import { devicePeak, type Peak } from '../env/peaks.js';
 import { ArgsError, TfbenchError, type Problem } from '../errors.js';
 import { resolveModels, type ResolvedModel } from '../models/index.js';
 import { callFlops } from '../models/flops.js';
-import { median, summarize, type SampleSummary } from '../stats/summary.js';
+import { levelShift, median, summarize, type SampleSummary } from '../stats/summary.js';
 import { TOOL_VERSION } from '../version.js';
 import { measureCell, type CellJob, type CellMeasurement } from './cell.js';
 import { classifyFailure, describeError, runIsolated, type CellOutcome } from './isolate.js';
@@ -96,8 +96,8 @@ function unsupportedProblems(args: BenchmarkArgs, device: string): Problem[] {
   return problems;
 }
 
-/** Warnings about a time record's reliability, attached to the record rather than printed. */
-export function timeWarnings(time: SampleSummary, targetRelCi: number): string[] {
+/** Warnings about a time record's reliability, attached to the record rather than printed. `samples`: in the order taken. */
+export function timeWarnings(time: SampleSummary, targetRelCi: number, samples: readonly number[] = []): string[] {
   const warnings: string[] = [];
   const pct = (x: number) => `${x >= 0.001 ? (100 * x).toFixed(1) : (100 * x).toPrecision(1)}%`; // 1.0%, 0.05%
   if (time.ciLevel < 0.95) {
@@ -108,6 +108,15 @@ export function timeWarnings(time: SampleSummary, targetRelCi: number): string[]
   }
   if (time.median > 0 && time.stdev / time.median > 0.1) {
     warnings.push(`high spread: the standard deviation is ${pct(time.stdev / time.median)} of the median (other load on the machine?)`);
+  }
+  const shift = levelShift(samples);
+  if (shift) {
+    const s = (x: number) => x.toPrecision(4);
+    warnings.push(
+      `the speed changed during the measurement: the median of the first ${shift.first.count} calls is ${s(shift.first.median)} s, ` +
+        `of the last ${shift.second.count} ${s(shift.second.median)} s (${shift.relChange >= 0 ? '+' : '-'}${pct(Math.abs(shift.relChange))}; ` +
+        `their 95% CIs do not overlap), so the CI assumes a steadiness the machine did not have (other load, or a VM's varying memory bandwidth?)`,
+    );
   }
   return warnings;
 }
@@ -166,7 +175,7 @@ function recordFromOutcome(
     breakdown: m.breakdown ? m.breakdown.map((c) => ({ ...c, increaseBytes: c.peakBytes - c.beforeBytes })) : null,
     buildSeconds: m.buildSeconds,
     efficiency: efficiency(base.efficiency.flopsPerCall, time?.median ?? null, peak),
-    warnings: summary ? timeWarnings(summary, targetRelCi) : [],
+    warnings: summary ? timeWarnings(summary, targetRelCi, m.samplesSeconds) : [],
   };
 }
 

@@ -111,6 +111,6 @@ export interface CellRecord extends Cell {
     peakTflops: number | null;
     peakSource: string | null;
   };
-  /** What a reader should know about the figures (few samples, wide CI, high spread, why skipped). */
+  /** What a reader should know about the figures (few samples, wide CI, high spread, a change of speed mid-measurement, why skipped). */
   warnings: string[];
 }

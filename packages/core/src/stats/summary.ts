@@ -94,3 +94,28 @@ export function summarize(samples: readonly number[]): SampleSummary {
     relCiHalfWidth: median > 0 ? (ciHigh - ciLow) / 2 / median : 0,
   };
 }
+
+/** A change of level between the first and the second half of a run of samples (see levelShift). */
+export interface LevelShift {
+  /** The first floor(n / 2) samples, in the order they were taken. */
+  first: SampleSummary;
+  /** The remaining samples. */
+  second: SampleSummary;
+  /** second.median / first.median - 1. */
+  relChange: number;
+}
+
+/**
+ * Whether the machine's speed changed while the samples were taken: the 95% CIs of the median of the first and
+ * of the second half (time order) do not overlap. The median's CI assumes the samples come from one steady
+ * distribution; a shift like this means it understates the uncertainty. Needs 12 samples (6 per half, the
+ * fewest with a 95% CI); null when there are fewer or the halves agree.
+ */
+export function levelShift(samples: readonly number[]): LevelShift | null {
+  if (samples.length < 12) return null;
+  const half = Math.floor(samples.length / 2);
+  const first = summarize(samples.slice(0, half));
+  const second = summarize(samples.slice(half));
+  if (first.ciHigh >= second.ciLow && second.ciHigh >= first.ciLow) return null;
+  return { first, second, relChange: second.median / first.median - 1 };
+}
