@@ -80,14 +80,15 @@ test('records carry throughput, FLOPs and the rate achieved', async () => {
 });
 
 test('warnings for few samples, a missed CI target, high spread and a change of speed mid-measurement', () => {
-  const few = timeWarnings(summarize([1, 1.1, 0.9]), 0.01);
+  const timed = (samples: number[]) => ({ ...summarize(samples), samples });
+  const few = timeWarnings(timed([1, 1.1, 0.9]), 0.01);
   assert.match(few[0]!, /only 3 samples: .* 75\.0% confidence/);
   assert.match(few[1]!, /CI is ±.*wider than the ±1\.0% asked/);
   assert.match(few[2]!, /high spread/);
-  assert.deepEqual(timeWarnings(summarize(Array(20).fill(0.5)), 0.01), []);
+  assert.deepEqual(timeWarnings(timed(Array(20).fill(0.5)), 0.01), []);
   // 20 calls at 0.50 s, then 20 at 0.55 s: within the CI target overall, but the machine changed speed mid-way.
   const stepped = [...Array(20).fill(0.5), ...Array(20).fill(0.55)];
-  assert.deepEqual(timeWarnings(summarize(stepped), 0.1, stepped), [
+  assert.deepEqual(timeWarnings(timed(stepped), 0.1), [
     'the speed changed during the measurement: the median of the first 20 calls is 0.5000 s, of the last 20 0.5500 s (+10.0%; ' +
       'their 95% CIs do not overlap), so the CI assumes a steadiness the machine did not have (other load, or a VM\'s varying memory bandwidth?)',
   ]);

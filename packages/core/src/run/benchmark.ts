@@ -96,8 +96,8 @@ function unsupportedProblems(args: BenchmarkArgs, device: string): Problem[] {
   return problems;
 }
 
-/** Warnings about a time record's reliability, attached to the record rather than printed. `samples`: in the order taken. */
-export function timeWarnings(time: SampleSummary, targetRelCi: number, samples: readonly number[] = []): string[] {
+/** Warnings about a time record's reliability, attached to the record rather than printed. `time.samples`: in the order taken. */
+export function timeWarnings(time: SampleSummary & { samples: readonly number[] }, targetRelCi: number): string[] {
   const warnings: string[] = [];
   const pct = (x: number) => `${x >= 0.001 ? (100 * x).toFixed(1) : (100 * x).toPrecision(1)}%`; // 1.0%, 0.05%
   if (time.ciLevel < 0.95) {
@@ -109,7 +109,7 @@ export function timeWarnings(time: SampleSummary, targetRelCi: number, samples: 
   if (time.median > 0 && time.stdev / time.median > 0.1) {
     warnings.push(`high spread: the standard deviation is ${pct(time.stdev / time.median)} of the median (other load on the machine?)`);
   }
-  const shift = levelShift(samples);
+  const shift = levelShift(time.samples);
   if (shift) {
     const s = (x: number) => x.toPrecision(4);
     warnings.push(
@@ -175,7 +175,7 @@ function recordFromOutcome(
     breakdown: m.breakdown ? m.breakdown.map((c) => ({ ...c, increaseBytes: c.peakBytes - c.beforeBytes })) : null,
     buildSeconds: m.buildSeconds,
     efficiency: efficiency(base.efficiency.flopsPerCall, time?.median ?? null, peak),
-    warnings: summary ? timeWarnings(summary, targetRelCi, m.samplesSeconds) : [],
+    warnings: time ? timeWarnings(time, targetRelCi) : [],
   };
 }
 
