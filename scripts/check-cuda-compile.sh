@@ -26,17 +26,23 @@ for tool in curl dpkg-deb xz g++ nm awk; do
   command -v "$tool" >/dev/null || { echo "check-cuda-compile: needs $tool on PATH" >&2; exit 2; }
 done
 
-# Package name -> pool path, from the suite's index of one component (cached).
-pool_path() {  # component package
-  index="Packages-$suite-$1"
-  [ -s "$index" ] || curl -fsS "$mirror/dists/$suite/$1/binary-amd64/Packages.xz" | xz -dc > "$index"
-  awk -v want="$2" '/^Package: /{p=$2} /^Filename: /{if (p==want) {print $2; exit}}' "$index"
+# The suite's package index of one component (fetched once, then cached); prints its file name.
+package_index() {  # component
+  file="Packages-$suite-$1"
+  [ -s "$file" ] || curl -fsS "$mirror/dists/$suite/$1/binary-amd64/Packages.xz" | xz -dc > "$file"
+  echo "$file"
+}
+
+# One field of a package's entry in that index (Filename: its pool path; Depends: what it needs).
+package_field() {  # component package field
+  awk -v want="$2" -v field="$3:" '/^Package: /{p=$2} p==want && $1==field {sub(/^[^ ]+ /, ""); print; exit}' \
+    "$(package_index "$1")"
 }
 
 fetch() {  # component package [tar members to unpack...]
   component=$1 package=$2
   shift 2
-  path=$(pool_path "$component" "$package")
+  path=$(package_field "$component" "$package" Filename)
   [ -n "$path" ] || { echo "check-cuda-compile: $package not found in $suite/$component" >&2; exit 1; }
   deb="debs/$(basename "$path")"
   if [ ! -s "$deb" ]; then
@@ -51,7 +57,8 @@ fetch() {  # component package [tar members to unpack...]
 }
 
 fetch contrib libtorch-cuda-dev
-fetch contrib "$(awk '/^Package: libtorch-cuda-[0-9]/{print $2; exit}' "Packages-$suite-contrib")"
+# The libraries libtorch-cuda-dev is built for (libtorch-cuda-2.6 in trixie), named by its Depends.
+fetch contrib "$(package_field contrib libtorch-cuda-dev Depends | grep -o 'libtorch-cuda-[0-9][0-9.]*' | head -1)"
 fetch non-free libcudart12
 fetch non-free nvidia-cuda-dev './usr/include/*'
 
