@@ -204,8 +204,8 @@ export interface MeasureOptions {
   trainStep?: 'backward' | 'optimizer';
   batchSize: number;
   sequenceLength: number;
-  /** Untimed calls before anything is measured; then up to 2 × warmup more until the last two agree
-   * within 10%. */
+  /** Untimed calls before anything is measured; then up to 2 × warmup more while the last one was over 10%
+   * faster than the one before it (one-time costs still draining). */
   warmup: number;
   /** Timed calls: at least minSamples and minTimeS of them, stopping at maxTimeS (after minSamples). */
   minSamples: number;

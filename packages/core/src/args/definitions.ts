@@ -243,7 +243,7 @@ const table: { [K in ArgKey]: Omit<ArgDefinition<K>, 'key'> } = {
   warmup: {
     kind: nonNegativeInt,
     default: 2,
-    description: 'Untimed calls before measuring; up to twice as many more follow until two successive calls agree within 10%',
+    description: 'Untimed calls before measuring; up to twice as many more follow while each is over 10% faster than the one before',
     aliases: [],
     group: 'Timing',
   },
