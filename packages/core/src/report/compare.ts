@@ -37,7 +37,6 @@ export interface Comparison {
   regressions: number;
 }
 
-
 export function compareResults(base: BenchmarkResults, next: BenchmarkResults, options: CompareOptions = {}): Comparison {
   const threshold = options.threshold ?? 0.05;
   const baseByKey = new Map(base.records.map((r) => [cellName(r), r]));
