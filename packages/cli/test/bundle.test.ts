@@ -38,7 +38,7 @@ test('pnpm bundle: one folder under 60 MiB that builds its addon on the host and
   const args = join(work, 'tiny.json');
   writeFileSync(args, readFileSync(join(repoRoot, 'examples', 'tiny-bert.json'), 'utf8'));
   const env = { ...process.env, PATH: '/usr/bin:/bin' }; // the launcher runs the bundled node, not this one
-  const run = spawnSync(join(host, 'tfbench'), ['run', args, '--quiet', '--sequence-lengths', '8', '--batch-sizes', '1'], { encoding: 'utf8', env });
+  const run = spawnSync(join(host, 'tfbench'), ['run', args, '--quiet', '--device', 'cpu', '--sequence-lengths', '8', '--batch-sizes', '1'], { encoding: 'utf8', env });
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /INFERENCE - SPEED - RESULT/);
   assert.match(run.stdout, /^tiny-bert +1 +8 +\d/m);

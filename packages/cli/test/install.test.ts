@@ -10,19 +10,26 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tinyBert } from './tiny-bert.js';
 
 const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..');
+
+/** `pnpm pack`'s file name for packages/<pkg>: tfbench-<pkg>-<version>.tgz, the version from its package.json. */
+function tarballName(pkg: 'native' | 'core' | 'cli'): string {
+  const { version } = JSON.parse(readFileSync(join(repoRoot, 'packages', pkg, 'package.json'), 'utf8')) as { version: string };
+  return `tfbench-${pkg}-${version}.tgz`;
+}
 const work = mkdtempSync(join(tmpdir(), 'tfbench-install-'));
 const tarballs = join(work, 'tarballs');
 const emptyLibtorch = join(work, 'empty-libtorch-dir');
 
 const tinyArgs = {
   models: [tinyBert],
+  device: 'cpu',
   batchSizes: [1],
   sequenceLengths: [8],
   warmup: 1,
@@ -72,7 +79,7 @@ function npmInstall(name: string, nativeTarball: string, env: NodeJS.ProcessEnv,
   writeFileSync(join(project, 'tiny.json'), JSON.stringify(tinyArgs));
   const args = ['install', '--no-audit', '--no-fund', '--prefer-offline'];
   if (options.foregroundScripts) args.push('--foreground-scripts');
-  args.push(join(tarballs, 'tfbench-cli-0.1.0.tgz'), join(tarballs, 'tfbench-core-0.1.0.tgz'), nativeTarball);
+  args.push(join(tarballs, tarballName('cli')), join(tarballs, tarballName('core')), nativeTarball);
   const result = run(join(String(env.PATH).split(delimiter)[0]!, 'npm'), args, project, env);
   return { project, code: result.status, output: `${result.stdout}\n${result.stderr}` };
 }
@@ -94,7 +101,7 @@ before(() => {
     const packed = run(onPath('pnpm'), ['pack', '--pack-destination', tarballs], join(repoRoot, 'packages', pkg), process.env);
     assert.equal(packed.status, 0, `pnpm pack in packages/${pkg} failed:\n${packed.stdout}\n${packed.stderr}`);
   }
-  withPrebuilt = join(tarballs, 'tfbench-native-0.1.0.tgz');
+  withPrebuilt = join(tarballs, tarballName('native'));
   const listing = run('tar', ['-tzf', withPrebuilt], work, process.env).stdout;
   assert.match(listing, /package\/prebuilds\/linux-x64\/tfbench_native\.node/);
   assert.match(listing, /package\/prebuilds\/linux-x64\/tfbench_native\.json/);
@@ -108,7 +115,7 @@ before(() => {
   run('tar', ['-xzf', withPrebuilt, '-C', unpacked], work, process.env);
   rmSync(join(unpacked, 'package', 'prebuilds'), { recursive: true });
   mkdirSync(join(work, 'no-prebuilt'));
-  withoutPrebuilt = join(work, 'no-prebuilt', 'tfbench-native-0.1.0.tgz');
+  withoutPrebuilt = join(work, 'no-prebuilt', tarballName('native'));
   run('tar', ['-czf', withoutPrebuilt, '-C', unpacked, 'package'], work, process.env);
 });
 

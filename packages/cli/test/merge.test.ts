@@ -19,6 +19,7 @@ function tfbench(args: string[], cwd: string) {
 // A 4-cell sweep of a tiny BERT, measured in-process with 3 samples a cell: about a second a run.
 const sweep = {
   models: [tinyBert],
+  device: 'cpu',
   batchSizes: [1, 2],
   sequenceLengths: [8, 16],
   minSamples: 3,

@@ -15,8 +15,9 @@ import {
   resolveModels,
   type ModelSpec,
 } from '../src/models/index.js';
+import { sharedFixture, skipWithoutShared } from './shared-fixtures.js';
 
-const FIXTURE = '/work/shared/fixtures/parity/bert';
+const FIXTURE = sharedFixture('parity/bert');
 const opts = { onlyPretrainModel: false, baseDir: process.cwd() };
 
 /** BertConfig() with no arguments, as the native side receives it for a base model. */
@@ -325,7 +326,7 @@ describe('resolveModel', () => {
     assert.equal(m.spec.hidden_size, 64);
   });
 
-  it('reads the parity fixture', () => {
+  it('reads the parity fixture', { skip: skipWithoutShared('parity/bert') }, () => {
     const m = resolveModel(FIXTURE, opts);
     assert.equal(m.name, FIXTURE);
     assert.deepEqual(m.weightFiles, [join(FIXTURE, 'model.safetensors')]);

@@ -1,5 +1,6 @@
 // The addon's module-level exports and model construction: versions, threads, parameter names and counts.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { loadBinding } from '../lib/index.js';
 import { tinySpec } from './helpers.js';
@@ -9,7 +10,8 @@ const cpu = { device: 'cpu', dtype: 'float32', seed: 0 } as const;
 
 test('versions() names the addon and libtorch', () => {
   const v = binding.versions();
-  assert.equal(v.addon, '0.1.0');
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  assert.equal(v.addon, pkg.version);
   assert.match(v.libtorch, /^\d+\.\d+\.\d+/);
   assert.ok(v.libtorchSource.length > 0);
   assert.equal(typeof v.cuda, 'boolean');

@@ -1,5 +1,6 @@
 // measure(): raw samples, peak RSS, sequence-length checks, training mode.
 import assert from 'node:assert/strict';
+import { totalmem } from 'node:os';
 import { test } from 'node:test';
 import { loadBinding, type MeasureOptions } from '../lib/index.js';
 import { rejectsWith, tinySpec } from './helpers.js';
@@ -20,9 +21,13 @@ const base: MeasureOptions = {
 
 test('inference: minSamples positive samples, warm-up times, RSS peak >= before > 0', async () => {
   const model = await binding.buildModel(tinySpec(), { device: 'cpu', dtype: 'float32', seed: 0 });
+  const started = performance.now();
   const r = await model.measure(base);
+  const elapsed = (performance.now() - started) / 1000;
   assert.equal(r.samplesSeconds.length, 5);
-  assert.ok(r.samplesSeconds.every((s) => s > 0 && s < 5));
+  // Every call is timed inside measure(): together with the warm-up they fit in its wall time.
+  const timed = [...r.samplesSeconds, ...r.warmupSeconds].reduce((a, b) => a + b, 0);
+  assert.ok(r.samplesSeconds.every((s) => s > 0) && timed <= elapsed, `${timed} s timed in ${elapsed} s`);
   // 2 warm-up calls, then up to 4 more while the last was over 10% faster than the one before it
   const w = r.warmupSeconds;
   assert.ok(w.length >= 2 && w.length <= 6, `${w.length} warm-up calls`);
@@ -32,7 +37,7 @@ test('inference: minSamples positive samples, warm-up times, RSS peak >= before 
   assert.ok(r.memory);
   assert.ok(r.memory.rssBeforeBytes > 0);
   assert.ok(r.memory.rssPeakBytes >= r.memory.rssBeforeBytes);
-  assert.ok(r.memory.rssPeakBytes < 64 * 2 ** 30);
+  assert.ok(r.memory.rssPeakBytes < totalmem(), 'a resident set fits in RAM');
 });
 
 test('sampling stops at minTimeS once minSamples are in, never below minSamples', async () => {

@@ -105,15 +105,19 @@ test('no libtorch where LIBTORCH points: NO_LIBTORCH, naming where it looked and
 });
 
 test('a libtorch of another version: LIBTORCH_MISMATCH, naming what the addon needs and what was found', () => {
-  const other = join(work, 'libtorch-2.1');
+  // A version the addon was not built against, whatever this machine's libtorch is.
+  const [major, minor] = description.libtorch.version.split('.');
+  const otherVersion = `${Number(major) + 1}.0.0+cpu`;
+  const other = join(work, `libtorch-${otherVersion}`);
   mkdirSync(join(other, 'lib'), { recursive: true });
-  writeFileSync(join(other, 'build-version'), '2.1.0+cpu\n'); // as in a LibTorch download
+  writeFileSync(join(other, 'build-version'), `${otherVersion}\n`); // as in a LibTorch download
   for (const soname of description.libtorch.libraries) symlinkSync(join(systemLibtorch.libDir, soname), join(other, 'lib', soname));
   const { error } = loadInChild({ LIBTORCH: other });
   assert.equal(error?.code, 'LIBTORCH_MISMATCH');
-  const [major, minor] = description.libtorch.version.split('.');
-  assert.match(error!.message, new RegExp(`^the prebuilt addon needs libtorch ${major}\\.${minor} with the C\\+\\+11 string ABI`));
-  assert.match(error!.message, new RegExp(`libtorch 2\\.1\\.0\\+cpu, .* in ${other}/lib \\(LIBTORCH\\): it is version 2\\.1\\.0\\+cpu`));
+  const escape = (text: string) => text.replace(/[.+]/g, '\\$&');
+  const abi = description.libtorch.cxx11Abi ? 'C++11' : 'pre-C++11';
+  assert.match(error!.message, new RegExp(`^the prebuilt addon needs libtorch ${major}\\.${minor} with the ${escape(abi)} string ABI`));
+  assert.match(error!.message, new RegExp(`libtorch ${escape(otherVersion)}, .* in ${escape(other)}/lib \\(LIBTORCH\\): it is version ${escape(otherVersion)}`));
   assert.match(error!.hint, /`npm rebuild @tfbench\/native`/);
 });
 
