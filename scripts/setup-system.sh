@@ -10,6 +10,33 @@ set -eu
 packages="libtorch-dev libopenblas0-openmp cmake g++ make"
 optional_packages="chromium-headless-shell"
 
+# libtorch links libblas.so.3 and libopenblas.so.0, which Debian's alternatives point at one installed build.
+# libopenblas0-pthread (pulled in by python3-numpy and others) outranks the OpenMP build (priority 100 vs 95),
+# and its own thread pool then runs beside libtorch's OpenMP threads on the same cores: bert-base ran 3x slower.
+# So the OpenMP build is made the active one where both are installed. tfbench also reads the BLAS it has
+# loaded at run time and picks its thread default from it, so this is speed, not correctness.
+activate_openmp_blas() {
+  command -v update-alternatives >/dev/null 2>&1 || return 0
+  multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+  dir="/usr/lib/$multiarch/openblas-openmp"
+  [ -d "$dir" ] || return 0
+  changed=""
+  for lib in libblas.so.3 liblapack.so.3 libopenblas.so.0; do
+    name="$lib-$multiarch"
+    [ -e "$dir/$lib" ] || continue
+    current=$(update-alternatives --query "$name" 2>/dev/null | sed -n 's/^Value: //p')
+    [ -n "$current" ] && [ "$current" != "$dir/$lib" ] || continue
+    if [ "$(id -u)" -eq 0 ]; then as_root=""; elif command -v sudo >/dev/null 2>&1; then as_root="sudo"; else
+      echo "tfbench setup: $name points at $current, not the OpenMP build; run as root: update-alternatives --set $name $dir/$lib" >&2
+      continue
+    fi
+    $as_root update-alternatives --set "$name" "$dir/$lib" >/dev/null && changed="$changed $lib"
+  done
+  if [ -n "$changed" ]; then
+    echo "tfbench setup: made OpenBLAS's OpenMP build the active$changed (the pthreads build would run its own thread pool beside libtorch's)"
+  fi
+}
+
 if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
   missing=""
   for p in $packages; do
@@ -26,6 +53,7 @@ if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; 
   done
   if [ -z "$missing" ]; then
     echo "tfbench setup: system packages present ($packages)"
+    activate_openmp_blas
     exit 0
   fi
   echo "tfbench setup: installing$missing (apt-get)"
@@ -49,10 +77,11 @@ if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; 
     available="$available $p"
   done
   missing="$available"
-  [ -n "$missing" ] || exit 0
+  if [ -z "$missing" ]; then activate_openmp_blas; exit 0; fi
   # shellcheck disable=SC2086
   $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
   echo "tfbench setup: installed$missing"
+  activate_openmp_blas
   exit 0
 fi
 

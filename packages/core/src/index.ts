@@ -40,6 +40,7 @@ export { loadCheckpointWeights } from './run/weights.js';
 export { checkCheckpoint, compareTensor, type CheckOptions, type CheckResult, type TensorComparison } from './run/check.js';
 export { summarize, medianCiRanks, quantile, type SampleSummary } from './stats/summary.js';
 export { collectEnvironment, detectBlas, environmentEntries, type EnvironmentInfo } from './env/index.js';
+export { blasDescription, chooseThreads, threadRule, threadWarnings, type ThreadChoice, type ThreadProbe, type ThreadRule } from './env/threads.js';
 export { formatRate, formatSeconds, renderBreakdowns, renderEnvironment, renderSection, renderSections, SECTION_TITLES, TABLE_FORMATS, type Section, type TableFormat } from './report/table.js';
 export { readResultsJson, resultsToJson, writeResultsJson } from './report/json.js';
 export { MERGE_IGNORED_ARGS, MergeError, describeShard, mergeResults, missingShards, type MergedFrom, type MergeOptions, type ResultsShard } from './report/merge.js';

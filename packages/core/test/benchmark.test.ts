@@ -29,6 +29,7 @@ function fakeBackend(maxTokens: number, measured: MeasureOptions[] = []): Backen
     info: () => ({ framework: 'fake', frameworkVersion: '0', frameworkSource: 'test', addonVersion: '0', parallelInfo: '' }),
     cudaDeviceCount: () => 0,
     gpuInfo: () => ({ cudaRuntimeVersion: null, cudnnVersion: null, cudaDevices: [], nvml: { reason: 'test backend', driverVersion: null, cudaDriverVersion: null, devices: [] } }),
+    blasInfo: () => ({ library: null, vendor: null, threading: null, threads: null, config: null }),
     getThreads: () => 2,
     setThreads: () => {},
     buildModel: async () => model,

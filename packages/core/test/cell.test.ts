@@ -32,6 +32,7 @@ function fakeBackend(next: () => number): { backend: Backend; requests: MeasureO
     info: () => ({ framework: 'fake', frameworkVersion: '0', frameworkSource: 'test', addonVersion: '0', parallelInfo: '' }),
     cudaDeviceCount: () => 0,
     gpuInfo: () => ({ cudaRuntimeVersion: null, cudnnVersion: null, cudaDevices: [], nvml: { reason: 'test backend', driverVersion: null, cudaDriverVersion: null, devices: [] } }),
+    blasInfo: () => ({ library: null, vendor: null, threading: null, threads: null, config: null }),
     getThreads: () => threads,
     setThreads: (n) => void (threads = n),
     buildModel: async () => model,

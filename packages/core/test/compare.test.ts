@@ -26,7 +26,7 @@ test('the ratio of medians and its bootstrap interval; verdicts only when the in
 function rec(over: Partial<CellRecord> & { samples?: number[] }): CellRecord {
   const { samples = around(1), ...rest } = over;
   return {
-    model: 'm', batchSize: 8, sequenceLength: 32, mode: 'inference', status: 'ok', error: null, device: 'cpu', dtype: 'float32', threads: 2,
+    model: 'm', batchSize: 8, sequenceLength: 32, mode: 'inference', status: 'ok', error: null, device: 'cpu', dtype: 'float32', threads: 2, blasThreads: 2,
     parameterCount: 1, timeSeconds: { ...summarize(samples), samples, warmup: [] }, phasesSeconds: null, throughput: null, memory: null,
     gpuMemory: null, hostSeconds: null, breakdown: null, buildSeconds: 1,
     efficiency: { flopsPerCall: 1, tflopsPerSecond: null, mfu: null, peakTflops: null, peakSource: null }, warnings: [],

@@ -19,6 +19,7 @@ export function cellRecord(over: Partial<CellRecord> = {}): CellRecord {
     device: 'cpu',
     dtype: 'float32',
     threads: 2,
+    blasThreads: 2,
     parameterCount: 109514298,
     timeSeconds: { ...summarize(samples), samples, warmup: [] },
     phasesSeconds: null,
@@ -39,7 +40,9 @@ export function cpuEnvironment(over: Partial<EnvironmentInfo> = {}): Environment
   return {
     tfbenchVersion: '0.1.0', framework: 'libtorch', frameworkVersion: '1.13.1', frameworkSource: 'system', nodeVersion: '20.19.0',
     system: 'Linux', osRelease: 'Debian 12', architecture: 'x64', cpuModel: 'Test CPU', cpuPhysicalCores: 2, cpuLogicalCores: 2,
-    cpuRamBytes: 8192 * MIB, blas: 'OpenBLAS (OpenMP)', threads: 2, parallelInfo: '', device: 'cpu', dtype: 'float32', isolate: true,
+    cpuRamBytes: 8192 * MIB, blas: 'OpenBLAS (OpenMP)', blasLibrary: '/usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblasp-r0.3.21.so',
+    blasThreading: 'openmp', blasThreads: 2, threads: 2, threadsChoice: { rule: 'probe', reason: 'the faster at start-up', probe: null },
+    parallelInfo: '', device: 'cpu', dtype: 'float32', isolate: true,
     onlyPretrainModel: false, date: '2025-01-01', time: '00:00:00Z', gpus: [],
     cudaRuntimeVersion: null, cudnnVersion: null, cudaDriverVersion: null, nvmlReason: null,
     ...over,

@@ -339,8 +339,24 @@ export interface GpuReport {
   };
 }
 
+/** The BLAS library this process has loaded (libtorch's CPU matrix products run in it), read from the library. */
+export interface BlasInfo {
+  /** Resolved path of the loaded library; null when none is (a libtorch with its BLAS built in). */
+  library: string | null;
+  /** 'OpenBLAS', 'MKL', 'BLIS', 'reference' (Debian's netlib BLAS), or null when unknown. */
+  vendor: string | null;
+  /** How it runs one product's threads: 'openmp' (the OpenMP team libtorch uses too), 'pthreads' (a pool of
+   * its own beside libtorch's), 'serial', or null when unknown. */
+  threading: 'openmp' | 'pthreads' | 'serial' | null;
+  /** The threads it would use for one product, as it reports them (OpenBLAS, MKL); null when it does not say. */
+  threads: number | null;
+  /** OpenBLAS's build description (version, target CPU, MAX_THREADS); null for others. */
+  config: string | null;
+}
+
 export interface Binding {
   versions(): Versions;
+  blasInfo(): BlasInfo;
   /** The GPU fields of the environment block: CUDA devices and versions (CUDA builds) and NVML's view. */
   gpuInfo(): GpuReport;
   getThreads(): number;

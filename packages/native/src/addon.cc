@@ -3,6 +3,8 @@
 //   versions()                  -> { addon, libtorch, libtorchSource, cuda, parallelInfo }
 //   getThreads()                -> intra-op thread count the workers use (default: physical cores)
 //   setThreads(n)               -> sets it (at::set_num_threads, applied on the compute thread)
+//   blasInfo()                  -> { library, vendor, threading, threads, config }: the BLAS loaded and how it
+//                                  runs its threads (src/threads/blas.h)
 //   cudaDeviceCount()           -> torch::cuda::device_count() (0 with a CPU-only libtorch)
 //   gpuInfo()                   -> { cudaRuntimeVersion, cudnnVersion, cudaDevices, nvml }: the GPU fields of
 //                                  the environment block (src/measure/devices.h, src/measure/nvml.h)
@@ -24,6 +26,7 @@
 #include "models/model.h"
 #include "napi/convert.h"
 #include "napi/model_wrap.h"
+#include "threads/blas.h"
 
 #ifndef TFBENCH_LIBTORCH_SOURCE
 #define TFBENCH_LIBTORCH_SOURCE "unknown"
@@ -67,6 +70,21 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
       throw_bad_input(c10::str("setThreads: threads must be an integer >= 1, got ", js::type_name(info[0])));
     js::set_thread_count(static_cast<int>(n));
     return env.Undefined();
+  });
+}
+
+Napi::Value BlasInfoValue(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return js::guard_sync(env, [&]() -> Napi::Value {
+    const BlasInfo blas = loaded_blas();
+    auto text = [&](const std::string& s) -> Napi::Value { return s.empty() ? env.Null() : Napi::String::New(env, s); };
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("library", text(blas.library));
+    out.Set("vendor", text(blas.vendor));
+    out.Set("threading", text(blas.threading));
+    out.Set("threads", blas.threads ? Napi::Value(Napi::Number::New(env, *blas.threads)) : env.Null());
+    out.Set("config", text(blas.config));
+    return out;
   });
 }
 
@@ -167,6 +185,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("versions", Napi::Function::New<Versions>(env, "versions"));
   exports.Set("getThreads", Napi::Function::New<GetThreads>(env, "getThreads"));
   exports.Set("setThreads", Napi::Function::New<SetThreads>(env, "setThreads"));
+  exports.Set("blasInfo", Napi::Function::New<BlasInfoValue>(env, "blasInfo"));
   exports.Set("cudaDeviceCount", Napi::Function::New<CudaDeviceCount>(env, "cudaDeviceCount"));
   exports.Set("gpuInfo", Napi::Function::New<GpuInfo>(env, "gpuInfo"));
   exports.Set("buildModel", Napi::Function::New<BuildModel>(env, "buildModel"));

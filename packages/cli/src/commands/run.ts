@@ -74,13 +74,18 @@ export async function runCommand(argv: Record<string, unknown>, io: Io): Promise
     controller.abort();
   };
   process.once('SIGINT', onSigint);
+  const progress = progressLine(io, argv.quiet === true);
   let results;
   try {
     results = await benchmark(fileArgs, {
       overrides: flagOverrides(argv),
       baseDir: argsPath ? dirname(argsPath) : process.cwd(),
       signal: controller.signal,
-      onProgress: progressLine(io, argv.quiet === true),
+      onProgress: (event) => {
+        // Said before the first cell, even with --quiet: it concerns every figure of the run.
+        if (event.type === 'warning') io.stderr(`tfbench: WARNING: ${event.message}\n`);
+        else progress(event);
+      },
     });
   } finally {
     process.removeListener('SIGINT', onSigint);

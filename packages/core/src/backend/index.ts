@@ -2,6 +2,7 @@
 // The libtorch addon (@tfbench/native) is the first backend; only this folder imports it.
 import {
   loadBinding,
+  type BlasInfo,
   type BuildOptions,
   type DType,
   type GpuReport,
@@ -14,7 +15,7 @@ import {
 } from '@tfbench/native';
 import type { ModelSpec } from '../models/index.js';
 
-export type { BuildOptions, DType, GpuReport, HostTensor, MeasureOptions, MeasureResult, PhaseSamples, RunOptions };
+export type { BlasInfo, BuildOptions, DType, GpuReport, HostTensor, MeasureOptions, MeasureResult, PhaseSamples, RunOptions };
 export type BackendModel = NativeModel;
 
 export interface BackendInfo {
@@ -33,6 +34,8 @@ export interface Backend {
   cudaDeviceCount(): number;
   /** CUDA devices and versions, and what NVML says of the GPUs (for the environment block). */
   gpuInfo(): GpuReport;
+  /** The BLAS this process has loaded and how it runs its threads (for the thread default and the records). */
+  blasInfo(): BlasInfo;
   getThreads(): number;
   setThreads(threads: number): void;
   buildModel(spec: ModelSpec, options: BuildOptions): Promise<BackendModel>;
@@ -57,6 +60,7 @@ export function libtorchBackend(): Backend {
     },
     cudaDeviceCount: () => binding.cudaDeviceCount(),
     gpuInfo: () => binding.gpuInfo(),
+    blasInfo: () => binding.blasInfo(),
     getThreads: () => binding.getThreads(),
     setThreads: (threads) => binding.setThreads(threads),
     buildModel: (spec, options) => binding.buildModel(spec, options),

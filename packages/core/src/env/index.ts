@@ -2,8 +2,9 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { arch, platform } from 'node:os';
 import si from 'systeminformation';
-import type { Backend, GpuReport } from '../backend/index.js';
+import type { Backend, BlasInfo, GpuReport } from '../backend/index.js';
 import { TOOL_VERSION } from '../version.js';
+import { blasDescription, blasThreads, type ThreadChoice } from './threads.js';
 
 export interface EnvironmentInfo {
   tfbenchVersion: string;
@@ -18,8 +19,16 @@ export interface EnvironmentInfo {
   cpuPhysicalCores: number;
   cpuLogicalCores: number;
   cpuRamBytes: number;
+  /** The BLAS loaded, as it describes itself: "OpenBLAS (OpenMP)". */
   blas: string;
+  /** The loaded BLAS library's path, how it threads and how many threads one product uses (null: unknown). */
+  blasLibrary: string | null;
+  blasThreading: BlasInfo['threading'];
+  blasThreads: number | null;
+  /** libtorch's intra-op threads the cells use. */
   threads: number;
+  /** How that count was chosen (a rule, or the start-up probe with its figures). */
+  threadsChoice: Omit<ThreadChoice, 'threads'>;
   parallelInfo: string;
   device: string;
   dtype: string;
@@ -173,12 +182,13 @@ export interface EnvironmentContext {
   dtype: string;
   isolate: boolean;
   onlyPretrainModel: boolean;
-  /** Threads the cells will use (null: the backend's default, one per physical core it may run on). */
-  threads: number | null;
+  /** The thread count the cells will use and why (env/threads.ts). */
+  threads: ThreadChoice;
 }
 
 export async function collectEnvironment(backend: Backend, context: EnvironmentContext): Promise<EnvironmentInfo> {
   const info = backend.info();
+  const blas = backend.blasInfo();
   const [cpu, mem, os, graphics] = await Promise.all([
     si.cpu(),
     si.mem(),
@@ -202,8 +212,12 @@ export async function collectEnvironment(backend: Backend, context: EnvironmentC
     cpuPhysicalCores: cpu.physicalCores,
     cpuLogicalCores: cpu.cores,
     cpuRamBytes: mem.total,
-    blas: detectBlas(),
-    threads: context.threads ?? backend.getThreads(),
+    blas: blasDescription(blas) ?? detectBlas(),
+    blasLibrary: blas.library,
+    blasThreading: blas.threading,
+    blasThreads: blasThreads(blas, context.threads.threads),
+    threads: context.threads.threads,
+    threadsChoice: { rule: context.threads.rule, reason: context.threads.reason, probe: context.threads.probe },
     parallelInfo: info.parallelInfo,
     device: context.device,
     dtype: context.dtype,
@@ -267,7 +281,10 @@ export function environmentEntries(env: EnvironmentInfo): Array<[string, string 
     ['os', env.osRelease],
     ['cpu_cores', `${env.cpuPhysicalCores} physical, ${env.cpuLogicalCores} logical`],
     ['blas', env.blas],
+    // Files of results schema 1.1 and before have neither: nothing is shown for them.
+    ...(env.blasThreading !== undefined ? [['blas_threads', env.blasThreads ?? 'unknown'] as [string, string | number]] : []),
     ['threads', env.threads],
+    ...(env.threadsChoice ? [['threads_choice', `${env.threadsChoice.rule}: ${env.threadsChoice.reason}`] as [string, string]] : []),
     ['libtorch_source', env.frameworkSource],
   );
   if (onGpu) {

@@ -71,6 +71,7 @@ export function resultsJsonSchema(): Schema {
         device: { type: 'string' },
         dtype: { type: 'string' },
         threads: nullable({ type: 'integer' }),
+        blasThreads: { description: "Threads the BLAS ran one matrix product on (libtorch's own with an OpenMP BLAS); null: unknown", ...nullable({ type: 'integer' }) },
         parameterCount: { type: 'integer' },
         timeSeconds: nullable(
           object({

@@ -3,6 +3,7 @@
 import { parseArgs, parseShard, type BenchmarkArgs } from '../args/index.js';
 import { libtorchBackend, type Backend, type PhaseSamples } from '../backend/index.js';
 import { collectEnvironment, type EnvironmentInfo } from '../env/index.js';
+import { chooseThreads, threadWarnings, type ProbeTarget } from '../env/threads.js';
 import { devicePeak, type Peak } from '../env/peaks.js';
 import { ArgsError, TfbenchError, type Problem } from '../errors.js';
 import { resolveModels, type ResolvedModel } from '../models/index.js';
@@ -53,6 +54,8 @@ export interface BenchmarkResults {
 export type ProgressEvent =
   /** The cells this run will measure: the whole plan, or this shard's share of it. */
   | { type: 'plan'; cells: Cell[] }
+  /** Said once, before any cell runs, about every cell (a slow BLAS, stacked thread pools); the records keep it too. */
+  | { type: 'warning'; message: string }
   | { type: 'cell-start'; index: number; total: number; cell: Cell }
   | { type: 'cell-end'; index: number; total: number; record: CellRecord };
 
@@ -130,6 +133,7 @@ function unmeasuredRecord(cell: Cell, job: CellJob, model: ResolvedModel, status
     device: job.device,
     dtype: job.dtype,
     threads: job.threads,
+    blasThreads: null,
     parameterCount: cell.mode === 'training' ? model.trainParameterCount : model.parameterCount,
     timeSeconds: null,
     phasesSeconds: null,
@@ -160,6 +164,7 @@ function recordFromOutcome(
   return {
     ...base,
     threads: m.threads,
+    blasThreads: m.blasThreads,
     timeSeconds: time,
     phasesSeconds: m.phasesSeconds ? phaseRecords(m.phasesSeconds) : null,
     throughput: time
@@ -209,6 +214,19 @@ export function dominatingOom(cell: Cell, ooms: readonly Cell[]): Cell | undefin
   );
 }
 
+/** What the thread probe runs: the first cell's model (inference build) at the sweep's smallest and largest
+ * batch × sequence; null when there is no cell. */
+function probeTarget(cells: readonly Cell[], byName: ReadonlyMap<string, ResolvedModel>, dtype: BenchmarkArgs['dtype']): ProbeTarget | null {
+  if (cells.length === 0) return null;
+  const model = byName.get(cells[0]!.model)!;
+  const size = (c: Cell) => c.batchSize * c.sequenceLength;
+  const ofModel = cells.filter((c) => c.model === model.name);
+  const smallest = ofModel.reduce((a, b) => (size(b) < size(a) ? b : a));
+  const largest = ofModel.reduce((a, b) => (size(b) > size(a) ? b : a));
+  const shapes = [smallest, largest].map((c) => ({ batchSize: c.batchSize, sequenceLength: c.sequenceLength }));
+  return { model: model.name, spec: model.spec, dtype, shapes: size(smallest) === size(largest) ? shapes.slice(0, 1) : shapes };
+}
+
 async function measureInProcess(backend: Backend, job: CellJob): Promise<CellOutcome> {
   try {
     return { ok: true, measurement: await measureCell(backend, job) };
@@ -230,23 +248,30 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
   const problems = unsupportedProblems(args, device);
   if (problems.length > 0) throw new ArgsError(problems);
 
+  const byName = new Map(models.map((m) => [m.name, m]));
+  // parseArgs has checked the shard's form, so parseShard cannot fail here.
+  const shard = args.shard === null ? null : parseShard(args.shard)!;
+  const cells = shardCells(planCells({ ...args, models: models.map((m) => m.name) }), shard);
+
+  // The thread count follows the BLAS actually loaded, and on the CPU a short probe on the first model when no
+  // rule can know (env/threads.ts); every child is passed it explicitly, so all use, and record, the same.
+  const blas = backend.blasInfo();
+  const threadChoice = await chooseThreads(
+    backend,
+    { pinned: args.threads, device, blas, backendDefault: backend.getThreads() },
+    probeTarget(cells, byName, args.dtype),
+  );
+  const threads = threadChoice.threads;
   const environment = await collectEnvironment(backend, {
     device,
     dtype: args.dtype,
     isolate: args.isolate,
     onlyPretrainModel: args.onlyPretrainModel,
-    threads: args.threads,
+    threads: threadChoice,
   });
-  // The backend's default: one thread per physical core this process may run on (libtorch's own, from
-  // cpuinfo, picks 1 thread on some 2-core VMs), unless OMP_NUM_THREADS says otherwise. Passed explicitly
-  // so every child uses, and records, the same count.
-  const threads = args.threads ?? environment.threads;
   const peak = devicePeak(device, environment.gpus[0]?.name, args.dtype, args.peakTflops);
-
-  const byName = new Map(models.map((m) => [m.name, m]));
-  // parseArgs has checked the shard's form, so parseShard cannot fail here.
-  const shard = args.shard === null ? null : parseShard(args.shard)!;
-  const cells = shardCells(planCells({ ...args, models: models.map((m) => m.name) }), shard);
+  const cpuWarnings = device === 'cpu' ? threadWarnings(blas, threadChoice) : [];
+  for (const message of cpuWarnings) options.onProgress?.({ type: 'warning', message });
   options.onProgress?.({ type: 'plan', cells });
 
   const records: CellRecord[] = [];
@@ -284,7 +309,8 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
       ? await runIsolated(job, { timeoutS: options.cellTimeoutS ?? DEFAULT_CELL_TIMEOUT_S, signal: options.signal })
       : await measureInProcess(backend, job);
     if (options.signal?.aborted) break; // the interrupted cell has no result worth keeping
-    const record = recordFromOutcome(cell, job, model, outcome, args.targetRelCi, peak);
+    const measured = recordFromOutcome(cell, job, model, outcome, args.targetRelCi, peak);
+    const record = measured.status === 'ok' ? { ...measured, warnings: [...cpuWarnings, ...measured.warnings] } : measured;
     if (record.status === 'oom') ooms.push(cell);
     records.push(record);
     options.onProgress?.({ type: 'cell-end', index, total: cells.length, record });

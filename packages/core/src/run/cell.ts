@@ -1,6 +1,7 @@
 // Measuring one cell in this process: build the model, load weights if any, run the native measurement.
 // Runs inside an isolated child (worker.ts) by default, or in-process with isolate: false.
 import type { Backend, DType, MeasureResult } from '../backend/index.js';
+import { blasThreads } from '../env/threads.js';
 import type { ModelSpec } from '../models/index.js';
 import { summarize } from '../stats/summary.js';
 import type { Cell } from './records.js';
@@ -32,6 +33,8 @@ export interface CellJob extends Cell {
 
 export interface CellMeasurement extends MeasureResult {
   threads: number;
+  /** What the BLAS loaded in the measuring process ran one product on (env/threads.ts). */
+  blasThreads: number | null;
   buildSeconds: number;
 }
 
@@ -84,5 +87,6 @@ export async function measureCell(backend: Backend, job: CellJob): Promise<CellM
     const modules = await model.measure({ ...request, warmup: 0, minSamples: 1, minTimeS: 0, maxTimeS: 0, speed: false, memory: false, breakdown: true });
     result.breakdown = modules.breakdown;
   }
-  return { ...result, threads: backend.getThreads(), buildSeconds };
+  const threads = backend.getThreads();
+  return { ...result, threads, blasThreads: blasThreads(backend.blasInfo(), threads), buildSeconds };
 }

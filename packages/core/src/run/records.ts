@@ -84,6 +84,9 @@ export interface CellRecord extends Cell {
   dtype: string;
   /** Intra-op threads the measurement ran with. */
   threads: number | null;
+  /** Threads the BLAS ran one matrix product on: libtorch's own with an OpenMP BLAS, its own pool's with a
+   * pthreads one (the environment says which BLAS); null when unknown or not measured. */
+  blasThreads: number | null;
   parameterCount: number;
   /** Seconds per call; null when speed was not measured or the cell failed. */
   timeSeconds: TimeRecord | null;
