@@ -383,7 +383,7 @@ describe('help and schema', () => {
     });
     assert.equal(row('--min-time-s')?.default, '1');
     assert.equal(row('--target-rel-ci')?.default, '0.01');
-    assert.equal(row('--threads')?.default, 'physical cores');
+    assert.equal(row('--threads')?.default, 'from the BLAS');
     assert.equal(row('--dtype')?.type, 'float32|float16|bfloat16');
     assert.deepEqual(row('--dtype')?.aliases, ['fp16']);
     assert.equal(row('--env-info-csv-file')?.default, 'env.csv');

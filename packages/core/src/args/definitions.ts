@@ -213,8 +213,9 @@ const table: { [K in ArgKey]: Omit<ArgDefinition<K>, 'key'> } = {
   threads: {
     kind: { type: 'integerOrNull', min: 1 },
     default: null,
-    defaultText: 'physical cores',
-    description: 'CPU threads for libtorch (intra-op); by default one per physical core, as PyTorch intends',
+    defaultText: 'from the BLAS',
+    description:
+      "CPU threads for libtorch (intra-op). By default: 1 beside a pthreads OpenBLAS (its own pool does the products); else, on the CPU, the faster of 1 and one per physical core, timed at start-up on the first model; OMP_NUM_THREADS or a CUDA device: one per physical core",
     aliases: [],
     group: 'Measurement',
   },
