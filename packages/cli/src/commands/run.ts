@@ -16,7 +16,8 @@ import {
   type ProgressEvent,
   type TableFormat,
 } from '@tfbench/core';
-import { flagOverrides } from '../main.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_SIGINT } from '../exit-codes.js';
+import { flagOverrides } from '../flags.js';
 import type { Io } from '../io.js';
 
 function readArgsFile(path: string): unknown {
@@ -129,6 +130,6 @@ export async function runCommand(argv: Record<string, unknown>, io: Io): Promise
     writeFileSync(logPath, out + messages.join(''));
     io.stderr(`tfbench: log written to ${logPath}\n`);
   }
-  if (results.interrupted) return 130;
-  return results.records.every((r) => r.status === 'ok' || r.status === 'skipped') ? 0 : 1;
+  if (results.interrupted) return EXIT_SIGINT;
+  return results.records.every((r) => r.status === 'ok' || r.status === 'skipped') ? EXIT_OK : EXIT_FAILED;
 }
