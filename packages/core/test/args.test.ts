@@ -40,6 +40,7 @@ describe('parseArgs: defaults', () => {
       dtype: 'float32',
       trainStep: 'backward',
       isolate: true,
+      cellTimeoutS: 1800,
       skipAfterOom: true,
       threads: null,
       peakTflops: null,

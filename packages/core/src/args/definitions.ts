@@ -31,6 +31,7 @@ export interface BenchmarkArgs {
   minSamples: number;
   targetRelCi: number;
   isolate: boolean;
+  cellTimeoutS: number;
   skipAfterOom: boolean;
   threads: number | null;
   peakTflops: number | null;
@@ -201,6 +202,13 @@ const table: { [K in ArgKey]: Omit<ArgDefinition<K>, 'key'> } = {
     default: true,
     description: 'Run every measurement in a fresh child process (whose malloc keeps freed memory mapped; false: in this process, with its default malloc)',
     aliases: ['multi_process'],
+    group: 'Measurement',
+  },
+  cellTimeoutS: {
+    kind: { type: 'number', min: 1 },
+    default: 1800,
+    description: 'Stop an isolated cell still running after this many seconds (status timeout) and go on with the next; a cell run in-process (isolate: false) cannot be stopped',
+    aliases: [],
     group: 'Measurement',
   },
   skipAfterOom: {

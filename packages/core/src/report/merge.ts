@@ -32,9 +32,12 @@ export class MergeError extends TfbenchError {
   }
 }
 
-/** Arguments that may differ between shards: which share ran, and where and how results were written.
- * Everything else (models, grid, device, dtype, timing, seed, isolation, …) changes what is measured. */
-export const MERGE_IGNORED_ARGS: readonly ArgKey[] = ARG_DEFINITIONS.filter((d) => d.key === 'shard' || d.group === 'Output').map((d) => d.key);
+/** Arguments that may differ between shards: which share ran, when a hung cell is given up on, and where and
+ * how results were written. Everything else (models, grid, device, dtype, timing, seed, isolation, …) changes
+ * what is measured. */
+export const MERGE_IGNORED_ARGS: readonly ArgKey[] = ARG_DEFINITIONS.filter(
+  (d) => d.key === 'shard' || d.key === 'cellTimeoutS' || d.group === 'Output',
+).map((d) => d.key);
 
 /** Environment fields that are expected to differ between runs, so not worth a note. */
 const PER_RUN_ENVIRONMENT_FIELDS = new Set(['date', 'time']);

@@ -66,7 +66,7 @@ export function resultsJsonSchema(): Schema {
         batchSize: { type: 'integer' },
         sequenceLength: { type: 'integer' },
         mode: { enum: ['inference', 'training'] },
-        status: { enum: ['ok', 'oom', 'error', 'skipped'] },
+        status: { enum: ['ok', 'oom', 'error', 'timeout', 'skipped'] },
         error: nullable(object({ code: { type: 'string' }, message: { type: 'string' } })),
         device: { type: 'string' },
         dtype: { type: 'string' },

@@ -16,7 +16,9 @@ import type { Cell, CellRecord, CellStatus } from './records.js';
 
 // 1.1: `shard` (which share of the sweep a file holds) and `merged` (set by tfbench merge). Files of 1.0
 // have neither; readResultsJson reads their shard as null.
-export const RESULTS_SCHEMA_VERSION = '1.1.0';
+// 1.2: status `timeout` for a cell stopped after cellTimeoutS (1.1 wrote status `error` with code TIMEOUT),
+// and the arguments cellTimeoutS and resume.
+export const RESULTS_SCHEMA_VERSION = '1.2.0';
 
 /** Which shares of a sweep's cells a results file holds: shards `indices` (1-based, ascending) of `count`. */
 export interface ResultsShard {
@@ -66,11 +68,7 @@ export interface BenchmarkOptions {
   baseDir?: string;
   /** Defaults to the libtorch backend. */
   backend?: Backend;
-  /** Per-cell limit for isolated runs, seconds. */
-  cellTimeoutS?: number;
 }
-
-const DEFAULT_CELL_TIMEOUT_S = 1800;
 
 /** 'auto' → the first CUDA device when there is one, else CPU; 'cuda' without a GPU is an error. */
 export function resolveDevice(requested: string, backend: Backend): string {
@@ -281,7 +279,7 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
       continue;
     }
     const outcome = args.isolate
-      ? await runIsolated(job, { timeoutS: options.cellTimeoutS ?? DEFAULT_CELL_TIMEOUT_S, signal: options.signal })
+      ? await runIsolated(job, { timeoutS: args.cellTimeoutS, signal: options.signal })
       : await measureInProcess(backend, job);
     if (options.signal?.aborted) break; // the interrupted cell has no result worth keeping
     const record = recordFromOutcome(cell, job, model, outcome, args.targetRelCi, peak);
