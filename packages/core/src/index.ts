@@ -33,6 +33,7 @@ export {
   type BenchmarkOptions,
   type BenchmarkResults,
   type ProgressEvent,
+  type ResultsSink,
 } from './run/benchmark.js';
 export type { Cell, CellRecord, CellStatus, CpuMemoryRecord, GpuMemoryRecord, Mode, ModuleRecord, TimeRecord } from './run/records.js';
 export { cellName, headlineMemoryBytes } from './run/records.js';
@@ -43,7 +44,9 @@ export { collectEnvironment, detectBlas, environmentEntries, type EnvironmentInf
 export { formatRate, formatSeconds, renderBreakdowns, renderEnvironment, renderSection, renderSections, SECTION_TITLES, TABLE_FORMATS, type Section, type TableFormat } from './report/table.js';
 export { readResultsJson, resultsToJson, writeResultsJson } from './report/json.js';
 export { MERGE_IGNORED_ARGS, MergeError, describeShard, mergeResults, missingShards, type MergedFrom, type MergeOptions, type ResultsShard } from './report/merge.js';
-export { sectionCsvRows, writeCsvFiles } from './report/csv.js';
+export { csvFiles, sectionCsvRows, writeCsvFiles } from './report/csv.js';
+export { writeFileAtomic } from './report/atomic.js';
+export { ResultsFiles, resultsJsonPath, type ResultsFilesOptions, type WriteFailure } from './report/files.js';
 export { buildChart, renderLineChartSvg, renderReportHtml, type LineChart, type ReportOptions } from './report/html.js';
 export { TOOL_VERSION } from './version.js';
 export { compareResults, type CompareOptions, type CompareRow, type Comparison } from './report/compare.js';

@@ -1,5 +1,6 @@
 // benchmark(args): validate everything up front, plan the grid, measure each cell (in a fresh child process
 // by default), and return typed results. A failed cell becomes a record with its status; the sweep goes on.
+// The results so far go to the sink (the files the args name: report/files.ts) after every cell.
 import { parseArgs, parseShard, type BenchmarkArgs } from '../args/index.js';
 import { libtorchBackend, type Backend, type PhaseSamples } from '../backend/index.js';
 import { collectEnvironment, type EnvironmentInfo } from '../env/index.js';
@@ -40,7 +41,8 @@ export interface BenchmarkResults {
   tool: { name: 'tfbench'; version: string };
   startedAt: string;
   finishedAt: string;
-  /** True when the sweep was stopped (Ctrl-C / abort) before every cell ran. */
+  /** True when the file lacks a record of some planned cell: while the sweep runs (the results are written
+   * after every cell), and when it was stopped (Ctrl-C, SIGTERM, abort, a killed process) before the end. */
   interrupted: boolean;
   args: BenchmarkArgs;
   /** The shares of the planned cells this file holds (args.shard of a run; tfbench merge joins shares);
@@ -58,6 +60,16 @@ export type ProgressEvent =
   | { type: 'cell-start'; index: number; total: number; cell: Cell }
   | { type: 'cell-end'; index: number; total: number; record: CellRecord };
 
+/** Where the results go while the sweep runs; ResultsFiles (report/files.ts) writes the files the args name. */
+export interface ResultsSink {
+  /** Called once the args are valid, before anything is measured: throw (an ArgsError) to refuse the run. */
+  open?(args: BenchmarkArgs): void | Promise<void>;
+  /** Called with the results so far after every cell, and with the returned results at the end
+   * (`interrupted` stays true until every planned cell has a record). Failing to store them is the sink's
+   * to report and retry: a throw ends the sweep. */
+  write(results: BenchmarkResults): void | Promise<void>;
+}
+
 export interface BenchmarkOptions {
   /** Values that override `input`'s keys (CLI flags), camelCase; problems in them are reported as --flag. */
   overrides?: Record<string, unknown>;
@@ -68,6 +80,8 @@ export interface BenchmarkOptions {
   baseDir?: string;
   /** Defaults to the libtorch backend. */
   backend?: Backend;
+  /** Receives the results after every cell and at the end. */
+  sink?: ResultsSink;
 }
 
 /** 'auto' → the first CUDA device when there is one, else CPU; 'cuda' without a GPU is an error. */
@@ -227,6 +241,7 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
   const device = resolveDevice(args.device, backend);
   const problems = unsupportedProblems(args, device);
   if (problems.length > 0) throw new ArgsError(problems);
+  await options.sink?.open?.(args);
 
   const environment = await collectEnvironment(backend, {
     device,
@@ -249,6 +264,22 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
 
   const records: CellRecord[] = [];
   const ooms: Cell[] = [];
+  const snapshot = (): BenchmarkResults => ({
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    tool: { name: 'tfbench', version: TOOL_VERSION },
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    interrupted: records.length < cells.length,
+    args,
+    shard: shard === null ? null : { count: shard.count, indices: [shard.index] },
+    environment,
+    records: [...records],
+  });
+  const finish = async (record: CellRecord, index: number) => {
+    records.push(record);
+    await options.sink?.write(snapshot());
+    options.onProgress?.({ type: 'cell-end', index, total: cells.length, record });
+  };
   for (const [index, cell] of cells.entries()) {
     if (options.signal?.aborted) break;
     const model = byName.get(cell.model)!;
@@ -273,9 +304,7 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
     options.onProgress?.({ type: 'cell-start', index, total: cells.length, cell });
     const oomBefore = args.skipAfterOom ? dominatingOom(cell, ooms) : undefined;
     if (oomBefore) {
-      const record = skippedRecord(cell, job, model, oomBefore);
-      records.push(record);
-      options.onProgress?.({ type: 'cell-end', index, total: cells.length, record });
+      await finish(skippedRecord(cell, job, model, oomBefore), index);
       continue;
     }
     const outcome = args.isolate
@@ -284,19 +313,10 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
     if (options.signal?.aborted) break; // the interrupted cell has no result worth keeping
     const record = recordFromOutcome(cell, job, model, outcome, args.targetRelCi, peak);
     if (record.status === 'oom') ooms.push(cell);
-    records.push(record);
-    options.onProgress?.({ type: 'cell-end', index, total: cells.length, record });
+    await finish(record, index);
   }
 
-  return {
-    schemaVersion: RESULTS_SCHEMA_VERSION,
-    tool: { name: 'tfbench', version: TOOL_VERSION },
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    interrupted: records.length < cells.length,
-    args,
-    shard: shard === null ? null : { count: shard.count, indices: [shard.index] },
-    environment,
-    records,
-  };
+  const results = snapshot();
+  await options.sink?.write(results);
+  return results;
 }
