@@ -1,6 +1,6 @@
 // tfbench run [args.json] [flags]: validate, run the sweep with a progress line, print the tables. The
-// results files are core's ResultsFiles, rewritten after every cell. Ctrl-C stops the sweep and still prints
-// and writes what was measured.
+// results files are core's ResultsFiles, rewritten after every cell. Ctrl-C or SIGTERM stops the sweep and
+// still prints and writes what was measured (exit 130 or 143).
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
@@ -17,7 +17,7 @@ import {
   type TableFormat,
   type WriteFailure,
 } from '@tfbench/core';
-import { EXIT_FAILED, EXIT_OK, EXIT_SIGINT } from '../exit-codes.js';
+import { EXIT_FAILED, EXIT_OK, exitCodeForSignal } from '../exit-codes.js';
 import { flagOverrides } from '../flags.js';
 import type { Io } from '../io.js';
 
@@ -84,12 +84,16 @@ export async function runCommand(argv: Record<string, unknown>, io: Io): Promise
     onWriteRecovered: (path, records) => tell(`${lineStart}tfbench: ${path} written again (${records} cells)\n`),
   });
 
+  // SIGINT (Ctrl-C) and SIGTERM (kill, a job scheduler) stop the sweep alike: the cell in progress is dropped,
+  // the rest is printed and written. A second signal ends the process at once.
   const controller = new AbortController();
-  const onSigint = () => {
-    io.stderr('\ntfbench: interrupted; writing what was measured so far\n');
+  let stoppedBy = null as StopSignal | null; // set in onSignal (not narrowed to null)
+  const onSignal = (signal: StopSignal) => {
+    stoppedBy = signal;
+    io.stderr(`\n${lineStart}tfbench: interrupted by ${signal}; writing what was measured so far\n`);
     controller.abort();
   };
-  process.once('SIGINT', onSigint);
+  for (const signal of STOP_SIGNALS) process.once(signal, onSignal);
   let results;
   try {
     results = await benchmark(fileArgs, {
@@ -100,7 +104,7 @@ export async function runCommand(argv: Record<string, unknown>, io: Io): Promise
       sink: files,
     });
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
   }
 
   let out = '';
@@ -132,10 +136,13 @@ export async function runCommand(argv: Record<string, unknown>, io: Io): Promise
   }
   if (files.logPath !== null && files.writeLog(out + messages.join(''))) io.stderr(`tfbench: log written to ${files.logPath}\n`);
 
-  if (results.interrupted) return EXIT_SIGINT;
+  if (stoppedBy !== null && results.interrupted) return exitCodeForSignal(stoppedBy);
   if (files.failures.length > 0) return EXIT_FAILED;
   return results.records.every((r) => r.status === 'ok' || r.status === 'skipped') ? EXIT_OK : EXIT_FAILED;
 }
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+type StopSignal = (typeof STOP_SIGNALS)[number];
 
 /** What a file that could not be written holds instead. */
 function keptText(f: WriteFailure): string {
