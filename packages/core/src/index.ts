@@ -38,12 +38,13 @@ export {
 export type { Cell, CellRecord, CellStatus, CpuMemoryRecord, GpuMemoryRecord, Mode, ModuleRecord, TimeRecord } from './run/records.js';
 export { cellName, headlineMemoryBytes } from './run/records.js';
 export { loadCheckpointWeights } from './run/weights.js';
+export { RESUME_KEPT_STATUSES } from './run/resume.js';
 export { checkCheckpoint, compareTensor, type CheckOptions, type CheckResult, type TensorComparison } from './run/check.js';
 export { summarize, medianCiRanks, quantile, type SampleSummary } from './stats/summary.js';
 export { collectEnvironment, detectBlas, environmentEntries, type EnvironmentInfo } from './env/index.js';
 export { formatRate, formatSeconds, renderBreakdowns, renderEnvironment, renderSection, renderSections, SECTION_TITLES, TABLE_FORMATS, type Section, type TableFormat } from './report/table.js';
 export { readResultsJson, resultsToJson, writeResultsJson } from './report/json.js';
-export { MERGE_IGNORED_ARGS, MergeError, describeShard, mergeResults, missingShards, type MergedFrom, type MergeOptions, type ResultsShard } from './report/merge.js';
+export { MERGE_IGNORED_ARGS, MergeError, describeShard, mergeResults, missingShards, runDisagreements, type MergedFrom, type MergeOptions, type ResultsShard } from './report/merge.js';
 export { csvFiles, sectionCsvRows, writeCsvFiles } from './report/csv.js';
 export { writeFileAtomic } from './report/atomic.js';
 export { ResultsFiles, resultsJsonPath, type ResultsFilesOptions, type WriteFailure } from './report/files.js';

@@ -59,6 +59,7 @@ describe('parseArgs: defaults', () => {
       envInfoCsvFile: 'env.csv',
       outputDir: '.',
       json: null,
+      resume: null,
       envPrint: false,
       logPrint: false,
       logFilename: 'tfbench.log',

@@ -12,6 +12,7 @@ import {
   renderSections,
   resultsToJson,
   ResultsFiles,
+  RESUME_KEPT_STATUSES,
   TfbenchError,
   type ProgressEvent,
   type TableFormat,
@@ -94,13 +95,17 @@ export async function runCommand(argv: Record<string, unknown>, io: Io): Promise
     controller.abort();
   };
   for (const signal of STOP_SIGNALS) process.once(signal, onSignal);
+  const progress = progressLine(io, argv.quiet === true);
   let results;
   try {
     results = await benchmark(fileArgs, {
       overrides: flagOverrides(argv),
       baseDir: argsPath ? dirname(argsPath) : process.cwd(),
       signal: controller.signal,
-      onProgress: progressLine(io, argv.quiet === true),
+      onProgress: (event) => {
+        if (event.type === 'plan' && event.resumed) tell(resumeLine(event.resumed, event.cells.length));
+        progress(event);
+      },
       sink: files,
     });
   } finally {
@@ -143,6 +148,12 @@ export async function runCommand(argv: Record<string, unknown>, io: Io): Promise
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 type StopSignal = (typeof STOP_SIGNALS)[number];
+
+/** "tfbench: resuming /out/r.json: 3 of its cells kept (ok, oom, skipped), 2 to measure". */
+function resumeLine(resumed: { path: string; kept: number }, toMeasure: number): string {
+  const cells = (n: number) => `${n} cell${n === 1 ? '' : 's'}`;
+  return `tfbench: resuming ${resumed.path}: ${cells(resumed.kept)} kept (${RESUME_KEPT_STATUSES.join(', ')}), ${cells(toMeasure)} to measure\n`;
+}
 
 /** What a file that could not be written holds instead. */
 function keptText(f: WriteFailure): string {

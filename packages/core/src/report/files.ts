@@ -1,4 +1,5 @@
-// The files a run writes as it measures: the JSON results file (`json`), the CSV files with saveToCsv, and the log with logPrint. benchmark() hands this sink the results
+// The files a run writes as it measures: the JSON results file (`json`; with `resume` and no `json`, the file
+// resumed), the CSV files with saveToCsv, and the log with logPrint. benchmark() hands this sink the results
 // after every cell and once at the end; each file is rewritten atomically (atomic.ts), so a crash or kill of
 // the process loses at most the cell in progress, and a failed write (a full disk) keeps the file's previous
 // version, reports it once and is tried again after the next cell.
@@ -28,10 +29,11 @@ export interface ResultsFilesOptions {
   onWriteRecovered?: (path: string, records: number) => void;
 }
 
-/** The JSON results path an args set names: `json` under outputDir; null for none or "-" (stdout, which
- * cannot be rewritten). */
-export function resultsJsonPath(args: Pick<BenchmarkArgs, 'json' | 'outputDir'>): string | null {
-  return args.json === null || args.json === '-' ? null : resolve(args.outputDir, args.json);
+/** The JSON results path an args set names: `json` (else the `resume` file) under outputDir; null for none or
+ * "-" (stdout, which cannot be rewritten). */
+export function resultsJsonPath(args: Pick<BenchmarkArgs, 'json' | 'resume' | 'outputDir'>): string | null {
+  const json = args.json ?? args.resume;
+  return json === null || json === '-' ? null : resolve(args.outputDir, json);
 }
 
 interface FileState {
@@ -63,7 +65,7 @@ export class ResultsFiles implements ResultsSink {
   private namedFiles(args: BenchmarkArgs): Array<{ key: ArgKey; path: string }> {
     const files: Array<{ key: ArgKey; path: string }> = [];
     const json = resultsJsonPath(args);
-    if (json !== null) files.push({ key: 'json', path: json });
+    if (json !== null) files.push({ key: args.json !== null ? 'json' : 'resume', path: json });
     if (args.saveToCsv) files.push(...csvFileArgs().map((key) => ({ key, path: resolve(args.outputDir, args[key]) })));
     if (args.logPrint) files.push({ key: 'logFilename', path: resolve(args.outputDir, args.logFilename) });
     return files;

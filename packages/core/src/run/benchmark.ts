@@ -13,7 +13,8 @@ import { TOOL_VERSION } from '../version.js';
 import { measureCell, type CellJob, type CellMeasurement } from './cell.js';
 import { classifyFailure, describeError, runIsolated, type CellOutcome } from './isolate.js';
 import { planCells, shardCells } from './plan.js';
-import type { Cell, CellRecord, CellStatus } from './records.js';
+import { cellName, type Cell, type CellRecord, type CellStatus } from './records.js';
+import { keptRecords, readResumeFile } from './resume.js';
 
 // 1.1: `shard` (which share of the sweep a file holds) and `merged` (set by tfbench merge). Files of 1.0
 // have neither; readResultsJson reads their shard as null.
@@ -39,7 +40,9 @@ export interface MergedFrom {
 export interface BenchmarkResults {
   schemaVersion: string;
   tool: { name: 'tfbench'; version: string };
+  /** When the sweep started (a resumed sweep: when the resumed file's did). */
   startedAt: string;
+  /** When the file was written: after the last cell, or the latest cell while the sweep runs. */
   finishedAt: string;
   /** True when the file lacks a record of some planned cell: while the sweep runs (the results are written
    * after every cell), and when it was stopped (Ctrl-C, SIGTERM, abort, a killed process) before the end. */
@@ -55,8 +58,9 @@ export interface BenchmarkResults {
 }
 
 export type ProgressEvent =
-  /** The cells this run will measure: the whole plan, or this shard's share of it. */
-  | { type: 'plan'; cells: Cell[] }
+  /** The cells this run will measure: the whole plan, or this shard's share of it, less the cells kept from
+   * the resumed file (`resumed`: its path and how many of its records are kept; null without resume). */
+  | { type: 'plan'; cells: Cell[]; resumed: { path: string; kept: number } | null }
   | { type: 'cell-start'; index: number; total: number; cell: Cell }
   | { type: 'cell-end'; index: number; total: number; record: CellRecord };
 
@@ -241,6 +245,7 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
   const device = resolveDevice(args.device, backend);
   const problems = unsupportedProblems(args, device);
   if (problems.length > 0) throw new ArgsError(problems);
+  const resume = readResumeFile(args);
   await options.sink?.open?.(args);
 
   const environment = await collectEnvironment(backend, {
@@ -259,24 +264,32 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
   const byName = new Map(models.map((m) => [m.name, m]));
   // parseArgs has checked the shard's form, so parseShard cannot fail here.
   const shard = args.shard === null ? null : parseShard(args.shard)!;
-  const cells = shardCells(planCells({ ...args, models: models.map((m) => m.name) }), shard);
-  options.onProgress?.({ type: 'plan', cells });
+  const planned = shardCells(planCells({ ...args, models: models.map((m) => m.name) }), shard);
+  const tool = { name: 'tfbench' as const, version: TOOL_VERSION };
+  // Resuming: the records the file keeps stand for their cells; the rest are measured.
+  const kept = resume ? keptRecords(resume.previous, resume.path, { tool, args, environment }, planned) : new Map<string, CellRecord>();
+  const cells = planned.filter((cell) => !kept.has(cellName(cell)));
+  options.onProgress?.({ type: 'plan', cells, resumed: resume ? { path: resume.path, kept: kept.size } : null });
 
-  const records: CellRecord[] = [];
-  const ooms: Cell[] = [];
-  const snapshot = (): BenchmarkResults => ({
-    schemaVersion: RESULTS_SCHEMA_VERSION,
-    tool: { name: 'tfbench', version: TOOL_VERSION },
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    interrupted: records.length < cells.length,
-    args,
-    shard: shard === null ? null : { count: shard.count, indices: [shard.index] },
-    environment,
-    records: [...records],
-  });
+  const measured = new Map<string, CellRecord>();
+  const ooms: Cell[] = [...kept.values()].filter((r) => r.status === 'oom');
+  /** The results so far: kept and new records in the plan's order. */
+  const snapshot = (): BenchmarkResults => {
+    const records = planned.flatMap((cell) => kept.get(cellName(cell)) ?? measured.get(cellName(cell)) ?? []);
+    return {
+      schemaVersion: RESULTS_SCHEMA_VERSION,
+      tool,
+      startedAt: resume?.previous.startedAt ?? startedAt,
+      finishedAt: new Date().toISOString(),
+      interrupted: records.length < planned.length,
+      args,
+      shard: shard === null ? null : { count: shard.count, indices: [shard.index] },
+      environment,
+      records,
+    };
+  };
   const finish = async (record: CellRecord, index: number) => {
-    records.push(record);
+    measured.set(cellName(record), record);
     await options.sink?.write(snapshot());
     options.onProgress?.({ type: 'cell-end', index, total: cells.length, record });
   };
