@@ -87,9 +87,12 @@ export function runIsolated(job: CellJob, options: IsolateOptions): Promise<Cell
       options.signal?.removeEventListener('abort', onAbort);
       resolve(outcome);
     };
-    child.on('error', (err) =>
-      finish({ ok: false, status: 'error', error: { code: 'SPAWN', message: `could not start a worker: ${err.message}` } }),
-    );
+    child.on('error', (err) => {
+      // Also emitted when sending the job fails because the worker has already died: its 'exit' says why.
+      if (child.pid === undefined) {
+        finish({ ok: false, status: 'error', error: { code: 'SPAWN', message: `could not start a worker: ${err.message}` } });
+      }
+    });
     child.on('exit', (code, signal) => {
       if (message?.type === 'result') return finish({ ok: true, measurement: message.measurement });
       if (message?.type === 'failure') return finish(classifyFailure(message.error));
