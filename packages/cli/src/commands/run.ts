@@ -139,7 +139,10 @@ export async function runCommand(argv: Record<string, unknown>, io: Io): Promise
     if (r.status !== 'ok') tell(`tfbench: ${cell}: ${r.status}${r.error ? ` (${r.error.code}: ${r.error.message})` : ''}\n`);
     else for (const w of r.warnings) tell(`tfbench: note: ${cell}: ${w}\n`);
   }
-  if (files.logPath !== null && files.writeLog(out + messages.join(''))) io.stderr(`tfbench: log written to ${files.logPath}\n`);
+  if (files.logPath !== null) {
+    const failure = files.writeLog(out + messages.join(''));
+    io.stderr(failure ? `tfbench: error: cannot write the log to ${failure.path}: ${failure.reason}\n` : `tfbench: log written to ${files.logPath}\n`);
+  }
 
   if (stoppedBy !== null && results.interrupted) return exitCodeForSignal(stoppedBy);
   if (files.failures.length > 0) return EXIT_FAILED;
@@ -149,7 +152,7 @@ export async function runCommand(argv: Record<string, unknown>, io: Io): Promise
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 type StopSignal = (typeof STOP_SIGNALS)[number];
 
-/** "tfbench: resuming /out/r.json: 3 of its cells kept (ok, oom, skipped), 2 to measure". */
+/** "tfbench: resuming /out/r.json: 3 cells kept (ok, oom, skipped), 2 cells to measure". */
 function resumeLine(resumed: { path: string; kept: number }, toMeasure: number): string {
   const cells = (n: number) => `${n} cell${n === 1 ? '' : 's'}`;
   return `tfbench: resuming ${resumed.path}: ${cells(resumed.kept)} kept (${RESUME_KEPT_STATUSES.join(', ')}), ${cells(toMeasure)} to measure\n`;

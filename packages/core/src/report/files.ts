@@ -96,10 +96,11 @@ export class ResultsFiles implements ResultsSink {
     }
   }
 
-  /** Writes the log (logPrint); false, after reporting it, when that failed. */
-  writeLog(text: string): boolean {
+  /** Writes the log (logPrint) once, at the end: the failure (also in failures, not passed to onWriteError,
+   * as there is no next try), or null. */
+  writeLog(text: string): WriteFailure | null {
     const path = this.logPath;
-    return path === null || this.writeOne(path, text, null);
+    return path === null || this.writeOne(path, text, null, false) ? null : this.state.get(path)!.failure;
   }
 
   /** The files whose latest write failed: each holds an earlier state of the results, or does not exist. */
@@ -112,7 +113,7 @@ export class ResultsFiles implements ResultsSink {
     return [...this.state.entries()].filter(([, s]) => s.failure === null).map(([path]) => path);
   }
 
-  private writeOne(path: string, text: string, records: number | null): boolean {
+  private writeOne(path: string, text: string, records: number | null, report = true): boolean {
     const state = this.state.get(path) ?? { written: null, failure: null };
     this.state.set(path, state);
     try {
@@ -120,7 +121,7 @@ export class ResultsFiles implements ResultsSink {
     } catch (err) {
       const failedBefore = state.failure !== null;
       state.failure = { path, reason: (err as Error).message, recordsKept: state.written };
-      if (!failedBefore) this.options.onWriteError?.(state.failure);
+      if (!failedBefore && report) this.options.onWriteError?.(state.failure);
       return false;
     }
     const recovered = state.failure !== null;
