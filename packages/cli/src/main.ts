@@ -1,7 +1,9 @@
 // The tfbench command: a thin yargs layer over @tfbench/core with one top-level error handler.
-// main(argv) returns the exit code (0 ok, 1 failed cells, 2 bad input) so tests can drive it directly.
-import yargs, { type Argv, type Options } from 'yargs';
-import { ARG_DEFINITIONS, TfbenchError, defaultText, kebabCase, type ArgDefinition } from '@tfbench/core';
+// main(argv) returns the exit code (exit-codes.ts) so tests can drive it directly.
+import yargs from 'yargs';
+import { TfbenchError } from '@tfbench/core';
+import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK } from './exit-codes.js';
+import { withBenchmarkFlags } from './flags.js';
 import { runCommand } from './commands/run.js';
 import { envCommand } from './commands/env.js';
 import { modelsCommand } from './commands/models.js';
@@ -10,56 +12,6 @@ import { compareCommand } from './commands/compare.js';
 import { mergeCommand } from './commands/merge.js';
 import { reportCommand } from './commands/report.js';
 import type { Io } from './io.js';
-
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_BAD_INPUT = 2;
-
-/** yargs option for one benchmark argument. Defaults are shown, not applied: only flags a user typed
- * override the args file, and parseArgs fills in the rest. Configs (objects) come only from the file. */
-function flagOption(d: ArgDefinition): Options | null {
-  const base = { describe: d.description, defaultDescription: defaultText(d), group: `${d.group}:` };
-  switch (d.kind.type) {
-    case 'boolean':
-      return { ...base, type: 'boolean' };
-    case 'integer':
-    case 'integerOrNull':
-    case 'number':
-    case 'positiveNumberOrNull':
-      return { ...base, type: 'number' };
-    case 'integerList':
-      return { ...base, type: 'number', array: true };
-    case 'models':
-      return { ...base, type: 'string', array: true };
-    case 'enum':
-      return { ...base, type: 'string', choices: [...d.kind.values] };
-    case 'string':
-    case 'stringOrNull':
-    case 'device':
-    case 'shard':
-      return { ...base, type: 'string' };
-    case 'configs':
-      return null;
-  }
-}
-
-export function withBenchmarkFlags<T>(y: Argv<T>): Argv<T> {
-  for (const d of ARG_DEFINITIONS) {
-    const option = flagOption(d);
-    if (option) y = y.option(kebabCase(d.key), option);
-  }
-  return y;
-}
-
-/** The flags a user actually typed, as camelCase overrides for parseArgs (yargs also gives kebab-case
- * options under their camelCase names). */
-export function flagOverrides(argv: Record<string, unknown>): Record<string, unknown> {
-  const overrides: Record<string, unknown> = {};
-  for (const d of ARG_DEFINITIONS) {
-    if (argv[d.key] !== undefined) overrides[d.key] = argv[d.key];
-  }
-  return overrides;
-}
 
 function reportError(err: unknown, io: Io): number {
   if (err instanceof TfbenchError || isCodedError(err)) {

@@ -33,18 +33,22 @@ export {
   type BenchmarkOptions,
   type BenchmarkResults,
   type ProgressEvent,
+  type ResultsSink,
 } from './run/benchmark.js';
 export type { Cell, CellRecord, CellStatus, CpuMemoryRecord, GpuMemoryRecord, Mode, ModuleRecord, TimeRecord } from './run/records.js';
 export { cellName, headlineMemoryBytes } from './run/records.js';
 export { loadCheckpointWeights } from './run/weights.js';
+export { RESUME_KEPT_STATUSES } from './run/resume.js';
 export { checkCheckpoint, compareTensor, type CheckOptions, type CheckResult, type TensorComparison } from './run/check.js';
 export { summarize, medianCiRanks, quantile, type SampleSummary } from './stats/summary.js';
 export { collectEnvironment, detectBlas, environmentEntries, type EnvironmentInfo } from './env/index.js';
 export { blasDescription, chooseThreads, threadRule, threadWarnings, type ThreadChoice, type ThreadProbe, type ThreadRule } from './env/threads.js';
 export { formatRate, formatSeconds, renderBreakdowns, renderEnvironment, renderSection, renderSections, SECTION_TITLES, TABLE_FORMATS, type Section, type TableFormat } from './report/table.js';
 export { readResultsJson, resultsToJson, writeResultsJson } from './report/json.js';
-export { MERGE_IGNORED_ARGS, MergeError, describeShard, mergeResults, missingShards, type MergedFrom, type MergeOptions, type ResultsShard } from './report/merge.js';
-export { sectionCsvRows, writeCsvFiles } from './report/csv.js';
+export { MERGE_IGNORED_ARGS, MergeError, describeShard, mergeResults, missingShards, runDisagreements, type MergedFrom, type MergeOptions, type ResultsShard } from './report/merge.js';
+export { csvFiles, sectionCsvRows, writeCsvFiles } from './report/csv.js';
+export { writeFileAtomic } from './report/atomic.js';
+export { ResultsFiles, resultsJsonPath, type ResultsFilesOptions, type WriteFailure } from './report/files.js';
 export { buildChart, renderLineChartSvg, renderReportHtml, type LineChart, type ReportOptions } from './report/html.js';
 export { TOOL_VERSION } from './version.js';
 export { compareResults, type CompareOptions, type CompareRow, type Comparison } from './report/compare.js';

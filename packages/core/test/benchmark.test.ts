@@ -1,40 +1,10 @@
 // The sweep loop against a fake backend (in-process): records, warnings, skipping after an OOM, failures.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Backend, BackendModel, MeasureOptions } from '../src/backend/index.js';
+import type { MeasureOptions } from '../src/backend/index.js';
 import { benchmark, dominatingOom, timeWarnings } from '../src/run/benchmark.js';
 import { summarize } from '../src/stats/summary.js';
-
-const tiny = {
-  name: 'tiny',
-  config: { model_type: 'bert', architectures: ['BertForMaskedLM'], vocab_size: 99, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 37 },
-};
-
-/** Calls take 1 ms; a call of more than `maxTokens` tokens fails like libtorch's CPU allocator does. */
-function fakeBackend(maxTokens: number, measured: MeasureOptions[] = []): Backend {
-  const model: BackendModel = {
-    parameters: () => [],
-    parameterCount: () => 0,
-    loadWeights: async () => {},
-    run: async () => ({}),
-    measure: async (o) => {
-      measured.push(o);
-      if (o.batchSize * o.sequenceLength > maxTokens) {
-        throw Object.assign(new Error("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1e12 bytes"), { code: 'OOM' });
-      }
-      return { samplesSeconds: Array(o.minSamples).fill(0.001), warmupSeconds: [], phasesSeconds: null, memory: o.memory ? { rssBeforeBytes: 2e8, rssPeakBytes: 3e8 } : null };
-    },
-  };
-  return {
-    info: () => ({ framework: 'fake', frameworkVersion: '0', frameworkSource: 'test', addonVersion: '0', parallelInfo: '' }),
-    cudaDeviceCount: () => 0,
-    gpuInfo: () => ({ cudaRuntimeVersion: null, cudnnVersion: null, cudaDevices: [], nvml: { reason: 'test backend', driverVersion: null, cudaDriverVersion: null, devices: [] } }),
-    blasInfo: () => ({ library: null, vendor: null, threading: null, threads: null, config: null }),
-    getThreads: () => 2,
-    setThreads: () => {},
-    buildModel: async () => model,
-  };
-}
+import { fakeBackend, tiny } from './fake-backend.js';
 
 test('an out-of-memory cell is reported as oom, larger ones are skipped, the others measured', async () => {
   const measured: MeasureOptions[] = [];

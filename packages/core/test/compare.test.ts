@@ -36,23 +36,25 @@ function rec(over: Partial<CellRecord> & { samples?: number[] }): CellRecord {
 const file = (records: CellRecord[]) => ({ schemaVersion: '1.0.0', records }) as unknown as BenchmarkResults;
 
 test('cells match by model, batch, sequence and mode; a regression is significant and past the threshold', () => {
-  const base = file([rec({}), rec({ sequenceLength: 128 }), rec({ mode: 'training' }), rec({ batchSize: 1 })]);
+  const base = file([rec({}), rec({ sequenceLength: 128 }), rec({ mode: 'training' }), rec({ batchSize: 1 }), rec({ sequenceLength: 512 })]);
   const next = file([
     rec({ samples: around(1.1) }),
     rec({ sequenceLength: 128, samples: around(1.03) }),
     rec({ mode: 'training', status: 'oom', timeSeconds: null }),
     rec({ batchSize: 2 }),
+    rec({ sequenceLength: 512, status: 'timeout', timeSeconds: null }),
   ]);
   const c = compareResults(base, next);
   assert.deepEqual(c.rows.map((r) => [r.sequenceLength, r.mode, r.verdict, r.regression]), [
     [32, 'inference', 'slower', true],
     [128, 'inference', 'slower', false], // significant but within 5%
     [32, 'training', 'new: oom', true],
+    [512, 'inference', 'new: timeout', true],
   ]);
-  assert.equal(c.regressions, 2);
+  assert.equal(c.regressions, 3);
   assert.deepEqual(c.onlyInBase, ['m batch 1 seq 32 inference']);
   assert.deepEqual(c.onlyInNew, ['m batch 2 seq 32 inference']);
-  assert.equal(compareResults(base, next, { threshold: 0.2 }).regressions, 1, 'the failing cell still counts');
+  assert.equal(compareResults(base, next, { threshold: 0.2 }).regressions, 2, 'the failing cells still count');
 });
 
 test('different devices or dtypes are refused unless forced; no common cell is an error', () => {

@@ -41,7 +41,11 @@ test("CSV files: Hugging Face's header and rows, names with commas, quotes and s
   const dir = mkdtempSync(join(tmpdir(), 'tfbench-csv-'));
   const awkward = 'org/model, v2 "large"';
   const written = await writeCsvFiles(
-    [record({ model: awkward }), record({ sequenceLength: 32, status: 'oom', timeSeconds: null, memory: null, error: { code: 'OOM', message: 'x' } })],
+    [
+      record({ model: awkward }),
+      record({ sequenceLength: 32, status: 'oom', timeSeconds: null, memory: null, error: { code: 'OOM', message: 'x' } }),
+      record({ sequenceLength: 64, status: 'timeout', timeSeconds: null, memory: null, error: { code: 'TIMEOUT', message: 'x' } }),
+    ],
     [['cpu', 'Intel(R) Xeon(R), 2 cores'], ['fp16', false]],
     { ...names, outputDir: dir },
   );
@@ -53,11 +57,13 @@ test("CSV files: Hugging Face's header and rows, names with commas, quotes and s
     ['model', 'batch_size', 'sequence_length', 'result'],
     [awkward, '8', '8', '0.1235'],
     ['bert-base-uncased', '8', '32', 'OOM'],
+    ['bert-base-uncased', '8', '64', 'TIMEOUT'],
   ]);
   assert.deepEqual(await parseCsv(readFileSync(join(dir, 'inference_memory.csv'), 'utf8')), [
     ['model', 'batch_size', 'sequence_length', 'result'],
     [awkward, '8', '8', '640'],
     ['bert-base-uncased', '8', '32', 'OOM'],
+    ['bert-base-uncased', '8', '64', 'TIMEOUT'],
   ]);
   assert.deepEqual(await parseCsv(readFileSync(join(dir, 'env.csv'), 'utf8')), [
     ['key', 'value'],

@@ -184,10 +184,13 @@ test('a chart with more series than colours repeats colours with a dash pattern;
 
 test('no measured cell at all still makes a page, saying so', () => {
   const failed = record({ model: 'm', batchSize: 8, sequenceLength: 8, status: 'error', error: { code: 'SIGSEGV', message: 'child crashed' }, timeSeconds: null, memory: null });
-  const html = renderReportHtml(results([failed]));
+  const hung = record({ model: 'm', batchSize: 8, sequenceLength: 16, status: 'timeout', error: { code: 'TIMEOUT', message: 'the cell ran past 60 s and was stopped' }, timeSeconds: null, memory: null });
+  const html = renderReportHtml(results([failed, hung]));
   assert.equal(charts(html).length, 0);
   assert.match(html, /No cell of this mode has a time or memory figure to plot\./);
   assert.match(html, /<li data-status="error">.*ERROR \(SIGSEGV\).*child crashed/);
+  assert.match(html, /<li data-status="timeout">.*<span class="status status-timeout">TIMEOUT<\/span> — the cell ran past 60 s and was stopped/);
+  assert.match(html, /<p class="meta">2 cells \(1 error, 1 timeout\) of 1 model on/);
 });
 
 test('the header says which share of a sweep a file holds, and warns when merged files ran on different setups', () => {

@@ -15,7 +15,8 @@ test('centre pads like Python str.center', () => {
 
 test('speed section in Hugging Face layout', () => {
   const out = renderSection(
-    [record({}), record({ sequenceLength: 32, timeSeconds: { ...summarize([0.0002]), samples: [0.0002], warmup: [] } }), record({ sequenceLength: 128, status: 'oom', timeSeconds: null, memory: null, error: { code: 'OOM', message: 'x' } })],
+    [record({}), record({ sequenceLength: 32, timeSeconds: { ...summarize([0.0002]), samples: [0.0002], warmup: [] } }), record({ sequenceLength: 128, status: 'oom', timeSeconds: null, memory: null, error: { code: 'OOM', message: 'x' } }),
+      record({ sequenceLength: 512, status: 'timeout', timeSeconds: null, memory: null, error: { code: 'TIMEOUT', message: 'the cell ran past 60 s and was stopped' } })],
     'inference-speed',
     'hf',
   );
@@ -27,8 +28,9 @@ test('speed section in Hugging Face layout', () => {
   assert.equal(lines[4], '      bert-base-uncased              8              8            0.102     ');
   assert.match(lines[5]!, /^ +bert-base-uncased +8 +32 +< 0\.001 +$/);
   assert.match(lines[6]!, /^ +bert-base-uncased +8 +128 +OOM +$/);
-  assert.equal(lines[7], '-'.repeat(80));
-  assert.equal(lines.length, 8);
+  assert.match(lines[7]!, /^ +bert-base-uncased +8 +512 +timeout +$/);
+  assert.equal(lines[8], '-'.repeat(80));
+  assert.equal(lines.length, 9);
 });
 
 test('memory section shows integer MiB of the peak RSS; only sections with data are printed', () => {

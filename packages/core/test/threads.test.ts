@@ -2,7 +2,9 @@
 // fake backend whose call times depend on the thread count; then the real addon's account of its BLAS.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, realpathSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Backend, BackendModel, BlasInfo, MeasureOptions } from '../src/backend/index.js';
 import { libtorchBackend } from '../src/backend/index.js';
 import { detectBlas, environmentEntries } from '../src/env/index.js';
@@ -172,4 +174,18 @@ test('a sweep on a reference BLAS says so before the first cell and in every rec
     assert.match(r.warnings[0]!, /reference BLAS/);
     assert.deepEqual([r.threads, r.blasThreads], [results.environment.threads, 1]);
   }
+});
+
+test('a resumed sweep keeps the thread count of the file it resumes instead of probing again', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tfbench-threads-'));
+  const sweep = { models: [{ name: 'bert-64', config: { model_type: 'bert', hidden_size: 64, num_attention_heads: 4, intermediate_size: 128 } }], batchSizes: [1], sequenceLengths: [8, 16], device: 'cpu', isolate: false, minSamples: 3, minTimeS: 0, targetRelCi: 0, outputDir: dir };
+  const first = await benchmark(sweep, { backend: timedBackend((t) => (t === 1 ? 0.01 : 0.03)).backend });
+  assert.deepEqual([first.environment.threads, first.environment.threadsChoice.rule], [1, 'probe']);
+  writeFileSync(join(dir, 'r.json'), JSON.stringify({ ...first, interrupted: true, records: first.records.slice(0, 1) }));
+  // Now 8 threads would win a probe; the resumed run still measures with 1, and says why.
+  const resumed = await benchmark({ ...sweep, resume: 'r.json' }, { backend: timedBackend((t) => (t === 1 ? 0.03 : 0.01)).backend });
+  assert.equal(resumed.environment.threads, 1);
+  assert.equal(resumed.environment.threadsChoice.rule, 'resumed');
+  assert.match(resumed.environment.threadsChoice.reason, /^as in .*r\.json \(probe: the faster at start-up/);
+  assert.deepEqual(resumed.records.map((r) => r.threads), [1, 1]);
 });

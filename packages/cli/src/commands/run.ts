@@ -1,6 +1,7 @@
-// tfbench run [args.json] [flags]: validate, run the sweep with a progress line, print the tables,
-// write the JSON results. Ctrl-C stops the sweep and still prints and writes what was measured.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// tfbench run [args.json] [flags]: validate, run the sweep with a progress line, print the tables. The
+// results files are core's ResultsFiles, rewritten after every cell. Ctrl-C or SIGTERM stops the sweep and
+// still prints and writes what was measured (exit 130 or 143).
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
   benchmark,
@@ -10,13 +11,15 @@ import {
   renderBreakdowns,
   renderSections,
   resultsToJson,
-  writeCsvFiles,
-  writeResultsJson,
+  ResultsFiles,
+  RESUME_KEPT_STATUSES,
   TfbenchError,
   type ProgressEvent,
   type TableFormat,
+  type WriteFailure,
 } from '@tfbench/core';
-import { flagOverrides } from '../main.js';
+import { EXIT_FAILED, EXIT_OK, exitCodeForSignal } from '../exit-codes.js';
+import { flagOverrides } from '../flags.js';
 import type { Io } from '../io.js';
 
 function readArgsFile(path: string): unknown {
@@ -68,12 +71,30 @@ export async function runCommand(argv: Record<string, unknown>, io: Io): Promise
   const argsPath = typeof argv.args === 'string' ? resolve(argv.args) : null;
   const fileArgs = argsPath ? readArgsFile(argsPath) : {};
 
+  // What goes to stderr besides the progress line: problems writing files, then after the tables the files
+  // written, failed cells and notes. logPrint keeps all of it.
+  const messages: string[] = [];
+  const tell = (line: string) => {
+    messages.push(line);
+    io.stderr(line);
+  };
+  const lineStart = io.stderrIsTTY ? '\r\x1b[2K' : ''; // clears the progress line
+  const files = new ResultsFiles({
+    onWriteError: (f) =>
+      tell(`${lineStart}tfbench: error: cannot write ${f.path}: ${f.reason}; ${keptText(f)}; trying again after the next cell\n`),
+    onWriteRecovered: (path, records) => tell(`${lineStart}tfbench: ${path} written again (${records} cells)\n`),
+  });
+
+  // SIGINT (Ctrl-C) and SIGTERM (kill, a job scheduler) stop the sweep alike: the cell in progress is dropped,
+  // the rest is printed and written. A second signal ends the process at once.
   const controller = new AbortController();
-  const onSigint = () => {
-    io.stderr('\ntfbench: interrupted; writing what was measured so far\n');
+  let stoppedBy = null as StopSignal | null; // set in onSignal (not narrowed to null)
+  const onSignal = (signal: StopSignal) => {
+    stoppedBy = signal;
+    io.stderr(`\n${lineStart}tfbench: interrupted by ${signal}; writing what was measured so far\n`);
     controller.abort();
   };
-  process.once('SIGINT', onSigint);
+  for (const signal of STOP_SIGNALS) process.once(signal, onSignal);
   const progress = progressLine(io, argv.quiet === true);
   let results;
   try {
@@ -83,12 +104,14 @@ export async function runCommand(argv: Record<string, unknown>, io: Io): Promise
       signal: controller.signal,
       onProgress: (event) => {
         // Said before the first cell, even with --quiet: it concerns every figure of the run.
-        if (event.type === 'warning') io.stderr(`tfbench: WARNING: ${event.message}\n`);
-        else progress(event);
+        if (event.type === 'warning') tell(`tfbench: WARNING: ${event.message}\n`);
+        if (event.type === 'plan' && event.resumed) tell(resumeLine(event.resumed, event.cells.length));
+        progress(event);
       },
+      sink: files,
     });
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
   }
 
   let out = '';
@@ -102,23 +125,13 @@ export async function runCommand(argv: Record<string, unknown>, io: Io): Promise
   const jsonToStdout = results.args.json === '-';
   if (jsonToStdout) io.stderr(out);
   else io.stdout(out);
-  // What goes to stderr after the tables: files written, failed cells, notes. logPrint keeps all of it.
-  const messages: string[] = [];
-  const tell = (line: string) => {
-    messages.push(line);
-    io.stderr(line);
-  };
-  if (results.args.saveToCsv) {
-    const files = await writeCsvFiles(results.records, environmentEntries(results.environment), results.args);
-    tell(`tfbench: CSV written to ${files.join(', ')}\n`);
-  }
-  if (jsonToStdout) {
-    io.stdout(resultsToJson(results));
-  } else if (results.args.json) {
-    const jsonPath = resolve(results.args.outputDir, results.args.json);
-    writeResultsJson(results, jsonPath);
-    tell(`tfbench: results written to ${jsonPath}\n`);
-  }
+  if (jsonToStdout) io.stdout(resultsToJson(results));
+
+  const written = new Set(files.written);
+  const csvWritten = files.written.filter((path) => path !== files.jsonPath && path !== files.logPath);
+  if (csvWritten.length > 0) tell(`tfbench: CSV written to ${csvWritten.join(', ')}\n`);
+  if (files.jsonPath !== null && written.has(files.jsonPath)) tell(`tfbench: results written to ${files.jsonPath}\n`);
+  for (const f of files.failures) tell(`tfbench: error: the final results could not be written to ${f.path}: ${f.reason}; ${keptText(f)}\n`);
   // A job array may have more shards than the sweep has cells: an empty share is no error, but say so.
   if (results.shard !== null && results.records.length === 0 && !results.interrupted) {
     tell(`tfbench: shard ${results.args.shard} has no cells (the sweep has fewer cells than shards): nothing to measure\n`);
@@ -128,12 +141,27 @@ export async function runCommand(argv: Record<string, unknown>, io: Io): Promise
     if (r.status !== 'ok') tell(`tfbench: ${cell}: ${r.status}${r.error ? ` (${r.error.code}: ${r.error.message})` : ''}\n`);
     else for (const w of r.warnings) tell(`tfbench: note: ${cell}: ${w}\n`);
   }
-  if (results.args.logPrint) {
-    const logPath = resolve(results.args.outputDir, results.args.logFilename);
-    mkdirSync(dirname(logPath), { recursive: true });
-    writeFileSync(logPath, out + messages.join(''));
-    io.stderr(`tfbench: log written to ${logPath}\n`);
+  if (files.logPath !== null) {
+    const failure = files.writeLog(out + messages.join(''));
+    io.stderr(failure ? `tfbench: error: cannot write the log to ${failure.path}: ${failure.reason}\n` : `tfbench: log written to ${files.logPath}\n`);
   }
-  if (results.interrupted) return 130;
-  return results.records.every((r) => r.status === 'ok' || r.status === 'skipped') ? 0 : 1;
+
+  if (stoppedBy !== null && results.interrupted) return exitCodeForSignal(stoppedBy);
+  if (files.failures.length > 0) return EXIT_FAILED;
+  return results.records.every((r) => r.status === 'ok' || r.status === 'skipped') ? EXIT_OK : EXIT_FAILED;
+}
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+type StopSignal = (typeof STOP_SIGNALS)[number];
+
+/** "tfbench: resuming /out/r.json: 3 cells kept (ok, oom, skipped), 2 cells to measure". */
+function resumeLine(resumed: { path: string; kept: number }, toMeasure: number): string {
+  const cells = (n: number) => `${n} cell${n === 1 ? '' : 's'}`;
+  return `tfbench: resuming ${resumed.path}: ${cells(resumed.kept)} kept (${RESUME_KEPT_STATUSES.join(', ')}), ${cells(toMeasure)} to measure\n`;
+}
+
+/** What a file that could not be written holds instead. */
+function keptText(f: WriteFailure): string {
+  if (f.recordsKept === null) return 'it was not written by this run';
+  return `it keeps its previous version (${f.recordsKept} cell${f.recordsKept === 1 ? '' : 's'})`;
 }

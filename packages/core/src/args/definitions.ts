@@ -31,6 +31,7 @@ export interface BenchmarkArgs {
   minSamples: number;
   targetRelCi: number;
   isolate: boolean;
+  cellTimeoutS: number;
   skipAfterOom: boolean;
   threads: number | null;
   peakTflops: number | null;
@@ -44,6 +45,7 @@ export interface BenchmarkArgs {
   envInfoCsvFile: string;
   outputDir: string;
   json: string | null;
+  resume: string | null;
   envPrint: boolean;
   logPrint: boolean;
   logFilename: string;
@@ -203,6 +205,13 @@ const table: { [K in ArgKey]: Omit<ArgDefinition<K>, 'key'> } = {
     aliases: ['multi_process'],
     group: 'Measurement',
   },
+  cellTimeoutS: {
+    kind: { type: 'number', min: 1 },
+    default: 1800,
+    description: 'Stop an isolated cell still running after this many seconds (status timeout) and go on with the next; a cell run in-process (isolate: false) cannot be stopped',
+    aliases: [],
+    group: 'Measurement',
+  },
   skipAfterOom: {
     kind: bool,
     default: true,
@@ -329,7 +338,15 @@ const table: { [K in ArgKey]: Omit<ArgDefinition<K>, 'key'> } = {
     kind: { type: 'stringOrNull' },
     default: null,
     defaultText: 'none',
-    description: 'Write the JSON results file (read by compare and report) to this path; "-": to stdout, the tables then go to stderr',
+    description: 'Write the JSON results file (read by compare and report) to this path, rewritten after every cell; "-": to stdout at the end, the tables then go to stderr',
+    aliases: [],
+    group: 'Output',
+  },
+  resume: {
+    kind: { type: 'stringOrNull' },
+    default: null,
+    defaultText: 'none',
+    description: "Continue the sweep of this results file (under outputDir, as json) with the same args: keep its ok, oom and skipped cells, measure the rest (error, timeout, missing); the joined results go to json, by default back to this file",
     aliases: [],
     group: 'Output',
   },

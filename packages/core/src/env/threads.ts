@@ -23,7 +23,9 @@ export type ThreadRule =
   /** measured at start-up: the faster of 1 thread and one per physical core */
   | 'probe'
   /** no probe was run (tfbench env) or it failed: one per physical core */
-  | 'default';
+  | 'default'
+  /** --resume: the count of the run being resumed, so that its records and the new ones agree */
+  | 'resumed';
 
 export interface ThreadProbe {
   /** The model probed: the sweep's first, cut to one layer without its head. */
@@ -111,6 +113,12 @@ export function threadRule(context: ThreadContext): ThreadChoice | { rule: 'prob
   }
   if (backendDefault <= 1) return fixed(1, 'one core', 'one physical core');
   return { rule: 'probe', candidates: [1, backendDefault] };
+}
+
+/** A resumed sweep keeps the thread count its file was measured with (not pinned: a new probe could differ). */
+export function resumedChoice(previous: { threads: number; threadsChoice?: Omit<ThreadChoice, 'threads'> }, path: string): ThreadChoice {
+  const how = previous.threadsChoice ? ` (${previous.threadsChoice.rule}: ${previous.threadsChoice.reason})` : '';
+  return { threads: previous.threads, rule: 'resumed', reason: `as in ${path}${how}`, probe: previous.threadsChoice?.probe ?? null };
 }
 
 /** The sweep's first model and shapes, for the probe. */

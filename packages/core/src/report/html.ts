@@ -210,7 +210,7 @@ svg .tick, svg .legend text { fill: #444; } svg .axis-label { font-size: 12px; f
 svg .grid { stroke: #e6e6e6; stroke-width: 1; } svg .frame { fill: none; stroke: #444; stroke-width: 1; }
 .note { color: #555; margin: 4px 0; font-size: 13px; }
 .not-plotted-title { margin: 10px 0 2px; font-weight: 600; } ul.not-plotted { margin: 0; }
-.status-oom, .status-error { color: #b00; font-weight: 600; } .status-skipped { color: #777; font-weight: 600; }
+.status-oom, .status-error, .status-timeout { color: #b00; font-weight: 600; } .status-skipped { color: #777; font-weight: 600; }
 table { border-collapse: collapse; font-size: 13px; margin: 6px 0; }
 th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: left; vertical-align: top; }
 thead th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -223,7 +223,7 @@ pre { background: #f6f6f6; padding: 8px; overflow-x: auto; font-size: 12px; }
 export function renderReportHtml(results: BenchmarkResults, options: ReportOptions = {}): string {
   const records = results.records;
   const modes = (['inference', 'training'] as const).filter((m) => records.some((r) => r.mode === m));
-  const counts = (['ok', 'oom', 'error', 'skipped'] as const)
+  const counts = (['ok', 'oom', 'error', 'timeout', 'skipped'] as const)
     .map((s) => [s, records.filter((r) => r.status === s).length] as const)
     .filter(([, n]) => n > 0)
     .map(([s, n]) => `${n} ${s}`);

@@ -1,16 +1,16 @@
 // The JSON results file: versioned, everything a later compare/report needs, raw samples included.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { TfbenchError } from '../errors.js';
 import { RESULTS_SCHEMA_VERSION, type BenchmarkResults } from '../run/benchmark.js';
+import { writeFileAtomic } from './atomic.js';
 
 export function resultsToJson(results: BenchmarkResults): string {
   return JSON.stringify(results, null, 2) + '\n';
 }
 
+/** Writes a results file atomically: a reader or a crash sees the old file or the new one, never a mix. */
 export function writeResultsJson(results: BenchmarkResults, path: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, resultsToJson(results));
+  writeFileAtomic(path, resultsToJson(results));
 }
 
 /** Reads a results file; refuses a newer major schema version with a clear message. */

@@ -32,12 +32,43 @@ export class MergeError extends TfbenchError {
   }
 }
 
-/** Arguments that may differ between shards: which share ran, and where and how results were written.
- * Everything else (models, grid, device, dtype, timing, seed, isolation, …) changes what is measured. */
-export const MERGE_IGNORED_ARGS: readonly ArgKey[] = ARG_DEFINITIONS.filter((d) => d.key === 'shard' || d.group === 'Output').map((d) => d.key);
+/** Arguments that may differ between shards: which share ran, when a hung cell is given up on, and where and
+ * how results were written. Everything else (models, grid, device, dtype, timing, seed, isolation, …) changes
+ * what is measured. */
+export const MERGE_IGNORED_ARGS: readonly ArgKey[] = ARG_DEFINITIONS.filter(
+  (d) => d.key === 'shard' || d.key === 'cellTimeoutS' || d.group === 'Output',
+).map((d) => d.key);
 
-/** Environment fields that are expected to differ between runs, so not worth a note. */
-const PER_RUN_ENVIRONMENT_FIELDS = new Set(['date', 'time']);
+/** Environment fields that are expected to differ between runs, so not worth a note: the clock, and the thread
+ * probe's figures (the count it chose, `threads`, is compared). */
+const PER_RUN_ENVIRONMENT_FIELDS = new Set(['date', 'time', 'threadsChoice']);
+
+/**
+ * Where runs whose records are to be joined into one file (merge, resume) disagree on what was measured and
+ * how: the tfbench version, any argument but `ignoredArgs`, the device (cpu / cuda:N, and the CPU or GPU model)
+ * and the dtype. One line per difference (`args differ in batchSizes: [1] in a.json; [1, 2] in b.json`);
+ * argsAgree: the arguments alone agree.
+ */
+export function runDisagreements(
+  runs: ReadonlyArray<Pick<BenchmarkResults, 'tool' | 'args' | 'environment'>>,
+  names: readonly string[],
+  ignoredArgs: readonly ArgKey[],
+): { problems: string[]; argsAgree: boolean } {
+  const problems: string[] = [];
+  const add = (problem: string | null) => void (problem !== null && problems.push(problem));
+  add(disagreement('made by different tfbench versions', runs.map((r) => r.tool.version), names));
+  const beforeArgs = problems.length;
+  const argKeys = ARG_DEFINITIONS.map((d) => d.key).filter((key) => !ignoredArgs.includes(key));
+  for (const key of argKeys) add(disagreement(`args differ in ${key}`, runs.map((r) => r.args[key]), names));
+  const argsAgree = problems.length === beforeArgs;
+
+  const environments = runs.map((r) => r.environment);
+  const deviceProblem = disagreement('measured on different devices', environments.map((e) => e.device), names, String);
+  add(deviceProblem);
+  if (deviceProblem === null) add(disagreement('measured on different hardware', environments.map(deviceModel), names));
+  add(disagreement('measured in different dtypes', environments.map((e) => e.dtype), names, String));
+  return { problems, argsAgree };
+}
 
 /** Cells named in one problem line before "… and N more". */
 const CELLS_LISTED = 5;
@@ -57,7 +88,7 @@ export function missingShards(shard: ResultsShard | null): number[] {
 }
 
 /** "a; b; c" or "a; b; c; d; e and 7 more". */
-function listed(items: readonly string[]): string {
+export function listed(items: readonly string[]): string {
   const shown = items.slice(0, CELLS_LISTED).join('; ');
   return items.length > CELLS_LISTED ? `${shown} and ${items.length - CELLS_LISTED} more` : shown;
 }
@@ -99,9 +130,8 @@ function uniqueNames(count: number, names: readonly string[] | undefined): strin
  * which they differ (another host, driver or library version).
  *
  * Throws MergeError, listing every problem, when inputs:
- * - use a results schema of another major version, or come from different tfbench versions;
- * - differ in any argument but the shard and the output settings (MERGE_IGNORED_ARGS);
- * - ran on different devices (cpu / cuda:N, or another CPU or GPU model) or dtypes;
+ * - use a results schema of another major version;
+ * - disagree in runDisagreements: tfbench version, any argument but MERGE_IGNORED_ARGS, device, hardware, dtype;
  * - split the sweep into different numbers of shards, or hold the same shard twice;
  * - hold the same cell (model, batch, sequence, mode) twice;
  * - hold a cell that is not in their args' sweep, or not in their shard (a file from another sweep,
@@ -125,17 +155,10 @@ export function mergeResults(inputs: readonly BenchmarkResults[], options: Merge
   const problems: string[] = [];
   const add = (problem: string | null) => void (problem !== null && problems.push(problem));
 
-  add(disagreement('made by different tfbench versions', inputs.map((r) => r.tool.version), names));
-  const beforeArgs = problems.length;
-  const argKeys = ARG_DEFINITIONS.map((d) => d.key).filter((key) => !MERGE_IGNORED_ARGS.includes(key));
-  for (const key of argKeys) add(disagreement(`args differ in ${key}`, inputs.map((r) => r.args[key]), names));
-  const argsAgree = problems.length === beforeArgs;
-
+  const runs = runDisagreements(inputs, names, MERGE_IGNORED_ARGS);
+  problems.push(...runs.problems);
+  const argsAgree = runs.argsAgree;
   const environments = inputs.map((r) => r.environment);
-  const deviceProblem = disagreement('measured on different devices', environments.map((e) => e.device), names, String);
-  add(deviceProblem);
-  if (deviceProblem === null) add(disagreement('measured on different hardware', environments.map(deviceModel), names));
-  add(disagreement('measured in different dtypes', environments.map((e) => e.dtype), names, String));
 
   // A file without a shard holds every cell: one shard of one.
   const shards: ResultsShard[] = inputs.map((r) => r.shard ?? { count: 1, indices: [1] });
@@ -237,7 +260,7 @@ export function mergeResults(inputs: readonly BenchmarkResults[], options: Merge
   };
 }
 
-/** One line per environment field (but date and time) in which the inputs differ. */
+/** One line per environment field (but the per-run ones) in which the inputs differ. */
 function environmentDifferences(environments: readonly EnvironmentInfo[], names: readonly string[]): string[] {
   const fields = [...new Set(environments.flatMap((e) => Object.keys(e)))].filter((f) => !PER_RUN_ENVIRONMENT_FIELDS.has(f));
   return fields.flatMap((field) => disagreement(field, environments.map((e) => (e as unknown as Record<string, unknown>)[field]), names) ?? []);

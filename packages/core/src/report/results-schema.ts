@@ -28,7 +28,10 @@ export function resultsJsonSchema(): Schema {
       tool: object({ name: { const: 'tfbench' }, version: { type: 'string' } }),
       startedAt: { type: 'string' },
       finishedAt: { type: 'string' },
-      interrupted: { type: 'boolean' },
+      interrupted: {
+        type: 'boolean',
+        description: 'True when the file lacks a record of some planned cell: while the sweep runs (the file is rewritten after every cell) and when it was stopped before the end',
+      },
       args: { type: 'object', description: 'The validated arguments (see args.schema.json)' },
       environment: {
         type: 'object',
@@ -66,7 +69,7 @@ export function resultsJsonSchema(): Schema {
         batchSize: { type: 'integer' },
         sequenceLength: { type: 'integer' },
         mode: { enum: ['inference', 'training'] },
-        status: { enum: ['ok', 'oom', 'error', 'skipped'] },
+        status: { enum: ['ok', 'oom', 'error', 'timeout', 'skipped'] },
         error: nullable(object({ code: { type: 'string' }, message: { type: 'string' } })),
         device: { type: 'string' },
         dtype: { type: 'string' },

@@ -1,9 +1,10 @@
 // benchmark(args): validate everything up front, plan the grid, measure each cell (in a fresh child process
 // by default), and return typed results. A failed cell becomes a record with its status; the sweep goes on.
+// The results so far go to the sink (the files the args name: report/files.ts) after every cell.
 import { parseArgs, parseShard, type BenchmarkArgs } from '../args/index.js';
 import { libtorchBackend, type Backend, type PhaseSamples } from '../backend/index.js';
 import { collectEnvironment, type EnvironmentInfo } from '../env/index.js';
-import { chooseThreads, threadWarnings, type ProbeTarget } from '../env/threads.js';
+import { chooseThreads, resumedChoice, threadWarnings, type ProbeTarget } from '../env/threads.js';
 import { devicePeak, type Peak } from '../env/peaks.js';
 import { ArgsError, TfbenchError, type Problem } from '../errors.js';
 import { resolveModels, type ResolvedModel } from '../models/index.js';
@@ -13,11 +14,14 @@ import { TOOL_VERSION } from '../version.js';
 import { measureCell, type CellJob, type CellMeasurement } from './cell.js';
 import { classifyFailure, describeError, runIsolated, type CellOutcome } from './isolate.js';
 import { planCells, shardCells } from './plan.js';
-import type { Cell, CellRecord, CellStatus } from './records.js';
+import { cellName, type Cell, type CellRecord, type CellStatus } from './records.js';
+import { keptRecords, readResumeFile } from './resume.js';
 
 // 1.1: `shard` (which share of the sweep a file holds) and `merged` (set by tfbench merge). Files of 1.0
 // have neither; readResultsJson reads their shard as null.
-export const RESULTS_SCHEMA_VERSION = '1.1.0';
+// 1.2: status `timeout` for a cell stopped after cellTimeoutS (1.1 wrote status `error` with code TIMEOUT),
+// and the arguments cellTimeoutS and resume.
+export const RESULTS_SCHEMA_VERSION = '1.2.0';
 
 /** Which shares of a sweep's cells a results file holds: shards `indices` (1-based, ascending) of `count`. */
 export interface ResultsShard {
@@ -37,9 +41,12 @@ export interface MergedFrom {
 export interface BenchmarkResults {
   schemaVersion: string;
   tool: { name: 'tfbench'; version: string };
+  /** When the sweep started (a resumed sweep: when the resumed file's did). */
   startedAt: string;
+  /** When the file was written: after the last cell, or the latest cell while the sweep runs. */
   finishedAt: string;
-  /** True when the sweep was stopped (Ctrl-C / abort) before every cell ran. */
+  /** True when the file lacks a record of some planned cell: while the sweep runs (the results are written
+   * after every cell), and when it was stopped (Ctrl-C, SIGTERM, abort, a killed process) before the end. */
   interrupted: boolean;
   args: BenchmarkArgs;
   /** The shares of the planned cells this file holds (args.shard of a run; tfbench merge joins shares);
@@ -52,12 +59,23 @@ export interface BenchmarkResults {
 }
 
 export type ProgressEvent =
-  /** The cells this run will measure: the whole plan, or this shard's share of it. */
-  | { type: 'plan'; cells: Cell[] }
+  /** The cells this run will measure: the whole plan, or this shard's share of it, less the cells kept from
+   * the resumed file (`resumed`: its path and how many of its records are kept; null without resume). */
+  | { type: 'plan'; cells: Cell[]; resumed: { path: string; kept: number } | null }
   /** Said once, before any cell runs, about every cell (a slow BLAS, stacked thread pools); the records keep it too. */
   | { type: 'warning'; message: string }
   | { type: 'cell-start'; index: number; total: number; cell: Cell }
   | { type: 'cell-end'; index: number; total: number; record: CellRecord };
+
+/** Where the results go while the sweep runs; ResultsFiles (report/files.ts) writes the files the args name. */
+export interface ResultsSink {
+  /** Called once the args are valid, before anything is measured: throw (an ArgsError) to refuse the run. */
+  open?(args: BenchmarkArgs): void | Promise<void>;
+  /** Called with the results so far after every cell, and with the returned results at the end
+   * (`interrupted` stays true until every planned cell has a record). Failing to store them is the sink's
+   * to report and retry: a throw ends the sweep. */
+  write(results: BenchmarkResults): void | Promise<void>;
+}
 
 export interface BenchmarkOptions {
   /** Values that override `input`'s keys (CLI flags), camelCase; problems in them are reported as --flag. */
@@ -69,11 +87,9 @@ export interface BenchmarkOptions {
   baseDir?: string;
   /** Defaults to the libtorch backend. */
   backend?: Backend;
-  /** Per-cell limit for isolated runs, seconds. */
-  cellTimeoutS?: number;
+  /** Receives the results after every cell and at the end. */
+  sink?: ResultsSink;
 }
-
-const DEFAULT_CELL_TIMEOUT_S = 1800;
 
 /** 'auto' → the first CUDA device when there is one, else CPU; 'cuda' without a GPU is an error. */
 export function resolveDevice(requested: string, backend: Backend): string {
@@ -247,20 +263,23 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
   const device = resolveDevice(args.device, backend);
   const problems = unsupportedProblems(args, device);
   if (problems.length > 0) throw new ArgsError(problems);
+  const resume = readResumeFile(args);
+  await options.sink?.open?.(args);
 
   const byName = new Map(models.map((m) => [m.name, m]));
   // parseArgs has checked the shard's form, so parseShard cannot fail here.
   const shard = args.shard === null ? null : parseShard(args.shard)!;
-  const cells = shardCells(planCells({ ...args, models: models.map((m) => m.name) }), shard);
+  const wholePlan = planCells({ ...args, models: models.map((m) => m.name) });
+  const planned = shardCells(wholePlan, shard);
 
   // The thread count follows the BLAS actually loaded, and on the CPU a short probe on the first model when no
-  // rule can know (env/threads.ts); every child is passed it explicitly, so all use, and record, the same.
+  // rule can know (env/threads.ts); every child is passed it explicitly, so all use, and record, the same. The
+  // probe's shapes come from the whole plan, so that every shard of a sweep probes the same ones.
   const blas = backend.blasInfo();
-  const threadChoice = await chooseThreads(
-    backend,
-    { pinned: args.threads, device, blas, backendDefault: backend.getThreads() },
-    probeTarget(cells, byName, args.dtype),
-  );
+  const threadChoice =
+    resume && args.threads === null
+      ? resumedChoice(resume.previous.environment, resume.path)
+      : await chooseThreads(backend, { pinned: args.threads, device, blas, backendDefault: backend.getThreads() }, probeTarget(wholePlan, byName, args.dtype));
   const threads = threadChoice.threads;
   const environment = await collectEnvironment(backend, {
     device,
@@ -272,10 +291,35 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
   const peak = devicePeak(device, environment.gpus[0]?.name, args.dtype, args.peakTflops);
   const cpuWarnings = device === 'cpu' ? threadWarnings(blas, threadChoice) : [];
   for (const message of cpuWarnings) options.onProgress?.({ type: 'warning', message });
-  options.onProgress?.({ type: 'plan', cells });
 
-  const records: CellRecord[] = [];
-  const ooms: Cell[] = [];
+  const tool = { name: 'tfbench' as const, version: TOOL_VERSION };
+  // Resuming: the records the file keeps stand for their cells; the rest are measured.
+  const kept = resume ? keptRecords(resume.previous, resume.path, { tool, args, environment }, planned) : new Map<string, CellRecord>();
+  const cells = planned.filter((cell) => !kept.has(cellName(cell)));
+  options.onProgress?.({ type: 'plan', cells, resumed: resume ? { path: resume.path, kept: kept.size } : null });
+
+  const measured = new Map<string, CellRecord>();
+  const ooms: Cell[] = [...kept.values()].filter((r) => r.status === 'oom');
+  /** The results so far: kept and new records in the plan's order. */
+  const snapshot = (): BenchmarkResults => {
+    const records = planned.flatMap((cell) => kept.get(cellName(cell)) ?? measured.get(cellName(cell)) ?? []);
+    return {
+      schemaVersion: RESULTS_SCHEMA_VERSION,
+      tool,
+      startedAt: resume?.previous.startedAt ?? startedAt,
+      finishedAt: new Date().toISOString(),
+      interrupted: records.length < planned.length,
+      args,
+      shard: shard === null ? null : { count: shard.count, indices: [shard.index] },
+      environment,
+      records,
+    };
+  };
+  const finish = async (record: CellRecord, index: number) => {
+    measured.set(cellName(record), record);
+    await options.sink?.write(snapshot());
+    options.onProgress?.({ type: 'cell-end', index, total: cells.length, record });
+  };
   for (const [index, cell] of cells.entries()) {
     if (options.signal?.aborted) break;
     const model = byName.get(cell.model)!;
@@ -300,31 +344,20 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
     options.onProgress?.({ type: 'cell-start', index, total: cells.length, cell });
     const oomBefore = args.skipAfterOom ? dominatingOom(cell, ooms) : undefined;
     if (oomBefore) {
-      const record = skippedRecord(cell, job, model, oomBefore);
-      records.push(record);
-      options.onProgress?.({ type: 'cell-end', index, total: cells.length, record });
+      await finish(skippedRecord(cell, job, model, oomBefore), index);
       continue;
     }
     const outcome = args.isolate
-      ? await runIsolated(job, { timeoutS: options.cellTimeoutS ?? DEFAULT_CELL_TIMEOUT_S, signal: options.signal })
+      ? await runIsolated(job, { timeoutS: args.cellTimeoutS, signal: options.signal })
       : await measureInProcess(backend, job);
     if (options.signal?.aborted) break; // the interrupted cell has no result worth keeping
-    const measured = recordFromOutcome(cell, job, model, outcome, args.targetRelCi, peak);
-    const record = measured.status === 'ok' ? { ...measured, warnings: [...cpuWarnings, ...measured.warnings] } : measured;
+    const fromOutcome = recordFromOutcome(cell, job, model, outcome, args.targetRelCi, peak);
+    const record = fromOutcome.status === 'ok' ? { ...fromOutcome, warnings: [...cpuWarnings, ...fromOutcome.warnings] } : fromOutcome;
     if (record.status === 'oom') ooms.push(cell);
-    records.push(record);
-    options.onProgress?.({ type: 'cell-end', index, total: cells.length, record });
+    await finish(record, index);
   }
 
-  return {
-    schemaVersion: RESULTS_SCHEMA_VERSION,
-    tool: { name: 'tfbench', version: TOOL_VERSION },
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    interrupted: records.length < cells.length,
-    args,
-    shard: shard === null ? null : { count: shard.count, indices: [shard.index] },
-    environment,
-    records,
-  };
+  const results = snapshot();
+  await options.sink?.write(results);
+  return results;
 }

@@ -1,5 +1,5 @@
 // Runs one cell in a fresh child process (worker.ts) and turns whatever happens to it into an outcome:
-// a measurement, or a failure with a status (oom / error) and a message. Never throws for a failed cell.
+// a measurement, or a failure with a status (oom / error / timeout) and a message. Never throws for a failed cell.
 import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,7 @@ export type WorkerMessage =
 
 export type CellOutcome =
   | { ok: true; measurement: CellMeasurement }
-  | { ok: false; status: 'oom' | 'error'; error: { code: string; message: string } };
+  | { ok: false; status: 'oom' | 'error' | 'timeout'; error: { code: string; message: string } };
 
 /** Kept from a child's stderr to explain a crash. */
 const STDERR_TAIL_BYTES = 4096;
@@ -50,6 +50,7 @@ export function classifyFailure(error: { code: string; message: string }): CellO
 }
 
 export interface IsolateOptions {
+  /** The worker is killed (SIGKILL) after this many seconds: status timeout. */
   timeoutS: number;
   signal?: AbortSignal;
 }
@@ -86,9 +87,12 @@ export function runIsolated(job: CellJob, options: IsolateOptions): Promise<Cell
       options.signal?.removeEventListener('abort', onAbort);
       resolve(outcome);
     };
-    child.on('error', (err) =>
-      finish({ ok: false, status: 'error', error: { code: 'SPAWN', message: `could not start a worker: ${err.message}` } }),
-    );
+    child.on('error', (err) => {
+      // Also emitted when sending the job fails because the worker has already died: its 'exit' says why.
+      if (child.pid === undefined) {
+        finish({ ok: false, status: 'error', error: { code: 'SPAWN', message: `could not start a worker: ${err.message}` } });
+      }
+    });
     child.on('exit', (code, signal) => {
       if (message?.type === 'result') return finish({ ok: true, measurement: message.measurement });
       if (message?.type === 'failure') return finish(classifyFailure(message.error));
@@ -97,7 +101,7 @@ export function runIsolated(job: CellJob, options: IsolateOptions): Promise<Cell
       if (timedOut) {
         return finish({
           ok: false,
-          status: 'error',
+          status: 'timeout',
           error: { code: 'TIMEOUT', message: `the cell ran past ${options.timeoutS} s and was stopped${tail}` },
         });
       }

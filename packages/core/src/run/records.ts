@@ -2,7 +2,10 @@
 import type { SampleSummary } from '../stats/summary.js';
 
 export type Mode = 'inference' | 'training';
-export type CellStatus = 'ok' | 'oom' | 'error' | 'skipped';
+/** ok: measured. oom: out of memory (the backend's OOM, or the worker killed by SIGKILL). error: any other failure
+ * (a crash, an exception). timeout: an isolated cell stopped after cellTimeoutS. skipped: not run because a
+ * smaller cell of the same model and mode ran out of memory. */
+export type CellStatus = 'ok' | 'oom' | 'error' | 'timeout' | 'skipped';
 
 /** One point of the grid. */
 export interface Cell {
@@ -78,7 +81,7 @@ export interface CpuMemoryRecord {
 
 export interface CellRecord extends Cell {
   status: CellStatus;
-  /** Why the cell is not 'ok': a stable code (OOM, BAD_INPUT, EXIT_1, SIGSEGV, …) and the message. */
+  /** Why the cell is not 'ok': a stable code (OOM, BAD_INPUT, EXIT_1, SIGSEGV, TIMEOUT, …) and the message. */
   error: { code: string; message: string } | null;
   device: string;
   dtype: string;

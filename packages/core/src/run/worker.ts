@@ -8,6 +8,10 @@ function send(message: WorkerMessage): Promise<void> {
   return new Promise((resolve) => process.send!(message, () => resolve()));
 }
 
+// The parent is gone (killed): nobody will read this cell's result. End now, without exit handlers (the
+// compute thread may be mid-call), rather than hold the CPU or GPU that a resumed sweep needs.
+process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+
 process.once('message', (job: CellJob) => {
   void (async () => {
     try {

@@ -1,0 +1,35 @@
+// A backend without libtorch for the sweep loop's tests (in-process): every call takes 1 ms, and a call of more
+// than `maxTokens` tokens fails as libtorch's CPU allocator does (code OOM).
+import type { Backend, BackendModel, MeasureOptions } from '../src/backend/index.js';
+
+/** The tiny BERT of DESIGN.md as an inline model. */
+export const tiny = {
+  name: 'tiny',
+  config: { model_type: 'bert', architectures: ['BertForMaskedLM'], vocab_size: 99, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 37 },
+};
+
+/** `measured` collects the options of every measure call. */
+export function fakeBackend(maxTokens: number, measured: MeasureOptions[] = []): Backend {
+  const model: BackendModel = {
+    parameters: () => [],
+    parameterCount: () => 0,
+    loadWeights: async () => {},
+    run: async () => ({}),
+    measure: async (o) => {
+      measured.push(o);
+      if (o.batchSize * o.sequenceLength > maxTokens) {
+        throw Object.assign(new Error("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1e12 bytes"), { code: 'OOM' });
+      }
+      return { samplesSeconds: Array(o.minSamples).fill(0.001), warmupSeconds: [], phasesSeconds: null, memory: o.memory ? { rssBeforeBytes: 2e8, rssPeakBytes: 3e8 } : null };
+    },
+  };
+  return {
+    info: () => ({ framework: 'fake', frameworkVersion: '0', frameworkSource: 'test', addonVersion: '0', parallelInfo: '' }),
+    cudaDeviceCount: () => 0,
+    gpuInfo: () => ({ cudaRuntimeVersion: null, cudnnVersion: null, cudaDevices: [], nvml: { reason: 'test backend', driverVersion: null, cudaDriverVersion: null, devices: [] } }),
+    blasInfo: () => ({ library: null, vendor: null, threading: null, threads: null, config: null }),
+    getThreads: () => 2,
+    setThreads: () => {},
+    buildModel: async () => model,
+  };
+}
