@@ -98,7 +98,8 @@ export function formatValue(value: unknown, maxLength = 60): string {
     try {
       text = JSON.stringify(value) ?? String(value);
     } catch {
-      text = String(value);
+      // Nested too deep for JSON.stringify (String() recurses too), or a cycle: say what it is.
+      text = Array.isArray(value) ? '[…]' : typeof value === 'object' && value !== null ? '{…}' : typeof value;
     }
   }
   return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;

@@ -3,7 +3,7 @@
 import { didYouMean, formatValue, type Problem } from '../errors.js';
 import { checkConfigEntry, checkModelRef, modelName } from '../models/ref.js';
 import type { InlineModelRef, ModelRef } from '../models/types.js';
-import { isPlainObject } from '../models/util.js';
+import { MAX_JSON_DEPTH, isPlainObject, tooDeepPath } from '../models/util.js';
 import {
   ARG_DEFINITIONS,
   UNSUPPORTED_HF_ARGS,
@@ -176,6 +176,8 @@ function unknownKey(name: string, path: string): Problem {
  * returning every problem found.
  */
 export function parseArgs(input: unknown, overrides: Record<string, unknown> = {}): ParseArgsResult {
+  const tooDeep = tooDeepProblems(input, overrides);
+  if (tooDeep.length > 0) return { ok: false, problems: tooDeep };
   const problems: Problem[] = [];
   const given = new Map<ArgKey, Given>();
 
@@ -239,6 +241,20 @@ export function parseArgs(input: unknown, overrides: Record<string, unknown> = {
   if (problems.length > 0) return { ok: false, problems };
   const args = Object.fromEntries(values) as unknown as BenchmarkArgs;
   return { ok: true, args };
+}
+
+/** Values nested past MAX_JSON_DEPTH, in the file or a flag: refused before anything copies or prints them. */
+function tooDeepProblems(input: unknown, overrides: Record<string, unknown>): Problem[] {
+  const problems: Problem[] = [];
+  const message = `nested more than ${MAX_JSON_DEPTH} levels deep (objects and arrays); arguments and configs need a few`;
+  const inFile = tooDeepPath(input);
+  if (inFile !== undefined) problems.push({ path: inFile, message });
+  for (const [key, value] of Object.entries(overrides)) {
+    // A flag's value sits one level below the arguments object.
+    const inFlag = tooDeepPath(value, MAX_JSON_DEPTH - 1);
+    if (inFlag !== undefined) problems.push({ path: `${flagName(key)}${inFlag.startsWith('[') ? '' : '.'}${inFlag}`, message });
+  }
+  return problems;
 }
 
 /** Checks between keys; merges `configs` into `models`. */

@@ -7,7 +7,7 @@ import { normaliseConfig } from './normalise.js';
 import { parameterCount } from './parameters.js';
 import { modelName } from './ref.js';
 import type { HfConfig, ModelRef, ModelSpec } from './types.js';
-import { isPlainObject } from './util.js';
+import { MAX_JSON_DEPTH, isPlainObject, tooDeepPath } from './util.js';
 
 export interface ResolveOptions {
   /** Build the base model instead of `architectures[0]` (see normaliseConfig). */
@@ -69,6 +69,12 @@ function readJsonObject(path: string, what: string): HfConfig {
     });
   }
   if (!isPlainObject(json)) throw new ModelError(`${path}: ${what} must be a JSON object, got ${formatValue(json)}`);
+  const tooDeep = tooDeepPath(json);
+  if (tooDeep !== undefined) {
+    throw new ModelError(`${path}: ${what} nests more than ${MAX_JSON_DEPTH} levels deep (objects and arrays), at ${tooDeep}`, {
+      hint: 'Fix that file: a Hugging Face config nests a few levels at most.',
+    });
+  }
   return json;
 }
 
