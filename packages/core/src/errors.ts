@@ -26,6 +26,14 @@ export class TfbenchError extends Error {
   }
 }
 
+/** The path of `key` inside `parent`: `parent.key`, or `parent["key"]` (a JSON string) when the key holds
+ * anything but letters, digits, `_`, `-` and `$` (a space, a dot, a newline, nothing), so that a path shows
+ * the key exactly and stays on one line. */
+export function keyPath(parent: string, key: string): string {
+  if (/^[\p{L}\p{N}_$-]+$/u.test(key)) return parent === '' ? key : `${parent}.${key}`;
+  return `${parent}[${JSON.stringify(key)}]`;
+}
+
 /** One line per problem: `path: message`. */
 export function formatProblems(problems: readonly Problem[]): string {
   return problems.map((p) => (p.path === '' ? p.message : `${p.path}: ${p.message}`)).join('\n');

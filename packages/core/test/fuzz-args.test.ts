@@ -66,6 +66,7 @@ const key: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(...acceptedArgNames()),
   fc.constantFrom('__proto__', 'constructor', 'toString', '$schema', '', ' models', 'Models', 'batch-sizes', 'fp16', 'multi_process'),
   fc.string({ unit: 'grapheme', maxLength: 10 }),
+  fc.string({ unit: 'binary', maxLength: 6 }), // control characters, lone surrogates
 );
 
 /** What a user can write in args.json or a library caller can pass. */
@@ -131,6 +132,19 @@ test('nesting past 64 levels is refused at its path, in the file and in a flag',
   // 64 levels are fine: the inline config below sits at depth 3, its field adds 61.
   const r = parseArgs({ models: [{ name: 'x', config: { model_type: 'bert', task: nested(60, 'object') } }] });
   assert.ok(r.ok, r.ok ? '' : r.problems[0]?.message);
+});
+
+test('a key that is not a plain name is written as a JSON string in its path, on one line', () => {
+  const r = parseArgs({ models: ['gpt2', { name: 'x', base: 'gpt2', 'con\nfig': {} }], 'batch\nsizes': [8], ' models': [], '': 1, 'a.b': 2 }, { 'x\ny': 1 });
+  assert.ok(!r.ok);
+  assert.deepEqual(r.problems.map((p) => `${p.path}: ${p.message}`), [
+    '["batch\\nsizes"]: unknown argument; did you mean "batchSizes"?',
+    '[" models"]: unknown argument; did you mean "models"?',
+    '[""]: unknown argument',
+    '["a.b"]: unknown argument',
+    '"x\\ny": unknown option',
+    'models[1]["con\\nfig"]: unknown key (expected name, base, config); did you mean "config"?',
+  ]);
 });
 
 test('a value too deep to print is named by its kind in a message', () => {

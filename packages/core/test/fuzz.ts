@@ -89,6 +89,7 @@ export const wildValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: fc.jsonValue({ stringUnit: 'grapheme', maxDepth: 3 }) },
   { weight: 3, arbitrary: edgeNumber },
   { weight: 2, arbitrary: fc.string({ unit: 'grapheme', maxLength: 12 }) },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 6 }) }, // control characters, lone surrogates
   { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 60, max: 5000 }), fc.constantFrom('array' as const, 'object' as const)).map(([d, k]) => nested(d, k)) },
   {
     weight: 1,

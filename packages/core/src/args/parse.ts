@@ -1,6 +1,6 @@
 // args.json + flags → BenchmarkArgs: map aliases, apply overrides, fill defaults, check every key.
 // Problems are returned as data (all of them, each with its key path), never thrown.
-import { didYouMean, formatValue, type Problem } from '../errors.js';
+import { didYouMean, formatValue, keyPath, type Problem } from '../errors.js';
 import { checkConfigEntry, checkModelRef, modelName } from '../models/ref.js';
 import type { InlineModelRef, ModelRef } from '../models/types.js';
 import { MAX_JSON_DEPTH, isPlainObject, tooDeepPath } from '../models/util.js';
@@ -193,7 +193,7 @@ export function parseArgs(input: unknown, overrides: Record<string, unknown> = {
       if (definition === undefined) {
         const alias = aliases.get(name);
         if (alias === undefined) {
-          problems.push(unknownKey(name, name));
+          problems.push(unknownKey(name, keyPath('', name)));
           continue;
         }
         definition = alias.definition;
@@ -218,7 +218,9 @@ export function parseArgs(input: unknown, overrides: Record<string, unknown> = {
     if (raw === undefined) continue;
     const definition = argDefinition(key);
     if (definition === undefined) {
-      problems.push({ path: flagName(key), message: `unknown option${didYouMean(key, ARG_DEFINITIONS.map((d) => d.key)).replace(/"([^"]+)"/g, (_, k: string) => flagName(k))}` });
+      // A library caller's key may hold anything: written as a JSON string unless it is a plain name.
+      const path = keyPath('', key) === key ? flagName(key) : JSON.stringify(key);
+      problems.push({ path, message: `unknown option${didYouMean(key, ARG_DEFINITIONS.map((d) => d.key)).replace(/"([^"]+)"/g, (_, k: string) => flagName(k))}` });
       continue;
     }
     given.set(definition.key, { value: coerceFlag(definition.kind, raw), path: flagName(key) });

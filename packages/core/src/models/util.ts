@@ -1,3 +1,5 @@
+import { keyPath } from '../errors.js';
+
 /** A JSON object: not null, not an array. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -22,7 +24,7 @@ export function tooDeepPath(value: unknown, maxDepth = MAX_JSON_DEPTH): string |
       item.value.forEach((v, i) => stack.push({ value: v, path: `${item.path}[${i}]`, depth: item.depth + 1 }));
     } else {
       for (const [k, v] of Object.entries(item.value)) {
-        stack.push({ value: v, path: item.path === '' ? k : `${item.path}.${k}`, depth: item.depth + 1 });
+        stack.push({ value: v, path: keyPath(item.path, k), depth: item.depth + 1 });
       }
     }
   }
