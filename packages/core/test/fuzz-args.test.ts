@@ -61,6 +61,15 @@ const validArgs: fc.Arbitrary<Record<string, unknown>> = fc
     return args;
   });
 
+/** A library caller's list with a hole (`[8, , 16]`): JSON cannot hold one, a JavaScript array can. */
+const withHole: fc.Arbitrary<Record<string, unknown>> = fc
+  .tuple(validArgs, fc.constantFrom('models', 'batchSizes', 'sequenceLengths'), fc.nat())
+  .map(([args, key, i]) => {
+    const list = Array.isArray(args[key]) ? [...(args[key] as unknown[])] : [8, 16];
+    delete list[i % list.length];
+    return { ...args, [key]: list };
+  });
+
 /** Keys: the arguments, their Hugging Face aliases, names JavaScript treats specially, and anything. */
 const key: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(...acceptedArgNames()),
@@ -74,6 +83,7 @@ const argsInput: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: wildValue },
   { weight: 2, arbitrary: fc.dictionary(key, wildValue, { maxKeys: 6 }) },
   { weight: 3, arbitrary: validArgs },
+  { weight: 1, arbitrary: withHole },
   {
     weight: 4,
     arbitrary: fc.tuple(validArgs, fc.dictionary(key, wildValue, { minKeys: 1, maxKeys: 3 })).map(([valid, bad]) => ({ ...valid, ...bad })),
@@ -144,6 +154,16 @@ test('a key that is not a plain name is written as a JSON string in its path, on
     '["a.b"]: unknown argument',
     '"x\\ny": unknown option',
     'models[1]["con\\nfig"]: unknown key (expected name, base, config); did you mean "config"?',
+  ]);
+});
+
+test("a hole in a library caller's list is a missing element", () => {
+  // eslint-disable-next-line no-sparse-arrays
+  const r = parseArgs({ models: ['gpt2', , 't5-small'], batchSizes: [8, , 16] });
+  assert.ok(!r.ok);
+  assert.deepEqual(r.problems.map((p) => `${p.path}: ${p.message}`), [
+    'models[1]: expected a model id, a path, or { name, base?, config? }, got undefined',
+    'batchSizes[1]: expected a positive integer, got undefined',
   ]);
 });
 

@@ -59,6 +59,12 @@ function quoteList(values: readonly string[]): string {
   return quoted.length <= 1 ? quoted.join('') : `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`;
 }
 
+/** A library caller's array may have holes (`[8, , 16]`), which forEach and map skip: made undefined here,
+ * they are reported like any other missing element. */
+function holesAsUndefined(list: readonly unknown[]): unknown[] {
+  return Array.from(list);
+}
+
 /** Checks one value against its kind; returns the value to use, or undefined after adding problems. */
 function checkValue(kind: ArgKind, value: unknown, path: string, problems: Problem[]): unknown {
   const bad = (expected: string, suffix = '') => {
@@ -99,13 +105,14 @@ function checkValue(kind: ArgKind, value: unknown, path: string, problems: Probl
     case 'integerList': {
       const element = article(kind.min, 'integer');
       if (!Array.isArray(value)) return bad(`a list of ${element.replace(/^an? /, '')}s such as [8]`);
-      if (value.length === 0) {
+      const list = holesAsUndefined(value);
+      if (list.length === 0) {
         problems.push({ path, message: 'expected at least one value, got []' });
         return undefined;
       }
       const before = problems.length;
       const firstIndex = new Map<number, number>();
-      value.forEach((v, i) => {
+      list.forEach((v, i) => {
         if (!isInt(v, kind.min)) {
           problems.push({ path: `${path}[${i}]`, message: `expected ${element}, got ${formatValue(v)}` });
           return;
@@ -114,20 +121,20 @@ function checkValue(kind: ArgKind, value: unknown, path: string, problems: Probl
         if (first !== undefined) problems.push({ path: `${path}[${i}]`, message: `${v} is already in ${path}[${first}]` });
         else firstIndex.set(v, i);
       });
-      return problems.length > before ? undefined : [...value];
+      return problems.length > before ? undefined : list;
     }
     case 'models': {
       if (!Array.isArray(value)) {
         return bad(typeof value === 'string' ? `a list such as [${JSON.stringify(value)}]` : 'a list of model ids, paths or inline models');
       }
       const before = problems.length;
-      const refs = value.map((v, i) => checkModelRef(v, `${path}[${i}]`, problems));
+      const refs = holesAsUndefined(value).map((v, i) => checkModelRef(v, `${path}[${i}]`, problems));
       return problems.length > before ? undefined : refs;
     }
     case 'configs': {
       if (!Array.isArray(value)) return bad('a list of config objects');
       const before = problems.length;
-      const refs = value.map((v, i) => checkConfigEntry(v, `${path}[${i}]`, problems));
+      const refs = holesAsUndefined(value).map((v, i) => checkConfigEntry(v, `${path}[${i}]`, problems));
       return problems.length > before ? undefined : refs;
     }
   }
