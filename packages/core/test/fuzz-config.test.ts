@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { ModelError } from '../src/errors.js';
 import { families, parameterCount, parameterShapes, resolveModel, type ModelSpec } from '../src/models/index.js';
-import { checkProperty } from './fuzz.js';
+import { checkProperty, nested } from './fuzz.js';
 
 const opts = { onlyPretrainModel: false, baseDir: process.cwd() };
 /** One known model per model_type, so every family's reader is fuzzed. */
@@ -69,4 +69,11 @@ test('a config.json nested past 64 levels is refused at its path', () => {
 test('parameterCount of a spec with no layers', () => {
   const spec = resolveModel({ name: 'flat', base: 't5-small', config: { num_layers: 0, num_decoder_layers: 0 } }, opts).spec;
   assert.equal(parameterCount(spec), listedCount(spec));
+});
+
+test("a library caller's inline config nested past 64 levels is refused at its path", () => {
+  assert.throws(
+    () => resolveModel({ name: 'x', base: 'gpt2', config: { task: nested(10_000, 'object') } }, opts),
+    (err) => err instanceof ModelError && err.message === `the config of "x" nests more than 64 levels deep (objects and arrays), at task${'.a'.repeat(61)}`,
+  );
 });

@@ -153,6 +153,10 @@ export function resolveModel(ref: ModelRef, options: ResolveOptions): ResolvedMo
     const base: LoadedConfig =
       ref.base !== undefined ? loadConfig(ref.base, options.baseDir) : { source: 'path', weightFiles: [], hfConfig: {} };
     const overrides = ref.config ?? {};
+    const tooDeep = tooDeepPath(overrides, MAX_JSON_DEPTH - 3); // as deep as under models[i].config in args.json
+    if (tooDeep !== undefined) {
+      throw new ModelError(`the config of ${JSON.stringify(name)} nests more than ${MAX_JSON_DEPTH} levels deep (objects and arrays), at ${tooDeep}`);
+    }
     loaded = {
       ...base,
       hfConfig: { ...base.hfConfig, ...structuredClone(overrides) },
