@@ -183,6 +183,12 @@ export function resolveModel(ref: ModelRef, options: ResolveOptions): ResolvedMo
   return resolved;
 }
 
+/** The path that problems with the i-th model are reported at: `configs[i]` when the models came from
+ * `configs`, else `models[i]`. */
+export function modelPath(args: { configs?: readonly unknown[] }, i: number): string {
+  return `${args.configs !== undefined && args.configs.length > 0 ? 'configs' : 'models'}[${i}]`;
+}
+
 /**
  * Resolves every model of parsed args, so nothing starts until every model is buildable. Throws one
  * ModelError whose `problems` hold every failure at `models[i]` (or `configs[i]` when the models came
@@ -192,7 +198,6 @@ export function resolveModels(
   args: { models: readonly ModelRef[]; configs?: readonly unknown[]; onlyPretrainModel: boolean },
   options: { baseDir: string },
 ): ResolvedModel[] {
-  const key = args.configs !== undefined && args.configs.length > 0 ? 'configs' : 'models';
   const models: ResolvedModel[] = [];
   const problems: Problem[] = [];
   let hint: string | undefined;
@@ -202,7 +207,7 @@ export function resolveModels(
       models.push(resolveModel(ref, { onlyPretrainModel: args.onlyPretrainModel, baseDir: options.baseDir }));
     } catch (err) {
       if (!(err instanceof ModelError)) throw err;
-      const path = `${key}[${i}]`;
+      const path = modelPath(args, i);
       if (err.problems.length === 0) problems.push({ path, message: err.message });
       for (const p of err.problems) {
         problems.push({ path, message: `config of ${JSON.stringify(modelName(ref))}: ${p.path}: ${p.message}` });
@@ -216,7 +221,7 @@ export function resolveModels(
     const name = modelName(ref);
     const first = seen.get(name);
     if (first !== undefined) {
-      problems.push({ path: `${key}[${i}]`, message: `the name ${JSON.stringify(name)} is already used by ${key}[${first}]` });
+      problems.push({ path: modelPath(args, i), message: `the name ${JSON.stringify(name)} is already used by ${modelPath(args, first)}` });
       failed++;
     } else seen.set(name, i);
   });
