@@ -14,20 +14,10 @@ import {
   readSafetensorsHeader,
   type SafetensorsEntry,
 } from '../src/models/index.js';
+import { safetensorsBytes as build } from './safetensors-bytes.js';
 
 const FIXTURE = '/work/shared/fixtures/parity/bert';
 const fixtureConfig = JSON.parse(readFileSync(join(FIXTURE, 'config.json'), 'utf8')) as Record<string, unknown>;
-
-/** A safetensors file from a header object and a data section of `dataLength` bytes (or given bytes). */
-function build(header: unknown, data: number | Uint8Array = 0, headerText?: string): Uint8Array {
-  const json = new TextEncoder().encode(headerText ?? JSON.stringify(header));
-  const body = typeof data === 'number' ? new Uint8Array(data) : data;
-  const out = new Uint8Array(8 + json.length + body.length);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  out.set(body, 8 + json.length);
-  return out;
-}
 
 function weightsError(fn: () => unknown): WeightsError {
   try {

@@ -1,11 +1,12 @@
 // ModelRef → config → ModelSpec: known ids, config.json paths, checkpoint directories, inline configs.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ModelError, closestMatches, formatValue, type Problem } from '../errors.js';
+import { ModelError, WeightsError, closestMatches, formatValue, type Problem } from '../errors.js';
 import { findKnownModel, knownModelIds, knownModels } from './known/index.js';
 import { normaliseConfig } from './normalise.js';
 import { parameterCount } from './parameters.js';
 import { modelName } from './ref.js';
+import { readSafetensorsHeader } from './safetensors.js';
 import type { HfConfig, ModelRef, ModelSpec } from './types.js';
 import { MAX_JSON_DEPTH, isPlainObject, tooDeepPath } from './util.js';
 
@@ -99,6 +100,17 @@ export function checkpointWeightFiles(dir: string): string[] {
     .map((f) => join(dir, f));
 }
 
+/** Reads and checks a weight file's safetensors header against the file: a malformed checkpoint is bad input,
+ * refused (naming the file) before anything runs, rather than an error in every cell. */
+function checkWeightsHeader(file: string): void {
+  try {
+    readSafetensorsHeader(file);
+  } catch (err) {
+    if (err instanceof WeightsError) throw new ModelError(err.message, { hint: err.hint, cause: err });
+    throw err;
+  }
+}
+
 function unknownModel(id: string, absolute: string): ModelError {
   const close = closestMatches(id, knownModelIds(), 3);
   const suggestion = close.length > 0 ? ` Close known ids: ${close.join(', ')}.` : '';
@@ -135,9 +147,9 @@ function loadConfig(id: string, baseDir: string): LoadedConfig {
 }
 
 /**
- * Finds the config a model reference names, applies inline overrides and normalises it.
- * Throws ModelError: unknown id (listing close ids), missing file, invalid JSON (naming the file), or
- * a config tfbench cannot build.
+ * Finds the config a model reference names, applies inline overrides and normalises it; reads and checks
+ * the header of every weight file it will load. Throws ModelError: unknown id (listing close ids), missing
+ * file, invalid JSON or a malformed safetensors header (naming the file), or a config tfbench cannot build.
  */
 export function resolveModel(ref: ModelRef, options: ResolveOptions): ResolvedModel {
   let name: string;
@@ -164,6 +176,7 @@ export function resolveModel(ref: ModelRef, options: ResolveOptions): ResolvedMo
       weightFiles: Object.keys(overrides).length === 0 ? base.weightFiles : [],
     };
   }
+  for (const file of loaded.weightFiles) checkWeightsHeader(file);
   const normalise = { onlyPretrainModel: options.onlyPretrainModel, name };
   const spec = normaliseConfig(loaded.hfConfig, { ...normalise, purpose: 'inference' });
   const trainSpec = normaliseConfig(loaded.hfConfig, { ...normalise, purpose: 'training' });
