@@ -34,6 +34,15 @@ export function keyPath(parent: string, key: string): string {
   return `${parent}[${JSON.stringify(key)}]`;
 }
 
+/** `text` on one line: control characters (such as the newlines JSON.parse quotes from the text it
+ * refuses) written as JSON escapes, `\n`, `\u0000`. */
+export function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => {
+    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+}
+
 /** One line per problem: `path: message`. */
 export function formatProblems(problems: readonly Problem[]): string {
   return problems.map((p) => (p.path === '' ? p.message : `${p.path}: ${p.message}`)).join('\n');

@@ -227,3 +227,14 @@ test('benchmark refuses a model whose weights exceed the RAM before any cell run
   );
   assert.deepEqual(cells, [], 'nothing was planned or run');
 });
+
+test('invalid JSON in a config.json is reported on one line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tfbench-json-'));
+  const path = join(dir, 'config.json');
+  writeFileSync(path, '{"model_type": "bert",\n "hidden_size": 768,\n "vocab_size": nope\n}\n');
+  assert.throws(
+    () => resolveModel(path, { onlyPretrainModel: false, baseDir: dir }),
+    // V8 quotes the text around the error, line breaks included (the wording varies between Node versions).
+    (err) => err instanceof ModelError && err.message.startsWith(`${path}: the config is not valid JSON (`) && !/[\n\r]/.test(err.message),
+  );
+});

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ModelError, WeightsError } from '../src/errors.js';
-import { readSafetensors, readSafetensorsHeader, resolveModels } from '../src/models/index.js';
+import { parseSafetensorsHeader, readSafetensors, readSafetensorsHeader, resolveModels } from '../src/models/index.js';
 import { benchmark } from '../src/run/benchmark.js';
 import { checkCheckpoint } from '../src/run/check.js';
-import { writeCheckpoint } from './safetensors-bytes.js';
+import { safetensorsBytes, writeCheckpoint } from './safetensors-bytes.js';
 
 /** The tiny BERT of DESIGN.md as a checkpoint config. */
 const TINY_BERT = {
@@ -102,5 +102,14 @@ test('a sharded checkpoint names the shard whose header is malformed', () => {
       err instanceof ModelError &&
       err.problems[0]?.message ===
         `${join(dir, 'model-00002-of-00002.safetensors')}: header length 9223372036854775808 runs past the end of the file (${bytes.length} bytes): the file is truncated or not safetensors`,
+  );
+});
+
+test("invalid JSON in a header is reported on one line, whatever line breaks the header holds", () => {
+  const bytes = safetensorsBytes(null, 0, '{"a":\n x\r\n}');
+  // V8 quotes the text around the error, line breaks included (the wording varies between Node versions).
+  assert.throws(
+    () => parseSafetensorsHeader(bytes, bytes.length, 'h.safetensors'),
+    (err) => err instanceof WeightsError && /^h\.safetensors: the header is not valid JSON \(.*\)$/.test(err.message) && !/[\n\r]/.test(err.message),
   );
 });

@@ -1,7 +1,7 @@
 // ModelRef → config → ModelSpec: known ids, config.json paths, checkpoint directories, inline configs.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ModelError, WeightsError, closestMatches, formatValue, type Problem } from '../errors.js';
+import { ModelError, WeightsError, closestMatches, formatValue, oneLine, type Problem } from '../errors.js';
 import { findKnownModel, knownModelIds, knownModels } from './known/index.js';
 import { normaliseConfig } from './normalise.js';
 import { parameterCount } from './parameters.js';
@@ -65,7 +65,7 @@ function readJsonObject(path: string, what: string): HfConfig {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new ModelError(`${path}: ${what} is not valid JSON (${err instanceof Error ? err.message : String(err)})`, {
+    throw new ModelError(`${path}: ${what} is not valid JSON (${oneLine(err instanceof Error ? err.message : String(err))})`, {
       hint: 'Fix the JSON syntax of that file.',
     });
   }

@@ -4,7 +4,7 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { endianness } from 'node:os';
 import type { HostTensor } from '@tfbench/native';
-import { WeightsError, formatValue } from '../errors.js';
+import { WeightsError, formatValue, oneLine } from '../errors.js';
 import { isPlainObject } from './util.js';
 
 /** Element size in bytes of each safetensors dtype. */
@@ -93,7 +93,7 @@ export function parseSafetensorsHeader(bytes: Uint8Array, fileSize: number, sour
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new WeightsError(`${source}: the header is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new WeightsError(`${source}: the header is not valid JSON (${oneLine(err instanceof Error ? err.message : String(err))})`);
   }
   if (!isPlainObject(json)) {
     throw new WeightsError(`${source}: the header must be a JSON object, got ${formatValue(json)}`);
