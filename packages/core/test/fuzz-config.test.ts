@@ -24,7 +24,9 @@ import {
   type ResolvedModel,
 } from '../src/models/index.js';
 import { benchmark } from '../src/run/benchmark.js';
+import { checkCheckpoint } from '../src/run/check.js';
 import { checkProperty, edgeNumber, nested, wildValue } from './fuzz.js';
+import { safetensorsBytes } from './safetensors-bytes.js';
 
 const opts = { onlyPretrainModel: false, baseDir: process.cwd() };
 /** One known model per model_type, so every family's reader is fuzzed. */
@@ -237,4 +239,17 @@ test('invalid JSON in a config.json is reported on one line', () => {
     // V8 quotes the text around the error, line breaks included (the wording varies between Node versions).
     (err) => err instanceof ModelError && err.message.startsWith(`${path}: the config is not valid JSON (`) && !/[\n\r]/.test(err.message),
   );
+});
+
+test('check refuses a checkpoint whose config cannot fit before building it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tfbench-check-big-'));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'gpt2', architectures: ['GPT2LMHeadModel'], vocab_size: 1e12 }));
+  const weights = safetensorsBytes({ 'transformer.wte.weight': { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, 4);
+  writeFileSync(join(dir, 'model.safetensors'), weights);
+  writeFileSync(join(dir, 'expected.safetensors'), safetensorsBytes({ input_ids: { dtype: 'I64', shape: [1, 1], data_offsets: [0, 8] } }, 8));
+  await assert.rejects(checkCheckpoint(dir), (err) => {
+    assert.ok(err instanceof ModelError);
+    assert.match(err.message, new RegExp(`^"${dir}" cannot fit: its weights alone, 768,\\d{3},\\d{3},\\d{3},\\d{3} parameters × 4 bytes \\(float32\\) = 2\\.\\d\\d PiB, are more than the [\\d.]+ [GMT]iB of RAM \\(vocab_size 1000000000000, `));
+    return true;
+  });
 });

@@ -98,7 +98,7 @@ export async function checkCheckpoint(dirArg: string, options: CheckOptions = {}
   const device = options.device ?? 'cpu';
   const capacity = memoryCapacity(device, () => backend.gpuInfo());
   const tooBig = capacity && checkFits(model, { dtype: 'float32', inference: true, training: false, trainStep: 'backward', capacity });
-  if (tooBig) throw new ModelError(`${dir}: ${tooBig}`, { hint: CANNOT_FIT_HINT });
+  if (tooBig) throw new ModelError(tooBig, { hint: CANNOT_FIT_HINT });
   const built = await backend.buildModel(model.spec, { device, dtype: 'float32', seed: 0 });
   const mapping = await loadCheckpointWeights(built, model.weightFiles, model.spec.family);
 
