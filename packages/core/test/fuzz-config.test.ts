@@ -9,6 +9,7 @@ import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import type { GpuReport } from '../src/backend/index.js';
 import { ModelError, formatValue } from '../src/errors.js';
 import {
   checkFits,
@@ -16,6 +17,7 @@ import {
   families,
   formatBytes,
   knownModelConfig,
+  memoryCapacity,
   parameterCount,
   parameterShapes,
   resolveModel,
@@ -252,4 +254,20 @@ test('check refuses a checkpoint whose config cannot fit before building it', as
     assert.match(err.message, new RegExp(`^"${dir}" cannot fit: its weights alone, 768,\\d{3},\\d{3},\\d{3},\\d{3} parameters × 4 bytes \\(float32\\) = 2\\.\\d\\d PiB, are more than the [\\d.]+ [GMT]iB of RAM \\(vocab_size 1000000000000, `));
     return true;
   });
+});
+
+test("memoryCapacity: the machine's RAM on the CPU, the device's memory from gpuInfo on CUDA, none when unknown", () => {
+  const gpus = (count: number) => () =>
+    ({
+      cudaRuntimeVersion: 12040,
+      cudnnVersion: 90100,
+      cudaDevices: Array.from({ length: count }, (_, index) => ({ index, name: `GPU ${index}`, totalMemoryBytes: (index + 1) * 80 * 2 ** 30, pciBusId: '', computeCapability: '9.0' })),
+      nvml: { reason: null, driverVersion: null, cudaDriverVersion: null, devices: [] },
+    }) as GpuReport;
+  assert.deepEqual(memoryCapacity('cpu', gpus(0)), { bytes: totalmem(), what: 'RAM' });
+  assert.deepEqual(memoryCapacity('cuda:1', gpus(2)), { bytes: 160 * 2 ** 30, what: 'memory of cuda:1 (GPU 1)' });
+  assert.deepEqual(memoryCapacity('cuda', gpus(2)), { bytes: 80 * 2 ** 30, what: 'memory of cuda:0 (GPU 0)' });
+  assert.equal(memoryCapacity('cuda:3', gpus(2)), null);
+  const m = resolveModel({ name: 'big', base: 'gpt2', config: { vocab_size: 1e9 } }, opts);
+  assert.match(checkFits(m, { ...fitOptions(160 * 2 ** 30), training: false, capacity: memoryCapacity('cuda:1', gpus(2))! })!, /= 2\.79 TiB, are more than the 160 GiB of memory of cuda:1 \(GPU 1\) /);
 });
