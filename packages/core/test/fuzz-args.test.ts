@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { ARG_DEFINITIONS, acceptedArgNames, parseArgs, type ArgKind } from '../src/args/index.js';
 import { ArgsError, formatValue } from '../src/errors.js';
-import { checkProperty, nested, wildValue } from './fuzz.js';
+import { PROTOTYPE_NAMES, checkProperty, nested, wildValue } from './fuzz.js';
 import { schemaFile, validate } from './json-schema.js';
 
 const tinyBert = {
@@ -73,7 +73,7 @@ const withHole: fc.Arbitrary<Record<string, unknown>> = fc
 /** Keys: the arguments, their Hugging Face aliases, names JavaScript treats specially, and anything. */
 const key: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(...acceptedArgNames()),
-  fc.constantFrom('__proto__', 'constructor', 'toString', '$schema', '', ' models', 'Models', 'batch-sizes', 'fp16', 'multi_process'),
+  fc.constantFrom(...PROTOTYPE_NAMES, '$schema', '', ' models', 'Models', 'batch-sizes', 'fp16', 'multi_process'),
   fc.string({ unit: 'grapheme', maxLength: 10 }),
   fc.string({ unit: 'binary', maxLength: 6 }), // control characters, lone surrogates
 );
@@ -120,6 +120,7 @@ test('fuzzed args.json and flags end in problems or arguments that parse again t
         assert.equal(typeof p.path, 'string');
         assert.ok(typeof p.message === 'string' && p.message.trim() !== '', formatValue(p));
         assert.ok(!/[\n\r]/.test(p.path + p.message), `one line per problem: ${formatValue(p)}`);
+        assert.doesNotMatch(p.message, /\[native code\]/, 'a name looked up in a table found an Object.prototype member');
       }
       assert.equal(new ArgsError(result.problems).message.split('\n').length, result.problems.length);
     }),
@@ -155,6 +156,12 @@ test('a key that is not a plain name is written as a JSON string in its path, on
     '"x\\ny": unknown option',
     'models[1]["con\\nfig"]: unknown key (expected name, base, config); did you mean "config"?',
   ]);
+});
+
+test('an argument named like a member of every object is an unknown argument', () => {
+  const r = parseArgs({ models: ['gpt2'], constructor: 1, toString: 2 });
+  assert.ok(!r.ok);
+  assert.deepEqual(r.problems.map((p) => `${p.path}: ${p.message}`), ['constructor: unknown argument', 'toString: unknown argument']);
 });
 
 test("a hole in a library caller's list is a missing element", () => {

@@ -17,6 +17,7 @@ import {
   families,
   formatBytes,
   knownModelConfig,
+  mapCheckpointToParameters,
   memoryCapacity,
   parameterCount,
   parameterShapes,
@@ -27,7 +28,7 @@ import {
 } from '../src/models/index.js';
 import { benchmark } from '../src/run/benchmark.js';
 import { checkCheckpoint } from '../src/run/check.js';
-import { checkProperty, edgeNumber, nested, wildValue } from './fuzz.js';
+import { PROTOTYPE_NAMES, checkProperty, edgeNumber, nested, wildValue } from './fuzz.js';
 import { safetensorsBytes } from './safetensors-bytes.js';
 
 const opts = { onlyPretrainModel: false, baseDir: process.cwd() };
@@ -50,6 +51,7 @@ const sizeValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 2, arbitrary: fc.constantFrom(0, -1, -768, 0.5, 767.5, 1e12, 2 ** 53, 1e308) },
   { weight: 2, arbitrary: edgeNumber },
   { weight: 1, arbitrary: wildValue },
+  { weight: 1, arbitrary: fc.constantFrom(...PROTOTYPE_NAMES).chain((name) => fc.constantFrom<unknown>(name, [name], `gated-${name}`)) },
 );
 
 /** Overrides over a known config: sizes, other fields, unknown keys. */
@@ -87,6 +89,11 @@ test('fuzzed configs resolve or end in a ModelError, and a resolved one is count
         return;
       }
       for (const count of [model.parameterCount, model.trainParameterCount]) assert.ok(Number.isFinite(count) && count > 0, `count ${count}`);
+      // What the addon receives: plain values only (a function here came from a table lookup that found
+      // Object.prototype's member for a name like "constructor").
+      for (const spec of [model.spec, model.trainSpec]) {
+        for (const [key, value] of Object.entries(spec)) assert.ok(['number', 'string', 'boolean'].includes(typeof value), `spec.${key}: ${formatValue(value)}`);
+      }
       const capacity = 64 * 2 ** 30;
       const message = checkFits(model, fitOptions(capacity, dtype));
       const bytes = model.trainParameterCount * 4 * (dtype === 'float32' ? 4 : 2);
@@ -270,4 +277,22 @@ test("memoryCapacity: the machine's RAM on the CPU, the device's memory from gpu
   assert.equal(memoryCapacity('cuda:3', gpus(2)), null);
   const m = resolveModel({ name: 'big', base: 'gpt2', config: { vocab_size: 1e9 } }, opts);
   assert.match(checkFits(m, { ...fitOptions(160 * 2 ** 30), training: false, capacity: memoryCapacity('cuda:1', gpus(2))! })!, /= 2\.79 TiB, are more than the 160 GiB of memory of cuda:1 \(GPU 1\) /);
+});
+
+test('a name that is a member of every object (constructor, toString, __proto__) is not found in a lookup table', () => {
+  const problemsOf = (base: string, config: Record<string, unknown>) => {
+    try {
+      resolveModel({ name: 'x', base, config }, opts);
+    } catch (err) {
+      assert.ok(err instanceof ModelError, String(err));
+      return err.problems.map((p) => `${p.path}: ${p.message}`);
+    }
+    assert.fail('expected a ModelError');
+  };
+  assert.deepEqual(problemsOf('bert-base-uncased', { hidden_act: 'constructor' }), [
+    'hidden_act: expected one of "gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu", "swish", got "constructor"',
+  ]);
+  assert.match(problemsOf('gpt2', { architectures: ['toString'] })[0]!, /^architectures\[0\]: toString is not supported \(supported: GPT2Model, GPT2LMHeadModel\)/);
+  assert.match(problemsOf('t5-small', { feed_forward_proj: 'gated-__proto__' })[0]!, /^feed_forward_proj: expected "<act>" or "gated-<act>" .*, got "gated-__proto__"$/);
+  assert.deepEqual(mapCheckpointToParameters([{ name: 'constructor', dtype: 'F32', shape: [1], begin: 0, end: 4 }], ['a'], { family: 'bert' }).unexpected, ['constructor']);
 });

@@ -86,12 +86,16 @@ export const edgeNumber: fc.Arbitrary<number> = fc.oneof(
   fc.double(),
 );
 
+/** Names that are members of every object (Object.prototype's): a table lookup must not find them. */
+export const PROTOTYPE_NAMES = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'] as const;
+
 /** Whatever a JSON file or a library caller can hand over: JSON with unicode strings, edge numbers, deep
  * nesting, and (for library callers) values JSON cannot hold. */
 export const wildValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 4, arbitrary: fc.jsonValue({ stringUnit: 'grapheme', maxDepth: 3 }) },
   { weight: 3, arbitrary: edgeNumber },
   { weight: 2, arbitrary: fc.string({ unit: 'grapheme', maxLength: 12 }) },
+  { weight: 1, arbitrary: fc.constantFrom(...PROTOTYPE_NAMES) },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 6 }) }, // control characters, lone surrogates
   { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 60, max: 20_000 }), fc.constantFrom('array' as const, 'object' as const)).map(([d, k]) => nested(d, k)) },
   {

@@ -4,7 +4,7 @@
 // done to the file, and the same case can be rendered again in another process.
 import fc from 'fast-check';
 import { SAFETENSORS_DTYPE_SIZES, normaliseConfig, parameterShapes, type ParameterShape } from '../src/models/index.js';
-import { edgeNumber } from './fuzz.js';
+import { PROTOTYPE_NAMES, edgeNumber } from './fuzz.js';
 
 /** The tiny BERT of DESIGN.md (hidden 32, 2 layers, 4 heads, intermediate 37, vocab 99), masked-LM head. */
 export const TINY_BERT_CONFIG = {
@@ -72,7 +72,7 @@ const tensor: fc.Arbitrary<TensorCase> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.record({
-      name: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }),
+      name: fc.oneof(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }), fc.constantFrom(...PROTOTYPE_NAMES)),
       dtype: fc.constantFrom(...DTYPES),
       shape: fc.array(fc.integer({ min: 0, max: 6 }), { maxLength: 3 }),
     }),

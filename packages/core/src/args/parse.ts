@@ -3,7 +3,7 @@
 import { didYouMean, formatValue, keyPath, type Problem } from '../errors.js';
 import { checkConfigEntry, checkModelRef, modelName } from '../models/ref.js';
 import type { InlineModelRef, ModelRef } from '../models/types.js';
-import { MAX_JSON_DEPTH, isPlainObject, tooDeepPath } from '../models/util.js';
+import { MAX_JSON_DEPTH, isPlainObject, ownValue, tooDeepPath } from '../models/util.js';
 import {
   ARG_DEFINITIONS,
   UNSUPPORTED_HF_ARGS,
@@ -168,7 +168,7 @@ function coerceFlag(kind: ArgKind, value: unknown): unknown {
 
 /** The problem for a key that is not an argument. */
 function unknownKey(name: string, path: string): Problem {
-  const advice = UNSUPPORTED_HF_ARGS[name];
+  const advice = ownValue(UNSUPPORTED_HF_ARGS, name);
   if (advice !== undefined) return { path, message: `Hugging Face's "${name}" is not supported by tfbench: ${advice}` };
   const suggestion = didYouMean(
     name,

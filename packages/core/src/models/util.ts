@@ -1,5 +1,11 @@
 import { keyPath } from '../errors.js';
 
+/** `table[key]` when `key` is one of the table's own keys, else undefined: a name read from a file that
+ * happens to be `constructor`, `toString` or `__proto__` must not find Object.prototype's members. */
+export function ownValue<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /** A JSON object: not null, not an array. */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -4,6 +4,7 @@
 import type { NativeModelSpec } from '@tfbench/native';
 import { ConfigReader } from '../config-reader.js';
 import type { HfConfig } from '../types.js';
+import { ownValue } from '../util.js';
 import { chooseHead } from './heads.js';
 import { PRETRAINED_CONFIG_DEFAULTS, type Family, type NormaliseOptions, type ParameterShape } from './types.js';
 
@@ -80,7 +81,7 @@ export function checkEncoderFlags(r: ConfigReader, flags: readonly string[]): vo
 /** An activation name from the config, or undefined after recording a problem. */
 export function readActivation(r: ConfigReader, key: string): EncoderSpec['hidden_act'] | undefined {
   const act = r.raw(key);
-  const name = typeof act === 'string' ? ACTIVATIONS[act] : undefined;
+  const name = typeof act === 'string' ? ownValue(ACTIVATIONS, act) : undefined;
   if (name === undefined) {
     r.problem(
       key,

@@ -5,6 +5,7 @@
 import type { T5ModelSpec } from '@tfbench/native';
 import { ConfigReader } from '../config-reader.js';
 import type { HfConfig } from '../types.js';
+import { ownValue } from '../util.js';
 import { ACTIVATIONS, checkEncoderFlags } from './bert.js';
 import { chooseHead } from './heads.js';
 import { PRETRAINED_CONFIG_DEFAULTS, type Family, type NormaliseOptions, type ParameterShape } from './types.js';
@@ -54,7 +55,7 @@ function readFeedForward(r: ConfigReader): { hidden_act?: T5Spec['hidden_act']; 
   const parts = typeof value === 'string' ? value.split('-') : [];
   const gated = parts.length === 2 && parts[0] === 'gated';
   const actName = value === 'gated-gelu' ? 'gelu_new' : parts[parts.length - 1];
-  const hidden_act = (parts.length === 1 || gated) && actName !== undefined ? ACTIVATIONS[actName] : undefined;
+  const hidden_act = (parts.length === 1 || gated) && actName !== undefined ? ownValue(ACTIVATIONS, actName) : undefined;
   if (hidden_act === undefined) {
     r.problem(
       'feed_forward_proj',
