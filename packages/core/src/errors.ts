@@ -113,7 +113,8 @@ export function formatValue(value: unknown, maxLength = 60): string {
   else if (typeof value === 'function') text = 'a function';
   else {
     try {
-      text = JSON.stringify(value) ?? String(value);
+      // A bigint inside (a library caller's value) as `1n`, as one at the top prints.
+      text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) ?? String(value);
     } catch {
       // Nested too deep for JSON.stringify (String() recurses too), or a cycle: say what it is.
       text = Array.isArray(value) ? '[…]' : typeof value === 'object' && value !== null ? '{…}' : typeof value;

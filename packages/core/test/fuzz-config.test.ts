@@ -296,3 +296,14 @@ test('a name that is a member of every object (constructor, toString, __proto__)
   assert.match(problemsOf('t5-small', { feed_forward_proj: 'gated-__proto__' })[0]!, /^feed_forward_proj: expected "<act>" or "gated-<act>" .*, got "gated-__proto__"$/);
   assert.deepEqual(mapCheckpointToParameters([{ name: 'constructor', dtype: 'F32', shape: [1], begin: 0, end: 4 }], ['a'], { family: 'bert' }).unexpected, ['constructor']);
 });
+
+test("a library caller's config value JSON cannot hold (a bigint) is named in the problem, not a TypeError", () => {
+  assert.throws(
+    () => resolveModel({ name: 'x', base: 'bert-base-uncased', config: { hidden_act: [0n], pruned_heads: { 1: 2n } } }, opts),
+    (err) =>
+      err instanceof ModelError &&
+      err.problems.map((p) => `${p.path}: ${p.message}`).join('\n') ===
+        'pruned_heads: pruned attention heads are not supported, got {"1":"2n"}\n' +
+          'hidden_act: expected one of "gelu", "gelu_new", "gelu_pytorch_tanh", "relu", "silu", "swish", got ["0n"]',
+  );
+});

@@ -3,6 +3,7 @@
 // map onto the spec's BERT-style names; the BERT names are T5Config's attribute_map aliases, so when a
 // config sets one of those it wins, as it does in transformers.
 import type { T5ModelSpec } from '@tfbench/native';
+import { formatValue } from '../../errors.js';
 import { ConfigReader } from '../config-reader.js';
 import type { HfConfig } from '../types.js';
 import { ownValue } from '../util.js';
@@ -59,7 +60,7 @@ function readFeedForward(r: ConfigReader): { hidden_act?: T5Spec['hidden_act']; 
   if (hidden_act === undefined) {
     r.problem(
       'feed_forward_proj',
-      `expected "<act>" or "gated-<act>" with <act> one of ${Object.keys(ACTIVATIONS).join(', ')}, got ${JSON.stringify(value) ?? 'undefined'}`,
+      `expected "<act>" or "gated-<act>" with <act> one of ${Object.keys(ACTIVATIONS).join(', ')}, got ${formatValue(value)}`,
     );
   }
   return { hidden_act, gated_feed_forward: gated };
@@ -70,7 +71,7 @@ function normaliseT5(config: HfConfig, options: Required<NormaliseOptions>) {
   const key = (field: keyof typeof ATTRIBUTE_MAP) => r.aliasedKey(field, ATTRIBUTE_MAP);
   checkEncoderFlags(r, ['add_cross_attention', 'torchscript']);
   if (r.raw('is_encoder_decoder') !== true) {
-    r.problem('is_encoder_decoder', `only true is supported (T5Model and T5ForConditionalGeneration), got ${JSON.stringify(r.raw('is_encoder_decoder'))}`);
+    r.problem('is_encoder_decoder', `only true is supported (T5Model and T5ForConditionalGeneration), got ${formatValue(r.raw('is_encoder_decoder'))}`);
   }
   const { hidden_act, gated_feed_forward } = readFeedForward(r);
   const vocab_size = r.positiveInt('vocab_size');
