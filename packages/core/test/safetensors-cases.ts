@@ -36,7 +36,7 @@ export type Mutation =
   /** Header text: one entry written twice (JSON.parse keeps the last), the copy's offsets shifted. */
   | { kind: 'duplicate'; entry: number; shift: number }
   /** Header bytes: bytes inserted (invalid UTF-8, NUL, a lone surrogate's encoding) at a fraction of it. */
-  | { kind: 'insert'; at: number; bytes: number[] }
+  | { kind: 'insert'; at: number; bytes: readonly number[] }
   /** Header text: cut at a fraction of it, then `tail` appended (unbalanced braces, trailing garbage). */
   | { kind: 'cut'; at: number; tail: string }
   /** Whole file: the 8-byte header length replaced. */
@@ -44,7 +44,7 @@ export type Mutation =
   /** Whole file: cut at a fraction of its length. */
   | { kind: 'truncate'; at: number }
   /** Whole file: bytes overwritten at a fraction of its length. */
-  | { kind: 'overwrite'; at: number; bytes: number[] };
+  | { kind: 'overwrite'; at: number; bytes: readonly number[] };
 
 export interface SafetensorsCase {
   tensors: TensorCase[];
