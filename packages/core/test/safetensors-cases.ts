@@ -115,30 +115,34 @@ export const safetensorsCase: fc.Arbitrary<SafetensorsCase> = fc.record({
 export function renderCase(c: SafetensorsCase): Uint8Array {
   const header: Record<string, unknown> = {};
   if (c.metadata !== null) header.__metadata__ = c.metadata;
+  // defineProperty: a tensor named "__proto__" stays a key of the header (assigning it sets the prototype).
+  const put = (key: string, value: unknown) => Object.defineProperty(header, key, { value, enumerable: true, writable: true, configurable: true });
   const names: string[] = [];
   let offset = 0;
   for (const t of c.tensors) {
     const bytes = t.shape.reduce((a, b) => a * b, 1) * SAFETENSORS_DTYPE_SIZES[t.dtype as keyof typeof SAFETENSORS_DTYPE_SIZES];
-    // defineProperty: a tensor named "__proto__" stays a key of the header.
-    Object.defineProperty(header, t.name, { value: { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] }, enumerable: true, writable: true, configurable: true });
+    put(t.name, { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + bytes] });
     names.push(t.name);
     offset += bytes;
   }
   const pick = (i: number) => (names.length === 0 ? undefined : names[i % names.length]);
 
+  // Values go into the header as copies: a later mutation may change them, and fast-check hands the same
+  // constant object to many cases (and to two mutations of one case, which would make a cycle).
+  const copy = (value: unknown) => structuredClone(value);
   let duplicate = '';
   for (const m of c.mutations) {
     const name = 'entry' in m ? pick(m.entry) : undefined;
     const value = name === undefined ? undefined : header[name];
     // An earlier 'entry' mutation may have left something other than an object there.
     const info = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-    if (m.kind === 'field' && info) info[m.field] = m.value;
+    if (m.kind === 'field' && info) info[m.field] = copy(m.value);
     else if (m.kind === 'delete' && info) delete info[m.field];
     else if (m.kind === 'shift' && info && Array.isArray(info.data_offsets)) {
       const [b, e] = info.data_offsets as number[];
       info.data_offsets = [Number(b) + m.begin, Number(e) + m.end];
-    } else if (m.kind === 'entry' && name !== undefined) header[name] = m.value;
-    else if (m.kind === 'metadata') header.__metadata__ = m.value;
+    } else if (m.kind === 'entry' && name !== undefined) put(name, copy(m.value));
+    else if (m.kind === 'metadata') header.__metadata__ = copy(m.value);
     else if (m.kind === 'duplicate' && info) {
       const offsets = Array.isArray(info.data_offsets) ? (info.data_offsets as unknown[]).map((o) => Number(o) + m.shift) : info.data_offsets;
       duplicate = `,${JSON.stringify(name)}:${JSON.stringify({ ...info, data_offsets: offsets })}`;
