@@ -26,6 +26,23 @@ export class TfbenchError extends Error {
   }
 }
 
+/** The path of `key` inside `parent`: `parent.key`, or `parent["key"]` (a JSON string) when the key holds
+ * anything but letters, digits, `_`, `-` and `$` (a space, a dot, a newline, nothing), so that a path shows
+ * the key exactly and stays on one line. */
+export function keyPath(parent: string, key: string): string {
+  if (/^[\p{L}\p{N}_$-]+$/u.test(key)) return parent === '' ? key : `${parent}.${key}`;
+  return `${parent}[${JSON.stringify(key)}]`;
+}
+
+/** `text` on one line: control characters (such as the newlines JSON.parse quotes from the text it
+ * refuses) written as JSON escapes, `\n`, `\u0000`. */
+export function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => {
+    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+}
+
 /** One line per problem: `path: message`. */
 export function formatProblems(problems: readonly Problem[]): string {
   return problems.map((p) => (p.path === '' ? p.message : `${p.path}: ${p.message}`)).join('\n');
@@ -96,9 +113,11 @@ export function formatValue(value: unknown, maxLength = 60): string {
   else if (typeof value === 'function') text = 'a function';
   else {
     try {
-      text = JSON.stringify(value) ?? String(value);
+      // A bigint inside (a library caller's value) as `1n`, as one at the top prints.
+      text = JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) ?? String(value);
     } catch {
-      text = String(value);
+      // Nested too deep for JSON.stringify (String() recurses too), or a cycle: say what it is.
+      text = Array.isArray(value) ? '[…]' : typeof value === 'object' && value !== null ? '{…}' : typeof value;
     }
   }
   return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;

@@ -15,13 +15,18 @@ export {
 } from './args/index.js';
 export { ArgsError, ModelError, TfbenchError, WeightsError, formatProblems, type Problem } from './errors.js';
 export {
+  checkFits,
+  checkModelsFit,
   listKnownModels,
+  memoryCapacity,
   normaliseConfig,
   parameterCount,
   readSafetensors,
   resolveModel,
   resolveModels,
+  type FitOptions,
   type KnownModelInfo,
+  type MemoryCapacity,
   type ModelSpec,
   type ResolvedModel,
 } from './models/index.js';

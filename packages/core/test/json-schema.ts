@@ -22,7 +22,7 @@ export function validate(value: unknown, schema: Schema, root: Schema, path = '$
   if (schema.type && ![schema.type].flat().some(typeOk)) return [`${path}: not ${schema.type}`];
   if ('const' in schema && value !== schema.const) errors.push(`${path}: not ${schema.const}`);
   if (schema.enum && !schema.enum.includes(value)) errors.push(`${path}: not one of ${schema.enum}`);
-  if (schema.pattern && !new RegExp(schema.pattern).test(value as string)) errors.push(`${path}: does not match ${schema.pattern}`);
+  if (schema.pattern && typeof value === 'string' && !new RegExp(schema.pattern).test(value)) errors.push(`${path}: does not match ${schema.pattern}`);
   if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
     for (const key of schema.required ?? []) if (!(key in value)) errors.push(`${path}.${key}: missing`);
     for (const [key, sub] of Object.entries(schema.properties ?? {})) {

@@ -15,6 +15,7 @@ import {
   resolveModels,
   type ModelSpec,
 } from '../src/models/index.js';
+import { safetensorsBytes } from './safetensors-bytes.js';
 import { sharedFixture, skipWithoutShared } from './shared-fixtures.js';
 
 const FIXTURE = sharedFixture('parity/bert');
@@ -303,8 +304,9 @@ describe('resolveModel', () => {
     dir = mkdtempSync(join(tmpdir(), 'tfbench-models-'));
     mkdirSync(join(dir, 'ckpt'));
     writeFileSync(join(dir, 'ckpt', 'config.json'), JSON.stringify({ model_type: 'bert', hidden_size: 64, num_attention_heads: 4 }));
-    writeFileSync(join(dir, 'ckpt', 'model-00002-of-00002.safetensors'), '');
-    writeFileSync(join(dir, 'ckpt', 'model-00001-of-00002.safetensors'), '');
+    // Weight files with no tensors (an empty header): resolution reads every weight file's header.
+    writeFileSync(join(dir, 'ckpt', 'model-00002-of-00002.safetensors'), safetensorsBytes({}));
+    writeFileSync(join(dir, 'ckpt', 'model-00001-of-00002.safetensors'), safetensorsBytes({}));
     writeFileSync(join(dir, 'ckpt', 'expected.safetensors'), '');
     writeFileSync(join(dir, 'tiny.json'), JSON.stringify({ model_type: 'bert', num_hidden_layers: 2 }));
     writeFileSync(join(dir, 'broken.json'), '{"model_type": "bert",');

@@ -12,14 +12,15 @@ import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readSafetensors } from '../src/models/index.js';
 import { checkCheckpoint } from '../src/run/check.js';
+import { sharedFixture } from './shared-fixtures.js';
 
 const roots = [
-  fileURLToPath(new URL('../../../../shared/fixtures/parity', import.meta.url)),
+  sharedFixture('parity'),
   fileURLToPath(new URL('./fixtures/variants', import.meta.url)),
 ];
 const missingRoots = roots.filter((root) => !existsSync(root));
 for (const root of missingRoots) {
-  test(`parity cases in ${root}`, { skip: `${root} is not there (the shared fixtures sit beside the repository)` }, () => {});
+  test(`parity cases in ${root}`, { skip: `${root} is not there (the shared fixtures sit beside the repository, in ../shared)` }, () => {});
 }
 const cases = roots.filter((root) => existsSync(root)).flatMap((root) =>
   readdirSync(root, { withFileTypes: true })

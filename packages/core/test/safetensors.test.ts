@@ -14,23 +14,13 @@ import {
   readSafetensorsHeader,
   type SafetensorsEntry,
 } from '../src/models/index.js';
+import { safetensorsBytes as build } from './safetensors-bytes.js';
 import { sharedFixture, skipWithoutShared } from './shared-fixtures.js';
 
 const FIXTURE = sharedFixture('parity/bert');
 /** The tests that read the BERT parity checkpoint skip, saying why, where the shared fixtures are absent. */
 const skip = skipWithoutShared('parity/bert');
 const fixtureConfig = (skip ? {} : JSON.parse(readFileSync(join(FIXTURE, 'config.json'), 'utf8'))) as Record<string, unknown>;
-
-/** A safetensors file from a header object and a data section of `dataLength` bytes (or given bytes). */
-function build(header: unknown, data: number | Uint8Array = 0, headerText?: string): Uint8Array {
-  const json = new TextEncoder().encode(headerText ?? JSON.stringify(header));
-  const body = typeof data === 'number' ? new Uint8Array(data) : data;
-  const out = new Uint8Array(8 + json.length + body.length);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  out.set(body, 8 + json.length);
-  return out;
-}
 
 function weightsError(fn: () => unknown): WeightsError {
   try {

@@ -1,7 +1,8 @@
 // loadWeights(): values copied in, dtype converted, names, shapes and byte ranges checked. Parity with Hugging
 // Face on the real fixtures runs in core (test/parity-bert.test.ts), through core's safetensors reader.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -60,4 +61,51 @@ test('loadWeights copies values in, converts dtype, and checks names, shapes and
   await rejectsWith(model.loadWeights(file, [{ ...good, begin: good.begin + 1e6, end: good.end + 1e6 }]), 'BAD_WEIGHTS', /past the end/);
   await rejectsWith(model.loadWeights(join(dir, 'missing.safetensors'), [good]), 'BAD_WEIGHTS', /cannot open/);
   await rejectsWith(model.loadWeights(file, [{ ...good, dtype: 'I8' as never }]), 'BAD_WEIGHTS', /entries\[0\]\.dtype/);
+});
+
+test('loadWeights trusts nothing it is handed: the file, the header length, where each range lies', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tfbench-weights-'));
+  const file = join(dir, 'w.safetensors');
+  const [good] = writeSafetensors(file, { 'cls.predictions.bias': { shape: [99], data: new Float32Array(99) } });
+  const model = await binding.buildModel(tinySpec({ num_hidden_layers: 1 }), { device: 'cpu', dtype: 'float32', seed: 0 });
+  const dataStart = good!.begin;
+
+  // A range of the right length, inside the file, but in the header rather than the data.
+  await rejectsWith(
+    model.loadWeights(file, [{ ...good!, begin: 4, end: 4 + 396 }]),
+    'BAD_WEIGHTS',
+    new RegExp(`'cls\\.predictions\\.bias': byte range \\[4, 400\\) starts inside the header of '.*w\\.safetensors' \\(its data starts at byte ${dataStart}\\)`),
+  );
+  // Two entries for one parameter; two parameters reading the same bytes.
+  await rejectsWith(model.loadWeights(file, [good!, good!]), 'BAD_WEIGHTS', /'cls\.predictions\.bias' is given more than once/);
+  const both = writeSafetensors(file, {
+    'cls.predictions.bias': { shape: [99], data: new Float32Array(99) },
+    'bert.embeddings.LayerNorm.weight': { shape: [32], data: new Float32Array(32) },
+  });
+  const norm = both[1]!;
+  await rejectsWith(
+    model.loadWeights(file, [both[0]!, { ...norm, begin: both[0]!.begin, end: both[0]!.begin + 128 }]),
+    'BAD_WEIGHTS',
+    new RegExp(`'bert\\.embeddings\\.LayerNorm\\.weight' \\[${both[0]!.begin}, ${both[0]!.begin + 128}\\) and 'cls\\.predictions\\.bias' \\[${both[0]!.begin}, ${both[0]!.end}\\) overlap in '.*w\\.safetensors'`),
+  );
+
+  // The file's header length is read by the addon itself.
+  const bytes = readFileSync(file);
+  bytes.writeBigUInt64LE(BigInt(bytes.length), 0);
+  writeFileSync(file, bytes);
+  await rejectsWith(model.loadWeights(file, [both[0]!]), 'BAD_WEIGHTS', new RegExp(`header length ${bytes.length} runs past the end of the file \\(${bytes.length} bytes\\)`));
+  writeFileSync(file, bytes.subarray(0, 5));
+  await rejectsWith(model.loadWeights(file, []), 'BAD_WEIGHTS', /is 5 bytes: too short for a safetensors file/);
+
+  // Not a regular file: a directory, and a FIFO (whose open would block until a writer came).
+  await rejectsWith(model.loadWeights(dir, [good!]), 'BAD_WEIGHTS', /cannot open weights file '.*': not a regular file/);
+  const fifo = join(dir, 'pipe.safetensors');
+  if (spawnSync('mkfifo', [fifo]).status === 0) {
+    await rejectsWith(model.loadWeights(fifo, [good!]), 'BAD_WEIGHTS', /cannot open weights file '.*pipe\.safetensors': not a regular file/);
+  }
+
+  // Shapes past 2^53 are refused before they are converted (a double past int64's range would be undefined behaviour).
+  for (const dim of [2 ** 53, 2 ** 63, 1e300, Infinity, NaN, 1.5]) {
+    await rejectsWith(model.loadWeights(file, [{ ...good!, shape: [dim] }]), 'BAD_WEIGHTS', /entries\[0\]\.shape must hold safe non-negative integers; item 0 is not one/);
+  }
 });

@@ -1,9 +1,9 @@
 // args.json + flags → BenchmarkArgs: map aliases, apply overrides, fill defaults, check every key.
 // Problems are returned as data (all of them, each with its key path), never thrown.
-import { didYouMean, formatValue, type Problem } from '../errors.js';
+import { didYouMean, formatValue, keyPath, type Problem } from '../errors.js';
 import { checkConfigEntry, checkModelRef, modelName } from '../models/ref.js';
 import type { InlineModelRef, ModelRef } from '../models/types.js';
-import { isPlainObject } from '../models/util.js';
+import { MAX_JSON_DEPTH, isPlainObject, ownValue, tooDeepPath } from '../models/util.js';
 import {
   ARG_DEFINITIONS,
   UNSUPPORTED_HF_ARGS,
@@ -59,6 +59,12 @@ function quoteList(values: readonly string[]): string {
   return quoted.length <= 1 ? quoted.join('') : `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`;
 }
 
+/** A library caller's array may have holes (`[8, , 16]`), which forEach and map skip: made undefined here,
+ * they are reported like any other missing element. */
+function holesAsUndefined(list: readonly unknown[]): unknown[] {
+  return Array.from(list);
+}
+
 /** Checks one value against its kind; returns the value to use, or undefined after adding problems. */
 function checkValue(kind: ArgKind, value: unknown, path: string, problems: Problem[]): unknown {
   const bad = (expected: string, suffix = '') => {
@@ -99,13 +105,14 @@ function checkValue(kind: ArgKind, value: unknown, path: string, problems: Probl
     case 'integerList': {
       const element = article(kind.min, 'integer');
       if (!Array.isArray(value)) return bad(`a list of ${element.replace(/^an? /, '')}s such as [8]`);
-      if (value.length === 0) {
+      const list = holesAsUndefined(value);
+      if (list.length === 0) {
         problems.push({ path, message: 'expected at least one value, got []' });
         return undefined;
       }
       const before = problems.length;
       const firstIndex = new Map<number, number>();
-      value.forEach((v, i) => {
+      list.forEach((v, i) => {
         if (!isInt(v, kind.min)) {
           problems.push({ path: `${path}[${i}]`, message: `expected ${element}, got ${formatValue(v)}` });
           return;
@@ -114,20 +121,20 @@ function checkValue(kind: ArgKind, value: unknown, path: string, problems: Probl
         if (first !== undefined) problems.push({ path: `${path}[${i}]`, message: `${v} is already in ${path}[${first}]` });
         else firstIndex.set(v, i);
       });
-      return problems.length > before ? undefined : [...value];
+      return problems.length > before ? undefined : list;
     }
     case 'models': {
       if (!Array.isArray(value)) {
         return bad(typeof value === 'string' ? `a list such as [${JSON.stringify(value)}]` : 'a list of model ids, paths or inline models');
       }
       const before = problems.length;
-      const refs = value.map((v, i) => checkModelRef(v, `${path}[${i}]`, problems));
+      const refs = holesAsUndefined(value).map((v, i) => checkModelRef(v, `${path}[${i}]`, problems));
       return problems.length > before ? undefined : refs;
     }
     case 'configs': {
       if (!Array.isArray(value)) return bad('a list of config objects');
       const before = problems.length;
-      const refs = value.map((v, i) => checkConfigEntry(v, `${path}[${i}]`, problems));
+      const refs = holesAsUndefined(value).map((v, i) => checkConfigEntry(v, `${path}[${i}]`, problems));
       return problems.length > before ? undefined : refs;
     }
   }
@@ -161,7 +168,7 @@ function coerceFlag(kind: ArgKind, value: unknown): unknown {
 
 /** The problem for a key that is not an argument. */
 function unknownKey(name: string, path: string): Problem {
-  const advice = UNSUPPORTED_HF_ARGS[name];
+  const advice = ownValue(UNSUPPORTED_HF_ARGS, name);
   if (advice !== undefined) return { path, message: `Hugging Face's "${name}" is not supported by tfbench: ${advice}` };
   const suggestion = didYouMean(
     name,
@@ -176,6 +183,8 @@ function unknownKey(name: string, path: string): Problem {
  * returning every problem found.
  */
 export function parseArgs(input: unknown, overrides: Record<string, unknown> = {}): ParseArgsResult {
+  const tooDeep = tooDeepProblems(input, overrides);
+  if (tooDeep.length > 0) return { ok: false, problems: tooDeep };
   const problems: Problem[] = [];
   const given = new Map<ArgKey, Given>();
 
@@ -191,7 +200,7 @@ export function parseArgs(input: unknown, overrides: Record<string, unknown> = {
       if (definition === undefined) {
         const alias = aliases.get(name);
         if (alias === undefined) {
-          problems.push(unknownKey(name, name));
+          problems.push(unknownKey(name, keyPath('', name)));
           continue;
         }
         definition = alias.definition;
@@ -216,7 +225,9 @@ export function parseArgs(input: unknown, overrides: Record<string, unknown> = {
     if (raw === undefined) continue;
     const definition = argDefinition(key);
     if (definition === undefined) {
-      problems.push({ path: flagName(key), message: `unknown option${didYouMean(key, ARG_DEFINITIONS.map((d) => d.key)).replace(/"([^"]+)"/g, (_, k: string) => flagName(k))}` });
+      // A library caller's key may hold anything: written as a JSON string unless it is a plain name.
+      const path = keyPath('', key) === key ? flagName(key) : JSON.stringify(key);
+      problems.push({ path, message: `unknown option${didYouMean(key, ARG_DEFINITIONS.map((d) => d.key)).replace(/"([^"]+)"/g, (_, k: string) => flagName(k))}` });
       continue;
     }
     given.set(definition.key, { value: coerceFlag(definition.kind, raw), path: flagName(key) });
@@ -239,6 +250,20 @@ export function parseArgs(input: unknown, overrides: Record<string, unknown> = {
   if (problems.length > 0) return { ok: false, problems };
   const args = Object.fromEntries(values) as unknown as BenchmarkArgs;
   return { ok: true, args };
+}
+
+/** Values nested past MAX_JSON_DEPTH, in the file or a flag: refused before anything copies or prints them. */
+function tooDeepProblems(input: unknown, overrides: Record<string, unknown>): Problem[] {
+  const problems: Problem[] = [];
+  const message = `nested more than ${MAX_JSON_DEPTH} levels deep (objects and arrays); arguments and configs need a few`;
+  const inFile = tooDeepPath(input);
+  if (inFile !== undefined) problems.push({ path: inFile, message });
+  for (const [key, value] of Object.entries(overrides)) {
+    // A flag's value sits one level below the arguments object.
+    const inFlag = tooDeepPath(value, MAX_JSON_DEPTH - 1);
+    if (inFlag !== undefined) problems.push({ path: `${flagName(key)}${inFlag.startsWith('[') ? '' : '.'}${inFlag}`, message });
+  }
+  return problems;
 }
 
 /** Checks between keys; merges `configs` into `models`. */

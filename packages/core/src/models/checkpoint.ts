@@ -5,6 +5,7 @@ import type { WeightEntry } from '@tfbench/native';
 import { families, familyForModelType } from './families/index.js';
 import type { CheckpointNaming, ParameterShape } from './families/types.js';
 import type { SafetensorsEntry } from './safetensors.js';
+import { ownValue } from './util.js';
 
 export type { CheckpointNaming } from './families/types.js';
 
@@ -86,7 +87,7 @@ export function mapCheckpointToParameters(
   const candidates = (name: string): string[] => {
     const out: string[] = [];
     for (const n of new Set([name, modernName(name)])) {
-      for (const c of [n, naming.aliases[n]]) {
+      for (const c of [n, ownValue(naming.aliases, n)]) {
         if (c === undefined) continue;
         out.push(c);
         if (prefix !== '') out.push(c.startsWith(prefix) ? c.slice(prefix.length) : `${prefix}${c}`);

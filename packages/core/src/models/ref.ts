@@ -1,5 +1,5 @@
 // Checking model references as they appear in args.json (`models[i]`, `configs[i]`), without touching files.
-import { didYouMean, formatValue, type Problem } from '../errors.js';
+import { didYouMean, formatValue, keyPath, type Problem } from '../errors.js';
 import type { HfConfig, InlineModelRef, ModelRef } from './types.js';
 import { isPlainObject } from './util.js';
 
@@ -39,7 +39,7 @@ function checkInline(
         key === 'model_type' || key === 'architectures'
           ? '; config fields go under "config"'
           : didYouMean(key, INLINE_KEYS);
-      problems.push({ path: `${path}.${key}`, message: `unknown key (expected name, base, config)${extra}` });
+      problems.push({ path: keyPath(path, key), message: `unknown key (expected name, base, config)${extra}` });
     }
   }
   const { name, base, config } = value;

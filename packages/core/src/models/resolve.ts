@@ -1,13 +1,14 @@
 // ModelRef → config → ModelSpec: known ids, config.json paths, checkpoint directories, inline configs.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ModelError, closestMatches, formatValue, type Problem } from '../errors.js';
+import { ModelError, WeightsError, closestMatches, formatValue, oneLine, type Problem } from '../errors.js';
 import { findKnownModel, knownModelIds, knownModels } from './known/index.js';
 import { normaliseConfig } from './normalise.js';
 import { parameterCount } from './parameters.js';
 import { modelName } from './ref.js';
+import { readSafetensorsHeader } from './safetensors.js';
 import type { HfConfig, ModelRef, ModelSpec } from './types.js';
-import { isPlainObject } from './util.js';
+import { MAX_JSON_DEPTH, isPlainObject, tooDeepPath } from './util.js';
 
 export interface ResolveOptions {
   /** Build the base model instead of `architectures[0]` (see normaliseConfig). */
@@ -64,11 +65,17 @@ function readJsonObject(path: string, what: string): HfConfig {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new ModelError(`${path}: ${what} is not valid JSON (${err instanceof Error ? err.message : String(err)})`, {
+    throw new ModelError(`${path}: ${what} is not valid JSON (${oneLine(err instanceof Error ? err.message : String(err))})`, {
       hint: 'Fix the JSON syntax of that file.',
     });
   }
   if (!isPlainObject(json)) throw new ModelError(`${path}: ${what} must be a JSON object, got ${formatValue(json)}`);
+  const tooDeep = tooDeepPath(json);
+  if (tooDeep !== undefined) {
+    throw new ModelError(`${path}: ${what} nests more than ${MAX_JSON_DEPTH} levels deep (objects and arrays), at ${tooDeep}`, {
+      hint: 'Fix that file: a Hugging Face config nests a few levels at most.',
+    });
+  }
   return json;
 }
 
@@ -91,6 +98,17 @@ export function checkpointWeightFiles(dir: string): string[] {
     .filter((f) => f.endsWith('.safetensors') && !NOT_WEIGHTS.has(f))
     .sort()
     .map((f) => join(dir, f));
+}
+
+/** Reads and checks a weight file's safetensors header against the file: a malformed checkpoint is bad input,
+ * refused (naming the file) before anything runs, rather than an error in every cell. */
+function checkWeightsHeader(file: string): void {
+  try {
+    readSafetensorsHeader(file);
+  } catch (err) {
+    if (err instanceof WeightsError) throw new ModelError(err.message, { hint: err.hint, cause: err });
+    throw err;
+  }
 }
 
 function unknownModel(id: string, absolute: string): ModelError {
@@ -129,9 +147,9 @@ function loadConfig(id: string, baseDir: string): LoadedConfig {
 }
 
 /**
- * Finds the config a model reference names, applies inline overrides and normalises it.
- * Throws ModelError: unknown id (listing close ids), missing file, invalid JSON (naming the file), or
- * a config tfbench cannot build.
+ * Finds the config a model reference names, applies inline overrides and normalises it; reads and checks
+ * the header of every weight file it will load. Throws ModelError: unknown id (listing close ids), missing
+ * file, invalid JSON or a malformed safetensors header (naming the file), or a config tfbench cannot build.
  */
 export function resolveModel(ref: ModelRef, options: ResolveOptions): ResolvedModel {
   let name: string;
@@ -147,6 +165,10 @@ export function resolveModel(ref: ModelRef, options: ResolveOptions): ResolvedMo
     const base: LoadedConfig =
       ref.base !== undefined ? loadConfig(ref.base, options.baseDir) : { source: 'path', weightFiles: [], hfConfig: {} };
     const overrides = ref.config ?? {};
+    const tooDeep = tooDeepPath(overrides, MAX_JSON_DEPTH - 3); // as deep as under models[i].config in args.json
+    if (tooDeep !== undefined) {
+      throw new ModelError(`the config of ${JSON.stringify(name)} nests more than ${MAX_JSON_DEPTH} levels deep (objects and arrays), at ${tooDeep}`);
+    }
     loaded = {
       ...base,
       hfConfig: { ...base.hfConfig, ...structuredClone(overrides) },
@@ -154,6 +176,7 @@ export function resolveModel(ref: ModelRef, options: ResolveOptions): ResolvedMo
       weightFiles: Object.keys(overrides).length === 0 ? base.weightFiles : [],
     };
   }
+  for (const file of loaded.weightFiles) checkWeightsHeader(file);
   const normalise = { onlyPretrainModel: options.onlyPretrainModel, name };
   const spec = normaliseConfig(loaded.hfConfig, { ...normalise, purpose: 'inference' });
   const trainSpec = normaliseConfig(loaded.hfConfig, { ...normalise, purpose: 'training' });
@@ -173,6 +196,12 @@ export function resolveModel(ref: ModelRef, options: ResolveOptions): ResolvedMo
   return resolved;
 }
 
+/** The path that problems with the i-th model are reported at: `configs[i]` when the models came from
+ * `configs`, else `models[i]`. */
+export function modelPath(args: { configs?: readonly unknown[] }, i: number): string {
+  return `${args.configs !== undefined && args.configs.length > 0 ? 'configs' : 'models'}[${i}]`;
+}
+
 /**
  * Resolves every model of parsed args, so nothing starts until every model is buildable. Throws one
  * ModelError whose `problems` hold every failure at `models[i]` (or `configs[i]` when the models came
@@ -182,7 +211,6 @@ export function resolveModels(
   args: { models: readonly ModelRef[]; configs?: readonly unknown[]; onlyPretrainModel: boolean },
   options: { baseDir: string },
 ): ResolvedModel[] {
-  const key = args.configs !== undefined && args.configs.length > 0 ? 'configs' : 'models';
   const models: ResolvedModel[] = [];
   const problems: Problem[] = [];
   let hint: string | undefined;
@@ -192,7 +220,7 @@ export function resolveModels(
       models.push(resolveModel(ref, { onlyPretrainModel: args.onlyPretrainModel, baseDir: options.baseDir }));
     } catch (err) {
       if (!(err instanceof ModelError)) throw err;
-      const path = `${key}[${i}]`;
+      const path = modelPath(args, i);
       if (err.problems.length === 0) problems.push({ path, message: err.message });
       for (const p of err.problems) {
         problems.push({ path, message: `config of ${JSON.stringify(modelName(ref))}: ${p.path}: ${p.message}` });
@@ -206,7 +234,7 @@ export function resolveModels(
     const name = modelName(ref);
     const first = seen.get(name);
     if (first !== undefined) {
-      problems.push({ path: `${key}[${i}]`, message: `the name ${JSON.stringify(name)} is already used by ${key}[${first}]` });
+      problems.push({ path: modelPath(args, i), message: `the name ${JSON.stringify(name)} is already used by ${modelPath(args, first)}` });
       failed++;
     } else seen.set(name, i);
   });

@@ -1,10 +1,10 @@
 // safetensors: an 8-byte little-endian header length N, N bytes of JSON header
 // `{ name: { dtype, shape, data_offsets: [begin, end] }, __metadata__?: { string: string } }` with offsets
 // relative to the end of the header, then the raw little-endian tensor data.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { endianness } from 'node:os';
 import type { HostTensor } from '@tfbench/native';
-import { WeightsError, formatValue } from '../errors.js';
+import { WeightsError, formatValue, oneLine } from '../errors.js';
 import { isPlainObject } from './util.js';
 
 /** Element size in bytes of each safetensors dtype. */
@@ -93,7 +93,7 @@ export function parseSafetensorsHeader(bytes: Uint8Array, fileSize: number, sour
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new WeightsError(`${source}: the header is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new WeightsError(`${source}: the header is not valid JSON (${oneLine(err instanceof Error ? err.message : String(err))})`);
   }
   if (!isPlainObject(json)) {
     throw new WeightsError(`${source}: the header must be a JSON object, got ${formatValue(json)}`);
@@ -158,34 +158,49 @@ export function parseSafetensorsHeader(bytes: Uint8Array, fileSize: number, sour
   return { headerLength, dataStart, fileSize, entries, metadata };
 }
 
+const UNREADABLE_HINT = 'Check the path of the checkpoint directory and that its safetensors files are readable.';
+
 function readExactly(fd: number, length: number, position: number, path: string): Uint8Array {
   const buffer = new Uint8Array(length);
   let done = 0;
   while (done < length) {
-    const n = readSync(fd, buffer, done, length - done, position + done);
+    let n: number;
+    try {
+      n = readSync(fd, buffer, done, length - done, position + done);
+    } catch (err) {
+      throw new WeightsError(`${path}: cannot be read (${err instanceof Error ? err.message : String(err)})`, UNREADABLE_HINT);
+    }
     if (n === 0) throw new WeightsError(`${path}: unexpected end of file at byte ${position + done}`);
     done += n;
   }
   return buffer;
 }
 
-function openForReading(path: string): number {
+/** Opens a regular file; returns its descriptor and size. Anything else is refused before the open, which
+ * would block on a FIFO until a writer came. */
+function openForReading(path: string): { fd: number; size: number } {
+  let fd: number;
   try {
-    return openSync(path, 'r');
+    const stat = statSync(path);
+    if (!stat.isFile()) {
+      throw new WeightsError(`${path}: not a file (${stat.isDirectory() ? 'a directory' : 'a device, FIFO or socket'})`, UNREADABLE_HINT);
+    }
+    fd = openSync(path, 'r');
   } catch (err) {
+    if (err instanceof WeightsError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new WeightsError(
       code === 'ENOENT' ? `${path}: no such file` : `${path}: cannot be read (${err instanceof Error ? err.message : String(err)})`,
-      'Check the path of the checkpoint directory and that its safetensors files are readable.',
+      UNREADABLE_HINT,
     );
   }
+  return { fd, size: fstatSync(fd).size };
 }
 
 /** Reads and checks only the header of a safetensors file; entries carry `file: path`. */
 export function readSafetensorsHeader(path: string): SafetensorsHeader {
-  const fd = openForReading(path);
+  const { fd, size: fileSize } = openForReading(path);
   try {
-    const fileSize = fstatSync(fd).size;
     const prefix = readExactly(fd, Math.min(8, fileSize), 0, path);
     const headerLength = headerLengthOf(prefix, fileSize, path);
     const bytes = new Uint8Array(8 + headerLength);
@@ -264,10 +279,9 @@ export interface SafetensorsContents {
  * refused: load model weights with the backend instead. */
 export function readSafetensors(path: string, options: { maxBytes?: number } = {}): SafetensorsContents {
   const maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
-  const fd = openForReading(path);
+  const { fd, size } = openForReading(path);
   let bytes: Uint8Array;
   try {
-    const size = fstatSync(fd).size;
     if (size > maxBytes) {
       throw new WeightsError(
         `${path}: ${size} bytes is over the ${maxBytes}-byte limit for reading a whole file to the host`,

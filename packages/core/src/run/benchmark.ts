@@ -7,7 +7,7 @@ import { collectEnvironment, type EnvironmentInfo } from '../env/index.js';
 import { chooseThreads, resumedChoice, threadWarnings, type ProbeTarget } from '../env/threads.js';
 import { devicePeak, type Peak } from '../env/peaks.js';
 import { ArgsError, TfbenchError, type Problem } from '../errors.js';
-import { resolveModels, type ResolvedModel } from '../models/index.js';
+import { checkModelsFit, memoryCapacity, resolveModels, type ResolvedModel } from '../models/index.js';
 import { callFlops } from '../models/flops.js';
 import { levelShift, median, summarize, type SampleSummary } from '../stats/summary.js';
 import { TOOL_VERSION } from '../version.js';
@@ -261,6 +261,7 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
 
   const backend = options.backend ?? libtorchBackend();
   const device = resolveDevice(args.device, backend);
+  checkModelsFit(models, args, memoryCapacity(device, () => backend.gpuInfo())); // parameters past RAM or GPU memory: exit 2
   const problems = unsupportedProblems(args, device);
   if (problems.length > 0) throw new ArgsError(problems);
   const resume = readResumeFile(args);

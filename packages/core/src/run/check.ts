@@ -5,8 +5,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { libtorchBackend, type Backend, type HostTensor } from '../backend/index.js';
-import { TfbenchError } from '../errors.js';
-import { readSafetensors, resolveModel } from '../models/index.js';
+import { ModelError, TfbenchError } from '../errors.js';
+import { CANNOT_FIT_HINT, checkFits, memoryCapacity, readSafetensors, resolveModel } from '../models/index.js';
 import { loadCheckpointWeights } from './weights.js';
 
 export interface TensorComparison {
@@ -96,6 +96,9 @@ export async function checkCheckpoint(dirArg: string, options: CheckOptions = {}
 
   const backend = options.backend ?? libtorchBackend();
   const device = options.device ?? 'cpu';
+  const capacity = memoryCapacity(device, () => backend.gpuInfo());
+  const tooBig = capacity && checkFits(model, { dtype: 'float32', inference: true, training: false, trainStep: 'backward', capacity });
+  if (tooBig) throw new ModelError(tooBig, { hint: CANNOT_FIT_HINT });
   const built = await backend.buildModel(model.spec, { device, dtype: 'float32', seed: 0 });
   const mapping = await loadCheckpointWeights(built, model.weightFiles, model.spec.family);
 

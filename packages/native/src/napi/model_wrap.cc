@@ -4,6 +4,7 @@
 #include "napi/model_wrap.h"
 
 #include <atomic>
+#include <cmath>
 
 #include "errors.h"
 #include "measure/measure.h"
@@ -112,8 +113,9 @@ class ModelWrap final : public Napi::ObjectWrap<ModelWrap> {
         for (uint32_t d = 0; d < dims.Length(); ++d) {
           Napi::Value dim = dims.Get(d);
           double x = dim.IsNumber() ? dim.As<Napi::Number>().DoubleValue() : -1.0;
-          if (!(x >= 0.0) || static_cast<double>(static_cast<int64_t>(x)) != x)
-            f.fail("shape", c10::str("must hold non-negative integers; item ", d, " is not one"));
+          // Bounded before the cast: converting a double past int64's range is undefined behaviour.
+          if (!(x >= 0.0 && x <= 9007199254740991.0) || std::floor(x) != x)
+            f.fail("shape", c10::str("must hold safe non-negative integers; item ", d, " is not one"));
           e.shape.push_back(static_cast<int64_t>(x));
         }
         e.begin = static_cast<uint64_t>(f.integer("begin", 0));

@@ -1,5 +1,6 @@
 // Copies tensors out of a safetensors file into a model's parameters. TypeScript parses the header and
-// passes absolute byte ranges; this side reads the bytes, checks them and converts dtype and device.
+// passes absolute byte ranges; this side trusts none of it: it checks them against the file, reads the bytes
+// and converts dtype and device.
 #pragma once
 
 #include <cstdint>
@@ -18,8 +19,9 @@ struct WeightEntry {
   uint64_t end = 0;
 };
 
-// Checks every entry first (known parameter, equal shapes, byte range inside the file and of the right
-// length), so a bad entry changes nothing; then copies them one by one. Throws BAD_WEIGHTS.
+// Checks the file and every entry first (a regular file with a header length that fits it; a known parameter,
+// given once, of equal shape; a byte range of the right length inside the file's data section, overlapping no
+// other), so a bad entry changes nothing; then copies them one by one. Throws BAD_WEIGHTS.
 void load_weights(Model& model, const std::string& file, const std::vector<WeightEntry>& entries);
 
 }  // namespace tfbench

@@ -2,8 +2,10 @@
 // RoBERTa (roberta.ts) and DistilBERT (distilbert.ts) build the same encoder: their normalisation and
 // parameter lists reuse what is here.
 import type { NativeModelSpec } from '@tfbench/native';
+import { formatValue } from '../../errors.js';
 import { ConfigReader } from '../config-reader.js';
 import type { HfConfig } from '../types.js';
+import { ownValue } from '../util.js';
 import { chooseHead } from './heads.js';
 import { PRETRAINED_CONFIG_DEFAULTS, type Family, type NormaliseOptions, type ParameterShape } from './types.js';
 
@@ -67,24 +69,24 @@ function normaliseBert(config: HfConfig, options: Required<NormaliseOptions>) {
 export function checkEncoderFlags(r: ConfigReader, flags: readonly string[]): void {
   for (const flag of flags) {
     const v = r.raw(flag);
-    if (v !== false) r.problem(flag, `only false is supported, got ${JSON.stringify(v)}`);
+    if (v !== false) r.problem(flag, `only false is supported, got ${formatValue(v)}`);
   }
   const chunk = r.raw('chunk_size_feed_forward');
-  if (chunk !== 0) r.problem('chunk_size_feed_forward', `only 0 (no chunking) is supported, got ${JSON.stringify(chunk)}`);
+  if (chunk !== 0) r.problem('chunk_size_feed_forward', `only 0 (no chunking) is supported, got ${formatValue(chunk)}`);
   const pruned = r.raw('pruned_heads');
   if (pruned !== null && (typeof pruned !== 'object' || Object.keys(pruned).length > 0)) {
-    r.problem('pruned_heads', `pruned attention heads are not supported, got ${JSON.stringify(pruned)}`);
+    r.problem('pruned_heads', `pruned attention heads are not supported, got ${formatValue(pruned)}`);
   }
 }
 
 /** An activation name from the config, or undefined after recording a problem. */
 export function readActivation(r: ConfigReader, key: string): EncoderSpec['hidden_act'] | undefined {
   const act = r.raw(key);
-  const name = typeof act === 'string' ? ACTIVATIONS[act] : undefined;
+  const name = typeof act === 'string' ? ownValue(ACTIVATIONS, act) : undefined;
   if (name === undefined) {
     r.problem(
       key,
-      `expected one of ${Object.keys(ACTIVATIONS).map((a) => JSON.stringify(a)).join(', ')}, got ${JSON.stringify(act) ?? 'undefined'}`,
+      `expected one of ${Object.keys(ACTIVATIONS).map((a) => JSON.stringify(a)).join(', ')}, got ${formatValue(act)}`,
     );
   }
   return name;
@@ -98,7 +100,7 @@ export function normaliseBertLike(config: HfConfig, options: Required<NormaliseO
   if (positionEmbeddingType !== 'absolute') {
     r.problem(
       'position_embedding_type',
-      `only "absolute" is supported, got ${JSON.stringify(positionEmbeddingType) ?? 'undefined'}`,
+      `only "absolute" is supported, got ${formatValue(positionEmbeddingType)}`,
     );
   }
   checkEncoderFlags(r, ['is_decoder', 'add_cross_attention', 'torchscript']);

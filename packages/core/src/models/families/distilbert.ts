@@ -2,6 +2,7 @@
 // attention_dropout) normalised to the spec's Hugging Face BERT names. The model is a BERT encoder without
 // token type embeddings or pooler, LayerNorm eps fixed at 1e-12, and its own checkpoint names
 // (`distilbert.transformer.layer.N.*`, `vocab_transform`, `vocab_layer_norm`, `vocab_projector`).
+import { formatValue } from '../../errors.js';
 import { ConfigReader } from '../config-reader.js';
 import type { HfConfig } from '../types.js';
 import { checkEncoderFlags, readActivation, type EncoderSpec } from './bert.js';
@@ -49,7 +50,7 @@ function normaliseDistilBert(config: HfConfig, options: Required<NormaliseOption
 
   const sinusoidal = r.raw('sinusoidal_pos_embds');
   if (sinusoidal !== false) {
-    r.problem('sinusoidal_pos_embds', `only false (learned position embeddings) is supported, got ${JSON.stringify(sinusoidal)}`);
+    r.problem('sinusoidal_pos_embds', `only false (learned position embeddings) is supported, got ${formatValue(sinusoidal)}`);
   }
   checkEncoderFlags(r, ['torchscript']);
   const activation = readActivation(r, 'activation');

@@ -3,6 +3,7 @@
 // activation_function) are mapped onto the spec's BERT-style names here; the BERT names are GPT2Config's
 // attribute_map aliases, so when a config sets one of those it wins, as it does in transformers.
 import type { Gpt2ModelSpec } from '@tfbench/native';
+import { formatValue } from '../../errors.js';
 import { ConfigReader } from '../config-reader.js';
 import type { HfConfig } from '../types.js';
 import { checkEncoderFlags, readActivation } from './bert.js';
@@ -54,7 +55,7 @@ function normaliseGpt2(config: HfConfig, options: Required<NormaliseOptions>) {
   // GPT2Model always has a causal mask; is_decoder does not change it. Cross-attention is not implemented.
   checkEncoderFlags(r, ['add_cross_attention', 'torchscript']);
   if (r.raw('reorder_and_upcast_attn') !== false) {
-    r.problem('reorder_and_upcast_attn', `only false is supported, got ${JSON.stringify(r.raw('reorder_and_upcast_attn'))}`);
+    r.problem('reorder_and_upcast_attn', `only false is supported, got ${formatValue(r.raw('reorder_and_upcast_attn'))}`);
   }
   const hidden_act = readActivation(r, 'activation_function');
 

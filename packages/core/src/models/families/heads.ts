@@ -1,5 +1,6 @@
 // Choosing the head class from architectures[0], shared by every family.
 import type { ConfigReader } from '../config-reader.js';
+import { ownValue } from '../util.js';
 import type { NormaliseOptions } from './types.js';
 
 /**
@@ -17,7 +18,7 @@ export function chooseHead<Head extends string>(
   const fallback = options.purpose === 'training' ? lmHead : (heads[baseClass ?? ''] ?? lmHead);
   const architecture = r.firstArchitecture();
   if (options.onlyPretrainModel || architecture === undefined) return fallback;
-  const head = heads[architecture];
+  const head = ownValue(heads, architecture);
   if (head === undefined) {
     r.problem(
       'architectures[0]',

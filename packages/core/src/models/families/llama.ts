@@ -2,6 +2,7 @@
 // the parameters of *Model / *ForCausalLM. The three share parameter names and one native model (family
 // 'llama'); what differs is a field of the spec (biases, sliding window, rotary scaling).
 import type { LlamaModelSpec } from '@tfbench/native';
+import { formatValue } from '../../errors.js';
 import { ConfigReader } from '../config-reader.js';
 import type { HfConfig } from '../types.js';
 import { isPlainObject } from '../util.js';
@@ -91,14 +92,14 @@ function readRopeScaling(r: ConfigReader): Pick<LlamaSpec, 'rope_type' | 'rope_f
   const scaling = r.raw('rope_scaling');
   if (scaling === null || scaling === undefined) return plain;
   if (!isPlainObject(scaling)) {
-    r.problem('rope_scaling', `expected null or an object, got ${JSON.stringify(scaling)}`);
+    r.problem('rope_scaling', `expected null or an object, got ${formatValue(scaling)}`);
     return plain;
   }
   const type = scaling.rope_type ?? scaling.type;
   const positive = (key: string): number => {
     const v = scaling[key];
     if (typeof v === 'number' && Number.isFinite(v) && v > 0) return v;
-    r.problem(`rope_scaling.${key}`, `expected a number > 0, got ${JSON.stringify(v) ?? 'undefined'}`);
+    r.problem(`rope_scaling.${key}`, `expected a number > 0, got ${formatValue(v)}`);
     return 1;
   };
   if (type === 'default') return plain;
@@ -119,7 +120,7 @@ function readRopeScaling(r: ConfigReader): Pick<LlamaSpec, 'rope_type' | 'rope_f
   }
   r.problem(
     'rope_scaling',
-    `rope_type ${JSON.stringify(type) ?? 'undefined'} is not supported (supported: null, "default", "linear", "llama3")`,
+    `rope_type ${formatValue(type)} is not supported (supported: null, "default", "linear", "llama3")`,
   );
   return plain;
 }
@@ -155,7 +156,7 @@ function normaliseDecoder(modelType: string, config: HfConfig, options: Required
   // Mistral's rotary embedding takes no scaling in transformers: a config asking for one is refused, not
   // silently run unscaled.
   if (modelType === 'mistral' && r.raw('rope_scaling') !== null) {
-    r.problem('rope_scaling', `MistralForCausalLM applies no rotary scaling; only null is supported, got ${JSON.stringify(r.raw('rope_scaling'))}`);
+    r.problem('rope_scaling', `MistralForCausalLM applies no rotary scaling; only null is supported, got ${formatValue(r.raw('rope_scaling'))}`);
   }
   const rope = readRopeScaling(r);
   const attention_dropout = r.number('attention_dropout', { min: 0, max: 1 });
@@ -178,7 +179,7 @@ function normaliseDecoder(modelType: string, config: HfConfig, options: Required
     attention_bias = true;
     const useSliding = r.raw('use_sliding_window');
     if (useSliding !== false && useSliding !== null) {
-      r.problem('use_sliding_window', `sliding-window attention is not implemented for qwen2; only false is supported, got ${JSON.stringify(useSliding)}`);
+      r.problem('use_sliding_window', `sliding-window attention is not implemented for qwen2; only false is supported, got ${formatValue(useSliding)}`);
     }
   } else {
     // Mistral: keys more than sliding_window positions back are masked (null: none).

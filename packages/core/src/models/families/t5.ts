@@ -3,8 +3,10 @@
 // map onto the spec's BERT-style names; the BERT names are T5Config's attribute_map aliases, so when a
 // config sets one of those it wins, as it does in transformers.
 import type { T5ModelSpec } from '@tfbench/native';
+import { formatValue } from '../../errors.js';
 import { ConfigReader } from '../config-reader.js';
 import type { HfConfig } from '../types.js';
+import { ownValue } from '../util.js';
 import { ACTIVATIONS, checkEncoderFlags } from './bert.js';
 import { chooseHead } from './heads.js';
 import { PRETRAINED_CONFIG_DEFAULTS, type Family, type NormaliseOptions, type ParameterShape } from './types.js';
@@ -54,11 +56,11 @@ function readFeedForward(r: ConfigReader): { hidden_act?: T5Spec['hidden_act']; 
   const parts = typeof value === 'string' ? value.split('-') : [];
   const gated = parts.length === 2 && parts[0] === 'gated';
   const actName = value === 'gated-gelu' ? 'gelu_new' : parts[parts.length - 1];
-  const hidden_act = (parts.length === 1 || gated) && actName !== undefined ? ACTIVATIONS[actName] : undefined;
+  const hidden_act = (parts.length === 1 || gated) && actName !== undefined ? ownValue(ACTIVATIONS, actName) : undefined;
   if (hidden_act === undefined) {
     r.problem(
       'feed_forward_proj',
-      `expected "<act>" or "gated-<act>" with <act> one of ${Object.keys(ACTIVATIONS).join(', ')}, got ${JSON.stringify(value) ?? 'undefined'}`,
+      `expected "<act>" or "gated-<act>" with <act> one of ${Object.keys(ACTIVATIONS).join(', ')}, got ${formatValue(value)}`,
     );
   }
   return { hidden_act, gated_feed_forward: gated };
@@ -69,7 +71,7 @@ function normaliseT5(config: HfConfig, options: Required<NormaliseOptions>) {
   const key = (field: keyof typeof ATTRIBUTE_MAP) => r.aliasedKey(field, ATTRIBUTE_MAP);
   checkEncoderFlags(r, ['add_cross_attention', 'torchscript']);
   if (r.raw('is_encoder_decoder') !== true) {
-    r.problem('is_encoder_decoder', `only true is supported (T5Model and T5ForConditionalGeneration), got ${JSON.stringify(r.raw('is_encoder_decoder'))}`);
+    r.problem('is_encoder_decoder', `only true is supported (T5Model and T5ForConditionalGeneration), got ${formatValue(r.raw('is_encoder_decoder'))}`);
   }
   const { hidden_act, gated_feed_forward } = readFeedForward(r);
   const vocab_size = r.positiveInt('vocab_size');
