@@ -11,6 +11,7 @@ import { detectBlas, environmentEntries } from '../src/env/index.js';
 import { blasDescription, blasThreads, chooseThreads, threadRule, threadWarnings, type ThreadChoice } from '../src/env/threads.js';
 import { normaliseConfig } from '../src/models/index.js';
 import { benchmark } from '../src/run/benchmark.js';
+import { probeThreadsIsolated } from '../src/run/isolate.js';
 import { cpuEnvironment } from './records.js';
 
 const openmp: BlasInfo = { library: '/usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblasp-r0.3.21.so', vendor: 'OpenBLAS', threading: 'openmp', threads: 2, config: null };
@@ -55,7 +56,7 @@ test('a reference BLAS and two stacked pools are warned about, with the library 
 /** A backend whose call at `threads` and batch × seq tokens takes `seconds(threads, tokens)`. */
 function timedBackend(seconds: (threads: number, tokens: number) => number) {
   let threads = 8;
-  const calls: Array<{ threads: number; batchSize: number; sequenceLength: number; warmup: number }> = [];
+  const calls: Array<{ threads: number; batchSize: number; sequenceLength: number; warmup: number; minSamples: number }> = [];
   const built: unknown[] = [];
   const model = {
     parameters: () => [],
@@ -63,7 +64,7 @@ function timedBackend(seconds: (threads: number, tokens: number) => number) {
     loadWeights: async () => {},
     run: async () => ({}),
     measure: async (o: MeasureOptions) => {
-      calls.push({ threads, batchSize: o.batchSize, sequenceLength: o.sequenceLength, warmup: o.warmup });
+      calls.push({ threads, batchSize: o.batchSize, sequenceLength: o.sequenceLength, warmup: o.warmup, minSamples: o.minSamples });
       return { samplesSeconds: [seconds(threads, o.batchSize * o.sequenceLength)], warmupSeconds: [], phasesSeconds: null, memory: null };
     },
   } satisfies BackendModel;
@@ -85,7 +86,7 @@ function timedBackend(seconds: (threads: number, tokens: number) => number) {
 const bert = normaliseConfig({ model_type: 'bert', architectures: ['BertForMaskedLM'], hidden_size: 64, num_attention_heads: 4, intermediate_size: 128 });
 const target = { model: 'bert-64', spec: bert, dtype: 'float32' as const, shapes: [{ batchSize: 8, sequenceLength: 8 }, { batchSize: 8, sequenceLength: 128 }] };
 
-test('the probe times 1 and N threads on one layer of the first model, in alternating rounds, and keeps the faster', async () => {
+test('the probe times 1 and N threads on one layer of the first model, in alternating rounds of blocks, and keeps the faster', async () => {
   // A straggling core: 8 threads are 3x slower on small calls and only 10% faster on large ones.
   const fake = timedBackend((t, tokens) => (tokens <= 64 ? (t === 1 ? 0.002 : 0.006) : t === 1 ? 0.1 : 0.09));
   const choice = await chooseThreads(fake.backend, { ...cpu, blas: openmp }, target);
@@ -99,10 +100,11 @@ test('the probe times 1 and N threads on one layer of the first model, in altern
   // score: geometric mean over the shapes of median / best median
   assert.ok(Math.abs(probe.candidates[0]!.score - Math.sqrt(1 * (0.1 / 0.09))) < 1e-12);
   assert.ok(Math.abs(probe.candidates[1]!.score - Math.sqrt(3 * 1)) < 1e-12);
-  // Each shape: one warm-up per count, then rounds that alternate which count goes first.
-  const timed = fake.calls.filter((c) => c.warmup === 0 && c.sequenceLength === 8).map((c) => c.threads);
-  assert.deepEqual(timed.slice(0, 4), [1, 8, 8, 1]);
-  assert.ok(probe.candidates.every((c) => c.seconds.every((s) => s.length >= 2 && s.length <= 5)));
+  // Each shape: rounds of one block per count (an untimed call, then 3 timed), alternating which count goes first.
+  const blocks = fake.calls.filter((c) => c.minSamples === 3 && c.sequenceLength === 8);
+  assert.ok(blocks.every((c) => c.warmup === 1));
+  assert.deepEqual(blocks.map((c) => c.threads).slice(0, 4), [1, 8, 8, 1]);
+  assert.ok(probe.candidates.every((c) => c.seconds.every((s) => s.length >= 2 && s.length <= 4)));
   assert.equal(fake.threads(), 8, 'the backend is left at its default; the cells get the choice explicitly');
 
   // Steady cores: 8 threads 3x faster everywhere.
@@ -188,4 +190,22 @@ test('a resumed sweep keeps the thread count of the file it resumes instead of p
   assert.equal(resumed.environment.threadsChoice.rule, 'resumed');
   assert.match(resumed.environment.threadsChoice.reason, /^as in .*r\.json \(probe: the faster at start-up/);
   assert.deepEqual(resumed.records.map((r) => r.threads), [1, 1]);
+});
+
+test('the probe runs in a worker process, as isolated cells do, and brings its timings back', async () => {
+  const tiny = normaliseConfig({ model_type: 'bert', architectures: ['BertForMaskedLM'], vocab_size: 99, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 37 });
+  const probe = await probeThreadsIsolated([1, 2], { model: 'tiny', spec: tiny, dtype: 'float32', shapes: [{ batchSize: 1, sequenceLength: 8 }, { batchSize: 2, sequenceLength: 16 }] }, { timeoutS: 120 });
+  assert.equal(probe.model, 'tiny');
+  assert.deepEqual(probe.shapes, [{ batchSize: 1, sequenceLength: 8 }, { batchSize: 2, sequenceLength: 16 }]);
+  assert.deepEqual(probe.candidates.map((c) => c.threads), [1, 2]);
+  for (const c of probe.candidates) {
+    assert.equal(c.seconds.length, 2);
+    assert.ok(c.seconds.every((blocks) => blocks.length >= 2 && blocks.every((s) => s > 0)), JSON.stringify(c.seconds));
+  }
+  assert.equal(Math.min(...probe.candidates.map((c) => c.score)), 1);
+  // A model the worker cannot build: the probe's error comes back with the worker's message.
+  await assert.rejects(
+    probeThreadsIsolated([1, 2], { model: 'bad', spec: { ...tiny, hidden_size: 30 }, dtype: 'float32', shapes: [{ batchSize: 1, sequenceLength: 8 }] }, { timeoutS: 120 }),
+    /hidden_size|head|divis/i,
+  );
 });

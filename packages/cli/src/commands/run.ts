@@ -96,6 +96,7 @@ export async function runCommand(argv: Record<string, unknown>, io: Io): Promise
   };
   for (const signal of STOP_SIGNALS) process.once(signal, onSignal);
   const progress = progressLine(io, argv.quiet === true);
+  const warned = new Set<string>(); // said once before the first cell, so not again after each cell's record
   let results;
   try {
     results = await benchmark(fileArgs, {
@@ -104,7 +105,10 @@ export async function runCommand(argv: Record<string, unknown>, io: Io): Promise
       signal: controller.signal,
       onProgress: (event) => {
         // Said before the first cell, even with --quiet: it concerns every figure of the run.
-        if (event.type === 'warning') tell(`tfbench: WARNING: ${event.message}\n`);
+        if (event.type === 'warning') {
+          warned.add(event.message);
+          tell(`tfbench: WARNING: ${event.message}\n`);
+        }
         if (event.type === 'plan' && event.resumed) tell(resumeLine(event.resumed, event.cells.length));
         progress(event);
       },
@@ -139,7 +143,7 @@ export async function runCommand(argv: Record<string, unknown>, io: Io): Promise
   for (const r of results.records) {
     const cell = cellName(r);
     if (r.status !== 'ok') tell(`tfbench: ${cell}: ${r.status}${r.error ? ` (${r.error.code}: ${r.error.message})` : ''}\n`);
-    else for (const w of r.warnings) tell(`tfbench: note: ${cell}: ${w}\n`);
+    else for (const w of r.warnings) if (!warned.has(w)) tell(`tfbench: note: ${cell}: ${w}\n`);
   }
   if (files.logPath !== null) {
     const failure = files.writeLog(out + messages.join(''));

@@ -32,7 +32,7 @@ export interface ThreadProbe {
   model: string;
   /** The sweep's smallest and largest shape (the largest scaled down when one call would be slow). */
   shapes: Array<{ batchSize: number; sequenceLength: number }>;
-  /** Per thread count: for each shape, the seconds of each timed call (taken in alternating rounds), and the
+  /** Per thread count: for each shape, the median seconds of each block of calls (alternating rounds), and the
    * score, the geometric mean over shapes of its median over the best median (1 = fastest everywhere). */
   candidates: Array<{ threads: number; seconds: number[][]; score: number }>;
 }
@@ -131,13 +131,23 @@ export interface ProbeTarget {
 
 /** A probe call is kept under this; a larger shape is scaled down (batch first) to fit. */
 const PROBE_CALL_SECONDS = 0.3;
-/** Rounds of one call per candidate: at least 2, up to 5 while the shape's share of the budget lasts. */
-const PROBE_ROUNDS = { min: 2, max: 5 };
-const PROBE_BUDGET_SECONDS = 3;
+/** Rounds of one block per candidate: at least 2, up to 4 while the shape's share of the budget lasts. */
+const PROBE_ROUNDS = { min: 2, max: 4 };
+/** Timed calls in one block (after its untimed first call). */
+const PROBE_BLOCK = 3;
+const PROBE_BUDGET_SECONDS = 4;
 /** Scores this close count as a tie, which the fewer threads win (less exposed to a straggling core). */
 const PROBE_TIE = 0.03;
 
-export async function chooseThreads(backend: Backend, context: ThreadContext, target: ProbeTarget | null): Promise<ThreadChoice> {
+/** Runs the probe: in this process by default; benchmark() runs it in a worker process, as cells run. */
+export type ProbeRunner = (candidates: number[], target: ProbeTarget) => Promise<ThreadProbe>;
+
+export async function chooseThreads(
+  backend: Backend,
+  context: ThreadContext,
+  target: ProbeTarget | null,
+  runProbe: ProbeRunner = (candidates, t) => probeThreads(backend, candidates, t),
+): Promise<ThreadChoice> {
   const rule = threadRule(context);
   if (!('candidates' in rule)) return rule;
   const fallback = (reason: string): ThreadChoice => ({ threads: context.backendDefault, rule: 'default', reason, probe: null });
@@ -145,7 +155,7 @@ export async function chooseThreads(backend: Backend, context: ThreadContext, ta
     return fallback(`one per physical core; a CPU sweep times 1 and ${context.backendDefault} threads on its first model at start-up and keeps the faster`);
   }
   try {
-    const probe = await probeThreads(backend, rule.candidates, target);
+    const probe = await runProbe(rule.candidates, target);
     const best = probe.candidates.reduce((a, b) => (b.score < a.score * (1 - PROBE_TIE) ? b : a));
     const figures = probe.candidates
       .map((c) => `${c.threads} thread${c.threads === 1 ? '' : 's'}: ${c.seconds.map((s) => `${(median(s) * 1000).toPrecision(3)} ms`).join(' / ')}`)
@@ -171,37 +181,44 @@ function oneLayer(spec: ModelSpec): ModelSpec {
   return cut as unknown as ModelSpec;
 }
 
-async function probeThreads(backend: Backend, candidates: number[], target: ProbeTarget): Promise<ThreadProbe> {
+/**
+ * Times each candidate thread count on one layer of the target model at each shape, in rounds of one block per
+ * count (an untimed call, then PROBE_BLOCK timed ones), alternating which count goes first. `seconds` keeps each
+ * block's median. Leaves the backend at the last count tried.
+ */
+export async function probeThreads(backend: Backend, candidates: number[], target: ProbeTarget): Promise<ThreadProbe> {
   const model = await backend.buildModel(oneLayer(target.spec), { device: 'cpu', dtype: target.dtype, seed: 0 });
-  const call = async (threads: number, shape: { batchSize: number; sequenceLength: number }, warmup: number) => {
+  // One block: switch to `threads`, one untimed call (a count just switched to starts cold: its OpenMP team has
+  // to wake, which made 2 threads look 2.5x slower than they were when single calls alternated), then the median
+  // of PROBE_BLOCK timed calls back to back, as a cell takes them.
+  const block = async (threads: number, shape: { batchSize: number; sequenceLength: number }, samples = PROBE_BLOCK) => {
     backend.setThreads(threads);
-    const r = await model.measure({ mode: 'inference', ...shape, seed: 0, warmup, minSamples: 1, minTimeS: 0, maxTimeS: 0, speed: true, memory: false });
-    return r.samplesSeconds[0]!;
+    const r = await model.measure({ mode: 'inference', ...shape, seed: 0, warmup: 1, minSamples: samples, minTimeS: 0, maxTimeS: 0, speed: true, memory: false });
+    return median(r.samplesSeconds);
   };
   const shapes: ThreadProbe['shapes'] = [];
   const seconds = candidates.map(() => [] as number[][]);
   for (const wanted of target.shapes) {
     let shape = { ...wanted };
-    // Warm every candidate up once (first-call costs), scaling the shape down while one call is too slow.
-    let warm = await call(candidates[0]!, shape, 1);
-    while (warm > PROBE_CALL_SECONDS && shape.batchSize * shape.sequenceLength > 1) {
-      const factor = PROBE_CALL_SECONDS / warm;
+    // Scale the shape down while one call is too slow (the first call also pays the first-touch costs).
+    let one = await block(candidates[0]!, shape, 1);
+    while (one > PROBE_CALL_SECONDS && shape.batchSize * shape.sequenceLength > 1) {
+      const factor = PROBE_CALL_SECONDS / one;
       shape =
         shape.batchSize > 1
           ? { ...shape, batchSize: Math.max(1, Math.floor(shape.batchSize * factor)) }
           : { ...shape, sequenceLength: Math.max(1, Math.floor(shape.sequenceLength * factor)) };
-      warm = await call(candidates[0]!, shape, 0);
+      one = await block(candidates[0]!, shape, 1);
     }
     if (shapes.some((s) => s.batchSize === shape.batchSize && s.sequenceLength === shape.sequenceLength)) continue;
     shapes.push(shape);
-    for (const threads of candidates.slice(1)) await call(threads, shape, 1);
     const perShape = candidates.map(() => [] as number[]);
     const started = performance.now();
     for (let round = 0; round < PROBE_ROUNDS.max; round++) {
       if (round >= PROBE_ROUNDS.min && (performance.now() - started) / 1000 > PROBE_BUDGET_SECONDS / target.shapes.length) break;
       // Alternate the order each round, so that neither count always runs right after the other.
       const order = round % 2 === 0 ? candidates.map((_, i) => i) : candidates.map((_, i) => candidates.length - 1 - i);
-      for (const i of order) perShape[i]!.push(await call(candidates[i]!, shape, 0));
+      for (const i of order) perShape[i]!.push(await block(candidates[i]!, shape));
     }
     perShape.forEach((s, i) => seconds[i]!.push(s));
   }

@@ -12,7 +12,7 @@ import { callFlops } from '../models/flops.js';
 import { levelShift, median, summarize, type SampleSummary } from '../stats/summary.js';
 import { TOOL_VERSION } from '../version.js';
 import { measureCell, type CellJob, type CellMeasurement } from './cell.js';
-import { classifyFailure, describeError, runIsolated, type CellOutcome } from './isolate.js';
+import { classifyFailure, describeError, probeThreadsIsolated, runIsolated, type CellOutcome } from './isolate.js';
 import { planCells, shardCells } from './plan.js';
 import { cellName, type Cell, type CellRecord, type CellStatus } from './records.js';
 import { keptRecords, readResumeFile } from './resume.js';
@@ -230,6 +230,9 @@ export function dominatingOom(cell: Cell, ooms: readonly Cell[]): Cell | undefin
   );
 }
 
+/** The thread probe's worker is stopped past this (building one layer and a few seconds of calls). */
+const PROBE_TIMEOUT_S = 120;
+
 /** What the thread probe runs: the first cell's model (inference build) at the sweep's smallest and largest
  * batch × sequence; null when there is no cell. */
 function probeTarget(cells: readonly Cell[], byName: ReadonlyMap<string, ResolvedModel>, dtype: BenchmarkArgs['dtype']): ProbeTarget | null {
@@ -280,7 +283,13 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
   const threadChoice =
     resume && args.threads === null
       ? resumedChoice(resume.previous.environment, resume.path)
-      : await chooseThreads(backend, { pinned: args.threads, device, blas, backendDefault: backend.getThreads() }, probeTarget(wholePlan, byName, args.dtype));
+      : await chooseThreads(
+          backend,
+          { pinned: args.threads, device, blas, backendDefault: backend.getThreads() },
+          probeTarget(wholePlan, byName, args.dtype),
+          // Isolated cells: the probe runs in a worker as they do; else here, where they run.
+          args.isolate ? (candidates, target) => probeThreadsIsolated(candidates, target, { timeoutS: PROBE_TIMEOUT_S, signal: options.signal }) : undefined,
+        );
   const threads = threadChoice.threads;
   const environment = await collectEnvironment(backend, {
     device,

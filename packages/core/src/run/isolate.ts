@@ -3,10 +3,15 @@
 import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { ProbeTarget, ThreadProbe } from '../env/threads.js';
 import type { CellJob, CellMeasurement } from './cell.js';
+
+/** What a worker is asked to do: measure one cell, or time thread counts (env/threads.ts) where cells run. */
+export type WorkerTask = { type: 'cell'; job: CellJob } | { type: 'thread-probe'; candidates: number[]; target: ProbeTarget };
 
 export type WorkerMessage =
   | { type: 'result'; measurement: CellMeasurement }
+  | { type: 'probe'; probe: ThreadProbe }
   | { type: 'failure'; error: { code: string; message: string } };
 
 export type CellOutcome =
@@ -55,7 +60,21 @@ export interface IsolateOptions {
   signal?: AbortSignal;
 }
 
-export function runIsolated(job: CellJob, options: IsolateOptions): Promise<CellOutcome> {
+/** How a worker ended: the message it sent (if any), and else how it died. */
+interface WorkerEnd {
+  message: WorkerMessage | undefined;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+  aborted: boolean;
+  /** "; stderr: …" with the last lines the worker wrote, or "". */
+  stderrTail: string;
+  /** The worker could not be started. */
+  spawnError: string | null;
+}
+
+/** Forks a worker (worker.ts) with the cells' environment, sends it `task` and waits for it to end. */
+function runWorker(task: WorkerTask, options: IsolateOptions): Promise<WorkerEnd> {
   const entry = workerEntry();
   return new Promise((resolve) => {
     const child = fork(entry.path, [], {
@@ -82,43 +101,55 @@ export function runIsolated(job: CellJob, options: IsolateOptions): Promise<Cell
     };
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
-    const finish = (outcome: CellOutcome) => {
+    const finish = (end: Omit<WorkerEnd, 'message' | 'timedOut' | 'aborted' | 'stderrTail'>) => {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
-      resolve(outcome);
+      const tail = stderrTail.trim() ? `; stderr: ${stderrTail.trim().split('\n').slice(-5).join(' | ')}` : '';
+      resolve({ ...end, message, timedOut, aborted, stderrTail: tail });
     };
     child.on('error', (err) => {
-      // Also emitted when sending the job fails because the worker has already died: its 'exit' says why.
-      if (child.pid === undefined) {
-        finish({ ok: false, status: 'error', error: { code: 'SPAWN', message: `could not start a worker: ${err.message}` } });
-      }
+      // Also emitted when sending the task fails because the worker has already died: its 'exit' says why.
+      if (child.pid === undefined) finish({ code: null, signal: null, spawnError: err.message });
     });
-    child.on('exit', (code, signal) => {
-      if (message?.type === 'result') return finish({ ok: true, measurement: message.measurement });
-      if (message?.type === 'failure') return finish(classifyFailure(message.error));
-      const tail = stderrTail.trim() ? `; stderr: ${stderrTail.trim().split('\n').slice(-5).join(' | ')}` : '';
-      if (aborted) return finish({ ok: false, status: 'error', error: { code: 'INTERRUPTED', message: 'interrupted' } });
-      if (timedOut) {
-        return finish({
-          ok: false,
-          status: 'timeout',
-          error: { code: 'TIMEOUT', message: `the cell ran past ${options.timeoutS} s and was stopped${tail}` },
-        });
-      }
-      if (signal === 'SIGKILL') {
-        return finish({
-          ok: false,
-          status: 'oom',
-          error: { code: 'SIGKILL', message: `the worker was killed by SIGKILL (most likely the kernel's out-of-memory killer)${tail}` },
-        });
-      }
-      const code_ = signal ?? `EXIT_${code}`;
-      finish({
-        ok: false,
-        status: 'error',
-        error: { code: code_, message: `the worker ${signal ? `died of ${signal}` : `exited with code ${code}`} before reporting${tail}` },
-      });
-    });
-    child.send(job);
+    child.on('exit', (code, signal) => finish({ code, signal, spawnError: null }));
+    child.send(task);
   });
+}
+
+export async function runIsolated(job: CellJob, options: IsolateOptions): Promise<CellOutcome> {
+  const end = await runWorker({ type: 'cell', job }, options);
+  const { message, stderrTail: tail } = end;
+  if (end.spawnError !== null) return { ok: false, status: 'error', error: { code: 'SPAWN', message: `could not start a worker: ${end.spawnError}` } };
+  if (message?.type === 'result') return { ok: true, measurement: message.measurement };
+  if (message?.type === 'failure') return classifyFailure(message.error);
+  if (end.aborted) return { ok: false, status: 'error', error: { code: 'INTERRUPTED', message: 'interrupted' } };
+  if (end.timedOut) {
+    return { ok: false, status: 'timeout', error: { code: 'TIMEOUT', message: `the cell ran past ${options.timeoutS} s and was stopped${tail}` } };
+  }
+  if (end.signal === 'SIGKILL') {
+    return {
+      ok: false,
+      status: 'oom',
+      error: { code: 'SIGKILL', message: `the worker was killed by SIGKILL (most likely the kernel's out-of-memory killer)${tail}` },
+    };
+  }
+  return {
+    ok: false,
+    status: 'error',
+    error: {
+      code: end.signal ?? `EXIT_${end.code}`,
+      message: `the worker ${end.signal ? `died of ${end.signal}` : `exited with code ${end.code}`} before reporting${tail}`,
+    },
+  };
+}
+
+/** The thread probe in a worker, so that it runs in the process setup the cells run in (their malloc settings:
+ * in a process without them, fresh pages on every call made 2 threads look twice as slow as they were). */
+export async function probeThreadsIsolated(candidates: number[], target: ProbeTarget, options: IsolateOptions): Promise<ThreadProbe> {
+  const end = await runWorker({ type: 'thread-probe', candidates, target }, options);
+  if (end.message?.type === 'probe') return end.message.probe;
+  if (end.message?.type === 'failure') throw new Error(end.message.error.message);
+  if (end.spawnError !== null) throw new Error(`could not start a worker: ${end.spawnError}`);
+  const how = end.timedOut ? `ran past ${options.timeoutS} s` : end.signal ? `died of ${end.signal}` : `exited with code ${end.code}`;
+  throw new Error(`the probe's worker ${how}${end.stderrTail}`);
 }

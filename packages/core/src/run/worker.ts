@@ -1,8 +1,10 @@
-// Child-process entry for one isolated cell: receives a CellJob over IPC, measures it, sends the outcome back.
-// A fresh process per cell means one result cannot pollute the next, and a crash or OOM ends only this cell.
+// Child-process entry for one isolated cell: receives a task over IPC (a cell to measure, or the start-up thread
+// probe), runs it, sends the outcome back. A fresh process per cell means one result cannot pollute the next,
+// and a crash or OOM ends only this cell.
 import { libtorchBackend } from '../backend/index.js';
-import { measureCell, type CellJob } from './cell.js';
-import { describeError, type WorkerMessage } from './isolate.js';
+import { probeThreads } from '../env/threads.js';
+import { measureCell } from './cell.js';
+import { describeError, type WorkerMessage, type WorkerTask } from './isolate.js';
 
 function send(message: WorkerMessage): Promise<void> {
   return new Promise((resolve) => process.send!(message, () => resolve()));
@@ -12,11 +14,14 @@ function send(message: WorkerMessage): Promise<void> {
 // compute thread may be mid-call), rather than hold the CPU or GPU that a resumed sweep needs.
 process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 
-process.once('message', (job: CellJob) => {
+process.once('message', (task: WorkerTask) => {
   void (async () => {
     try {
-      const measurement = await measureCell(libtorchBackend(), job);
-      await send({ type: 'result', measurement });
+      if (task.type === 'thread-probe') {
+        await send({ type: 'probe', probe: await probeThreads(libtorchBackend(), task.candidates, task.target) });
+      } else {
+        await send({ type: 'result', measurement: await measureCell(libtorchBackend(), task.job) });
+      }
     } catch (err) {
       await send({ type: 'failure', error: describeError(err) });
     }
