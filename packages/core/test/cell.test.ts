@@ -2,41 +2,27 @@
 // more blocks while the median's 95% CI is wider than targetRelCi and maxTimeS is not spent.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Backend, BackendModel, MeasureOptions } from '../src/backend/index.js';
+import type { Backend, MeasureOptions } from '../src/backend/index.js';
 import { measureCell, type CellJob } from '../src/run/cell.js';
 import { summarize } from '../src/stats/summary.js';
 import { normaliseConfig } from '../src/models/index.js';
 import { WORKER_MALLOC_TUNABLES, workerEnvironment } from '../src/run/isolate.js';
+import { backendOf, fakeModel } from './fake-backend.js';
 
 /** A backend whose calls take `next()` seconds; records every measure() request. */
 function fakeBackend(next: () => number): { backend: Backend; requests: MeasureOptions[] } {
   const requests: MeasureOptions[] = [];
-  const model = {
-    parameters: () => [],
-    parameterCount: () => 0,
-    loadWeights: async () => {},
-    run: async () => ({}),
-    measure: async (o: MeasureOptions) => {
-      requests.push(o);
-      const samples: number[] = [];
-      let total = 0;
-      while (o.speed && (samples.length < o.minSamples || total < o.minTimeS) && !(samples.length >= o.minSamples && total >= o.maxTimeS)) {
-        samples.push(next());
-        total += samples.at(-1)!;
-      }
-      return { samplesSeconds: samples, warmupSeconds: [], phasesSeconds: null, memory: o.memory ? { rssBeforeBytes: 100, rssPeakBytes: 150 } : null };
-    },
-  } satisfies BackendModel;
-  let threads = 1;
-  const backend: Backend = {
-    info: () => ({ framework: 'fake', frameworkVersion: '0', frameworkSource: 'test', addonVersion: '0', parallelInfo: '' }),
-    cudaDeviceCount: () => 0,
-    gpuInfo: () => ({ cudaRuntimeVersion: null, cudnnVersion: null, cudaDevices: [], nvml: { reason: 'test backend', driverVersion: null, cudaDriverVersion: null, devices: [] } }),
-    blasInfo: () => ({ library: null, vendor: null, threading: null, threads: null, config: null }),
-    getThreads: () => threads,
-    setThreads: (n) => void (threads = n),
-    buildModel: async () => model,
-  };
+  const model = fakeModel(async (o: MeasureOptions) => {
+    requests.push(o);
+    const samples: number[] = [];
+    let total = 0;
+    while (o.speed && (samples.length < o.minSamples || total < o.minTimeS) && !(samples.length >= o.minSamples && total >= o.maxTimeS)) {
+      samples.push(next());
+      total += samples.at(-1)!;
+    }
+    return { samplesSeconds: samples, warmupSeconds: [], phasesSeconds: null, memory: o.memory ? { rssBeforeBytes: 100, rssPeakBytes: 150 } : null };
+  });
+  const backend = backendOf(model, 1);
   return { backend, requests };
 }
 

@@ -8,28 +8,35 @@ export const tiny = {
   config: { model_type: 'bert', architectures: ['BertForMaskedLM'], vocab_size: 99, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 37 },
 };
 
-/** `measured` collects the options of every measure call. */
-export function fakeBackend(maxTokens: number, measured: MeasureOptions[] = []): Backend {
-  const model: BackendModel = {
-    parameters: () => [],
-    parameterCount: () => 0,
-    loadWeights: async () => {},
-    run: async () => ({}),
-    measure: async (o) => {
-      measured.push(o);
-      if (o.batchSize * o.sequenceLength > maxTokens) {
-        throw Object.assign(new Error("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1e12 bytes"), { code: 'OOM' });
-      }
-      return { samplesSeconds: Array(o.minSamples).fill(0.001), warmupSeconds: [], phasesSeconds: null, memory: o.memory ? { rssBeforeBytes: 2e8, rssPeakBytes: 3e8 } : null };
-    },
-  };
+/** A model whose measure() is `measure`; its other methods do nothing. */
+export function fakeModel(measure: BackendModel['measure']): BackendModel {
+  return { parameters: () => [], parameterCount: () => 0, loadWeights: async () => {}, run: async () => ({}), measure };
+}
+
+/** A CPU-only backend without libtorch: buildModel gives `model`, the BLAS is unknown unless `over` says, and the
+ * thread count starts at `threads` and follows setThreads. */
+export function backendOf(model: BackendModel, threads = 2, over: Partial<Backend> = {}): Backend {
   return {
     info: () => ({ framework: 'fake', frameworkVersion: '0', frameworkSource: 'test', addonVersion: '0', parallelInfo: '' }),
     cudaDeviceCount: () => 0,
     gpuInfo: () => ({ cudaRuntimeVersion: null, cudnnVersion: null, cudaDevices: [], nvml: { reason: 'test backend', driverVersion: null, cudaDriverVersion: null, devices: [] } }),
     blasInfo: () => ({ library: null, vendor: null, threading: null, threads: null, config: null }),
-    getThreads: () => 2,
-    setThreads: () => {},
+    getThreads: () => threads,
+    setThreads: (n) => void (threads = n),
     buildModel: async () => model,
+    ...over,
   };
+}
+
+/** `measured` collects the options of every measure call. */
+export function fakeBackend(maxTokens: number, measured: MeasureOptions[] = []): Backend {
+  return backendOf(
+    fakeModel(async (o) => {
+      measured.push(o);
+      if (o.batchSize * o.sequenceLength > maxTokens) {
+        throw Object.assign(new Error("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1e12 bytes"), { code: 'OOM' });
+      }
+      return { samplesSeconds: Array(o.minSamples).fill(0.001), warmupSeconds: [], phasesSeconds: null, memory: o.memory ? { rssBeforeBytes: 2e8, rssPeakBytes: 3e8 } : null };
+    }),
+  );
 }

@@ -5,13 +5,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Backend, BackendModel, BlasInfo, MeasureOptions } from '../src/backend/index.js';
+import type { Backend, BlasInfo, MeasureOptions } from '../src/backend/index.js';
 import { libtorchBackend } from '../src/backend/index.js';
 import { detectBlas, environmentEntries } from '../src/env/index.js';
 import { blasDescription, blasThreads, chooseThreads, threadRule, threadWarnings, type ThreadChoice } from '../src/env/threads.js';
 import { normaliseConfig } from '../src/models/index.js';
 import { benchmark } from '../src/run/benchmark.js';
 import { probeThreadsIsolated } from '../src/run/isolate.js';
+import { backendOf, fakeModel } from './fake-backend.js';
 import { cpuEnvironment } from './records.js';
 
 const openmp: BlasInfo = { library: '/usr/lib/x86_64-linux-gnu/openblas-openmp/libopenblasp-r0.3.21.so', vendor: 'OpenBLAS', threading: 'openmp', threads: 2, config: null };
@@ -55,32 +56,21 @@ test('a reference BLAS and two stacked pools are warned about, with the library 
 
 /** A backend whose call at `threads` and batch × seq tokens takes `seconds(threads, tokens)`. */
 function timedBackend(seconds: (threads: number, tokens: number) => number) {
-  let threads = 8;
   const calls: Array<{ threads: number; batchSize: number; sequenceLength: number; warmup: number; minSamples: number }> = [];
   const built: unknown[] = [];
-  const model = {
-    parameters: () => [],
-    parameterCount: () => 0,
-    loadWeights: async () => {},
-    run: async () => ({}),
-    measure: async (o: MeasureOptions) => {
-      calls.push({ threads, batchSize: o.batchSize, sequenceLength: o.sequenceLength, warmup: o.warmup, minSamples: o.minSamples });
-      return { samplesSeconds: [seconds(threads, o.batchSize * o.sequenceLength)], warmupSeconds: [], phasesSeconds: null, memory: null };
-    },
-  } satisfies BackendModel;
-  const backend: Backend = {
-    info: () => ({ framework: 'fake', frameworkVersion: '0', frameworkSource: 'test', addonVersion: '0', parallelInfo: '' }),
-    cudaDeviceCount: () => 0,
-    gpuInfo: () => ({ cudaRuntimeVersion: null, cudnnVersion: null, cudaDevices: [], nvml: { reason: 'test backend', driverVersion: null, cudaDriverVersion: null, devices: [] } }),
+  const model = fakeModel(async (o: MeasureOptions) => {
+    const threads = backend.getThreads();
+    calls.push({ threads, batchSize: o.batchSize, sequenceLength: o.sequenceLength, warmup: o.warmup, minSamples: o.minSamples });
+    return { samplesSeconds: [seconds(threads, o.batchSize * o.sequenceLength)], warmupSeconds: [], phasesSeconds: null, memory: null };
+  });
+  const backend: Backend = backendOf(model, 8, {
     blasInfo: () => openmp,
-    getThreads: () => threads,
-    setThreads: (n) => void (threads = n),
     buildModel: async (spec) => {
       built.push(spec);
       return model;
     },
-  };
-  return { backend, calls, built, threads: () => threads };
+  });
+  return { backend, calls, built, threads: () => backend.getThreads() };
 }
 
 const bert = normaliseConfig({ model_type: 'bert', architectures: ['BertForMaskedLM'], hidden_size: 64, num_attention_heads: 4, intermediate_size: 128 });

@@ -7,12 +7,14 @@ export async function envCommand(io: Io): Promise<number> {
   const defaults = defaultArgs();
   const device = resolveDevice(defaults.device, backend);
   // No sweep, so no probe: the rule's choice, or what a sweep would time.
-  const threads = await chooseThreads(backend, { pinned: defaults.threads, device, blas: backend.blasInfo(), backendDefault: backend.getThreads() }, null);
+  const blas = backend.blasInfo();
+  const threads = await chooseThreads(backend, { pinned: defaults.threads, device, blas, backendDefault: backend.getThreads() }, null);
   const env = await collectEnvironment(backend, {
     device,
     dtype: defaults.dtype,
     isolate: defaults.isolate,
     onlyPretrainModel: defaults.onlyPretrainModel,
+    blas,
     threads,
   });
   io.stdout(renderEnvironment(environmentEntries(env)));

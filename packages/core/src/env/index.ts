@@ -182,13 +182,15 @@ export interface EnvironmentContext {
   dtype: string;
   isolate: boolean;
   onlyPretrainModel: boolean;
+  /** The BLAS loaded (backend.blasInfo(), read once by the caller, which chose the threads from it). */
+  blas: BlasInfo;
   /** The thread count the cells will use and why (env/threads.ts). */
   threads: ThreadChoice;
 }
 
 export async function collectEnvironment(backend: Backend, context: EnvironmentContext): Promise<EnvironmentInfo> {
   const info = backend.info();
-  const blas = backend.blasInfo();
+  const { blas } = context;
   const [cpu, mem, os, graphics] = await Promise.all([
     si.cpu(),
     si.mem(),

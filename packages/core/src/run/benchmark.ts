@@ -296,6 +296,7 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
     dtype: args.dtype,
     isolate: args.isolate,
     onlyPretrainModel: args.onlyPretrainModel,
+    blas,
     threads: threadChoice,
   });
   const peak = devicePeak(device, environment.gpus[0]?.name, args.dtype, args.peakTflops);
