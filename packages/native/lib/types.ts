@@ -1,0 +1,366 @@
+// The types of everything the addon exports (src/addon.cc's Init() lists it; keep the two in step).
+
+export type DType = 'float32' | 'float16' | 'bfloat16';
+export type TensorDType = 'float32' | 'float16' | 'bfloat16' | 'int64';
+
+/** A tensor copied to or from the host: `data` is row-major, its length is the product of `shape`.
+ * float16/bfloat16 travel as their raw 16-bit patterns in a Uint16Array. */
+export interface HostTensor {
+  dtype: TensorDType;
+  shape: number[];
+  data: Float32Array | BigInt64Array | Uint16Array;
+}
+
+export type Activation = 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu' | 'silu';
+
+/**
+ * A BERT-shaped encoder (post-LayerNorm blocks, learned absolute positions, optional masked-LM head): BERT,
+ * RoBERTa and DistilBERT. `family` picks the parameter names of that family's checkpoints (and DistilBERT's
+ * missing dropout after the attention output); everything else that differs is a field here.
+ */
+export interface EncoderModelSpec {
+  family: 'bert' | 'roberta' | 'distilbert';
+  /** 'base' = BertModel / RobertaModel / DistilBertModel (last_hidden_state), 'masked-lm' = the *ForMaskedLM
+   * class (logits over the vocabulary). */
+  head: 'base' | 'masked-lm';
+  add_pooling_layer: boolean;
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+  max_position_embeddings: number;
+  /** 0 = no token type embeddings (DistilBERT). */
+  type_vocab_size: number;
+  layer_norm_eps: number;
+  hidden_act: Activation;
+  /** The activation between the masked-LM head's dense layer and its LayerNorm (BERT and DistilBERT: the
+   * hidden activation; RoBERTa: always exact gelu). */
+  head_act: Activation;
+  /** How position ids are made: 'absolute' = 0 … T-1; 'padding-offset' = RoBERTa's rule, non-padding tokens
+   * count up from pad_token_id + 1 and padding tokens get pad_token_id
+   * (cumsum(ids != pad) · (ids != pad) + pad). */
+  position_ids: 'absolute' | 'padding-offset';
+  hidden_dropout_prob: number;
+  attention_probs_dropout_prob: number;
+  initializer_range: number;
+  pad_token_id: number;
+  tie_word_embeddings: boolean;
+}
+
+/**
+ * A normalised model description, read field by field by src/models/config.h. Field names follow
+ * Hugging Face's config.json (after core has resolved aliases and defaults); `family`, `head`,
+ * `add_pooling_layer`, `head_act` and `position_ids` are tfbench's own.
+ */
+export type NativeModelSpec = EncoderModelSpec | Gpt2ModelSpec | LlamaModelSpec | T5ModelSpec;
+
+/**
+ * GPT-2 (pre-LayerNorm decoder blocks, causal self-attention, learned absolute positions 0 … T-1): GPT2Model
+ * (head 'base') and GPT2LMHeadModel (head 'causal-lm', logits over the vocabulary, lm_head tied to wte unless
+ * tie_word_embeddings is false). Sizes use the BERT field names; TypeScript maps n_embd, n_layer, n_head,
+ * n_positions, n_inner and layer_norm_epsilon onto them.
+ */
+export interface Gpt2ModelSpec {
+  family: 'gpt2';
+  head: 'base' | 'causal-lm';
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  /** n_inner (4 · n_embd when null). */
+  intermediate_size: number;
+  max_position_embeddings: number;
+  layer_norm_eps: number;
+  /** activation_function. */
+  hidden_act: Activation;
+  /** Divide the attention scores by sqrt(head_dim). */
+  scale_attn_weights: boolean;
+  /** Also divide them by layer_idx + 1. */
+  scale_attn_by_inverse_layer_idx: boolean;
+  /** Dropout after the embeddings, on the attention probabilities, after each residual branch. */
+  embd_pdrop: number;
+  attn_pdrop: number;
+  resid_pdrop: number;
+  initializer_range: number;
+  tie_word_embeddings: boolean;
+}
+
+/**
+ * A LLaMA-shaped decoder (pre-RMSNorm blocks, rotary positions, grouped-query causal attention, SwiGLU
+ * feed-forward): LLaMA, Mistral and Qwen2 checkpoints, whose parameter names are the same. Head 'base' =
+ * LlamaModel & co., 'causal-lm' = *ForCausalLM (lm_head tied to embed_tokens unless tie_word_embeddings is
+ * false). Bias flags are tfbench's: Qwen2 sets attention_bias (q/k/v) but not attention_output_bias (o_proj).
+ */
+export interface LlamaModelSpec {
+  family: 'llama';
+  head: 'base' | 'causal-lm';
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  /** Key/value heads (grouped-query attention); divides num_attention_heads. */
+  num_key_value_heads: number;
+  /** Per-head size (even); num_attention_heads · head_dim need not equal hidden_size. */
+  head_dim: number;
+  intermediate_size: number;
+  max_position_embeddings: number;
+  rms_norm_eps: number;
+  /** Rotary base: angle(t, j) = t · rope_theta^(-2j / head_dim). */
+  rope_theta: number;
+  /** rope_scaling: 'default' (none), 'linear' (every frequency / rope_factor) or 'llama3' (Llama 3.1's
+   * band-wise scaling with the low/high frequency factors and the original context length). */
+  rope_type: 'default' | 'linear' | 'llama3';
+  rope_factor: number;
+  rope_low_freq_factor: number;
+  rope_high_freq_factor: number;
+  rope_original_max_position_embeddings: number;
+  /** Mistral: keys more than sliding_window - 1 positions back are masked; 0 = no window. */
+  sliding_window: number;
+  /** The gate's activation in act(gate_proj x) · up_proj x. */
+  hidden_act: Activation;
+  attention_bias: boolean;
+  attention_output_bias: boolean;
+  mlp_bias: boolean;
+  attention_dropout: number;
+  initializer_range: number;
+  tie_word_embeddings: boolean;
+  /** embed_tokens' padding_idx (its row starts at zero and gets no gradient); -1 when the config has none. */
+  pad_token_id: number;
+}
+
+/**
+ * T5 (encoder-decoder, pre-RMSNorm blocks, relative-position attention biases, unscaled attention): head
+ * 'base' = T5Model, 'seq2seq-lm' = T5ForConditionalGeneration. Sizes use the BERT names: hidden_size = d_model,
+ * intermediate_size = d_ff, num_hidden_layers = num_layers, head_dim = d_kv.
+ */
+export interface T5ModelSpec {
+  family: 't5';
+  head: 'base' | 'seq2seq-lm';
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_decoder_layers: number;
+  num_attention_heads: number;
+  head_dim: number;
+  intermediate_size: number;
+  relative_attention_num_buckets: number;
+  relative_attention_max_distance: number;
+  /** feed_forward_proj "gated-<act>": wo(act(wi_0 x) · wi_1 x); else wo(act(wi x)). */
+  gated_feed_forward: boolean;
+  /** The feed-forward activation (feed_forward_proj's <act>; "gated-gelu" means gelu_new). */
+  hidden_act: Activation;
+  /** layer_norm_epsilon of T5's RMS norm. */
+  layer_norm_eps: number;
+  dropout_rate: number;
+  initializer_factor: number;
+  tie_word_embeddings: boolean;
+}
+
+export interface BuildOptions {
+  /** 'cpu', 'cuda' or 'cuda:N'. */
+  device: string;
+  dtype: DType;
+  /** Seeds the random weights (normal(0, initializer_range), as Hugging Face initialises them). */
+  seed: number;
+}
+
+export interface ParameterInfo {
+  name: string;
+  shape: number[];
+  dtype: TensorDType;
+}
+
+/** One tensor of a safetensors file: byte offsets are absolute positions in the file. */
+export interface WeightEntry {
+  /** The model parameter to fill (a name from parameters()). */
+  parameter: string;
+  dtype: 'F32' | 'F16' | 'BF16' | 'F64';
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+export interface RunOptions {
+  /** Train mode (dropout on). Default false: eval mode. */
+  train?: boolean;
+  /** Also compute `loss` with labels = input_ids (masked LM and seq2seq LM: mean cross-entropy over all
+   * positions; causal LM: shifted by one). */
+  loss?: boolean;
+  /** Parameter names whose gradient of `loss` to return as `grad.<name>`. Needs loss: true. */
+  gradients?: string[];
+}
+
+export interface MeasureOptions {
+  mode: 'inference' | 'training';
+  /** Training: 'backward' (forward with the loss, then backward; the default) or 'optimizer' (and an AdamW
+   * step whose state is kept with the model). */
+  trainStep?: 'backward' | 'optimizer';
+  batchSize: number;
+  sequenceLength: number;
+  /** Untimed calls before anything is measured; then up to 2 × warmup more while the last one was over 10%
+   * faster than the one before it (one-time costs still draining). */
+  warmup: number;
+  /** Timed calls: at least minSamples and minTimeS of them, stopping at maxTimeS (after minSamples). */
+  minSamples: number;
+  minTimeS: number;
+  maxTimeS: number;
+  speed: boolean;
+  memory: boolean;
+  /** One more call after the timed ones, timed and measured module by module (ModuleCost). Default false. */
+  breakdown?: boolean;
+  /** Seeds the random input_ids in [0, vocab_size). */
+  seed: number;
+}
+
+export interface CpuMemoryPeak {
+  /** Resident set size right before the measured call (VmRSS). */
+  rssBeforeBytes: number;
+  /** Peak resident set size during the measured call (VmHWM after resetting it through /proc/self/clear_refs). */
+  rssPeakBytes: number;
+}
+
+/** Training calls split into their phases, one entry per timed call (seconds); optimizer is empty without
+ * an optimizer step. */
+export interface PhaseSamples {
+  forward: number[];
+  backward: number[];
+  optimizer: number[];
+}
+
+export interface MeasureResult {
+  /** One entry per timed call, seconds on a monotonic clock. Empty when speed is false. */
+  samplesSeconds: number[];
+  warmupSeconds: number[];
+  /** Training only (null for inference). */
+  phasesSeconds: PhaseSamples | null;
+  /** CUDA only: host wall time of each timed call (samplesSeconds are GPU times from CUDA events). */
+  hostSeconds: number[] | null;
+  /** The memory-measured call on CPU; null when memory is false or on CUDA. */
+  memory: CpuMemoryPeak | null;
+  /** The memory-measured call on CUDA; null when memory is false or on CPU. */
+  cudaMemory: CudaMemoryPeak | null;
+  /** breakdown: true: one more call, module by module; null otherwise. */
+  breakdown: ModuleCost[] | null;
+}
+
+/** One module of a breakdown call — "embeddings", "layer.N" (T5: "encoder.layer.N", "decoder.embeddings",
+ * "decoder.layer.N"), "head" (final norm, pooler, LM head) — or, in training, the phases after the forward pass
+ * ("loss", "backward", "optimizer"). The device is synchronised at each boundary. */
+export interface ModuleCost {
+  module: string;
+  seconds: number;
+  /** CPU: resident set size when the module starts; CUDA: bytes allocated to tensors then. */
+  beforeBytes: number;
+  /** CPU: peak resident set size while it runs; CUDA: peak bytes allocated to tensors while it runs. */
+  peakBytes: number;
+}
+
+/** libtorch's caching-allocator peaks over one call (reset right before it: torch.cuda.max_memory_allocated /
+ * max_memory_reserved), and the device memory NVML reports in use right after it (nvidia-smi's figure:
+ * every process plus CUDA contexts; null, with the reason, when NVML is not available). */
+export interface CudaMemoryPeak {
+  allocatedBeforeBytes: number;
+  peakAllocatedBytes: number;
+  peakReservedBytes: number;
+  deviceUsedBytes: number | null;
+  deviceUsedReason: string | null;
+}
+
+export interface NativeModel {
+  parameters(): ParameterInfo[];
+  parameterCount(): number;
+  /** Copies tensors from a safetensors file into parameters, converting dtype; shapes must match. */
+  loadWeights(file: string, entries: WeightEntry[]): Promise<void>;
+  /** One call on given inputs (input_ids, optional attention_mask / token_type_ids, and for T5
+   * decoder_input_ids, default input_ids): returns last_hidden_state, encoder_last_hidden_state (T5),
+   * pooler_output and logits (when the model has them), loss and grad.<name> as asked. */
+  run(inputs: Record<string, HostTensor>, options?: RunOptions): Promise<Record<string, HostTensor>>;
+  /** Warm-up, one memory-measured call, then timed calls; raw samples back, statistics are the caller's. */
+  measure(options: MeasureOptions): Promise<MeasureResult>;
+}
+
+export interface Versions {
+  addon: string;
+  libtorch: string;
+  /** Where CMake found libtorch: LIBTORCH, python3 torch or system. */
+  libtorchSource: string;
+  cuda: boolean;
+  /** at::get_parallel_info(): OpenMP/MKL threading as libtorch sees it. */
+  parallelInfo: string;
+}
+
+/** A CUDA device as libtorch's CUDA runtime sees it. */
+export interface CudaDeviceInfo {
+  /** The N of cuda:N. */
+  index: number;
+  name: string;
+  totalMemoryBytes: number;
+  /** "0000:3B:00.0": matches NvmlDeviceInfo.pciBusId (NVML writes the domain with 8 digits). */
+  pciBusId: string;
+  computeCapability: string;
+}
+
+/** A GPU as NVML sees it; null where NVML could not say. */
+export interface NvmlDeviceInfo {
+  pciBusId: string;
+  name: string;
+  memoryTotalBytes: number | null;
+  /** The power management limit (nvidia-smi's "Power Limit"), as Hugging Face's gpu_power_watts. */
+  powerLimitWatts: number | null;
+  /** 0 = P0 (highest performance) … 15; 32 = unknown. */
+  performanceState: number | null;
+  smClockMHz: number | null;
+  smClockMaxMHz: number | null;
+  memoryClockMHz: number | null;
+  memoryClockMaxMHz: number | null;
+}
+
+export interface GpuReport {
+  /** cudaRuntimeGetVersion (1000 * major + 10 * minor); null in a CPU-only build. */
+  cudaRuntimeVersion: number | null;
+  /** As cuDNN numbers itself (8902 = 8.9.2, 90100 = 9.1.0); null without cuDNN or CUDA. */
+  cudnnVersion: number | null;
+  /** Empty in a CPU-only build. */
+  cudaDevices: CudaDeviceInfo[];
+  nvml: {
+    /** Why NVML could not be used (no libnvidia-ml.so.1, init failed); null when it could. */
+    reason: string | null;
+    driverVersion: string | null;
+    /** The newest CUDA the driver supports (1000 * major + 10 * minor). */
+    cudaDriverVersion: number | null;
+    devices: NvmlDeviceInfo[];
+  };
+}
+
+/** The BLAS library this process has loaded (libtorch's CPU matrix products run in it), read from the library. */
+export interface BlasInfo {
+  /** Resolved path of the loaded library; null when none is (a libtorch with its BLAS built in). */
+  library: string | null;
+  /** 'OpenBLAS', 'MKL', 'BLIS', 'reference' (Debian's netlib BLAS), or null when unknown. */
+  vendor: string | null;
+  /** How it runs one product's threads: 'openmp' (the OpenMP team libtorch uses too), 'pthreads' (a pool of
+   * its own beside libtorch's), 'serial', or null when unknown. */
+  threading: 'openmp' | 'pthreads' | 'serial' | null;
+  /** The threads it would use for one product, as it reports them (OpenBLAS, MKL); null when it does not say. */
+  threads: number | null;
+  /** OpenBLAS's build description (version, target CPU, MAX_THREADS); null for others. */
+  config: string | null;
+}
+
+export interface Binding {
+  versions(): Versions;
+  blasInfo(): BlasInfo;
+  /** The GPU fields of the environment block: CUDA devices and versions (CUDA builds) and NVML's view. */
+  gpuInfo(): GpuReport;
+  getThreads(): number;
+  setThreads(threads: number): void;
+  cudaDeviceCount(): number;
+  buildModel(spec: NativeModelSpec, options: BuildOptions): Promise<NativeModel>;
+  /** The CPU peak-memory measurement applied to a call that allocates and touches `bytes`: a self-check
+   * that the reported increase is what the call really needed. */
+  measureAllocation(bytes: number): Promise<CpuMemoryPeak>;
+}
+
+/** Errors thrown by the addon carry one of these codes. */
+export type NativeErrorCode = 'OOM' | 'BAD_SPEC' | 'BAD_INPUT' | 'BAD_WEIGHTS' | 'NO_CUDA' | 'TORCH_ERROR';
