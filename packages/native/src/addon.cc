@@ -22,10 +22,10 @@
 #include "measure/devices.h"
 #include "measure/measure.h"
 #include "measure/nvml.h"
-#include "models/config.h"
 #include "models/model.h"
 #include "napi/convert.h"
 #include "napi/model_wrap.h"
+#include "napi/spec_reader.h"
 #include "threads/blas.h"
 
 #ifndef TFBENCH_LIBTORCH_SOURCE
@@ -147,7 +147,7 @@ Napi::Value BuildModel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   try {
     if (!info[0].IsObject()) throw_bad_spec(c10::str("spec must be an object, got ", js::type_name(info[0])));
-    ModelSpec spec = spec_from_js(info[0].As<Napi::Object>());
+    ModelBuilder builder = js::model_builder_from_js(info[0].As<Napi::Object>());
     js::Fields f(info[1], "options", "BAD_INPUT");
     std::string device = f.string("device");
     const std::string dtype = f.one_of("dtype", {"float32", "float16", "bfloat16"});
@@ -157,9 +157,9 @@ Napi::Value BuildModel(const Napi::CallbackInfo& info) {
     auto model = std::make_shared<std::shared_ptr<Model>>();
     return js::run_async(
         env,
-        [spec, options, device, model]() mutable {
+        [builder, options, device, model]() mutable {
           options.device = parse_device(device);
-          *model = build_model(spec, options);
+          *model = build_model(builder, options);
         },
         [model](Napi::Env env) -> Napi::Value { return js::wrap_model(env, *model); });
   } catch (...) {

@@ -16,16 +16,76 @@
 // Hidden states travel as (B*T, H) matrices so every Linear is one addmm (GEMM + bias); they are viewed as
 // (B, T, H) only for outputs. Shapes: B batch, T sequence, H hidden, nh heads, hs = H / nh, I intermediate,
 // V vocabulary.
-#include "models/bert.h"
-
 #include <cmath>
 
 #include "errors.h"
 #include "models/attention.h"
+#include "models/families.h"
 #include "models/layers.h"
 
 namespace tfbench {
 namespace {
+
+// The spec object's fields (EncoderSpec in packages/core/src/models/families/bert.ts), named as in BertConfig;
+// family, head, add_pooling_layer, head_act and position_ids are tfbench's.
+struct BertSpec {
+  std::string family;  // "bert" | "roberta" | "distilbert": the checkpoint names (Naming below)
+  std::string head;    // "base" (BertModel, ...) | "masked-lm" (BertForMaskedLM, ...)
+  bool add_pooling_layer;
+  int64_t vocab_size;
+  int64_t hidden_size;
+  int64_t num_hidden_layers;
+  int64_t num_attention_heads;
+  int64_t intermediate_size;
+  int64_t max_position_embeddings;
+  int64_t type_vocab_size;  // 0 = no token type embeddings
+  double layer_norm_eps;
+  Activation hidden_act;
+  Activation head_act;       // between the masked-LM head's dense layer and its LayerNorm
+  std::string position_ids;  // "absolute" (0..T-1) | "padding-offset" (RoBERTa: counting past pad_token_id)
+  double hidden_dropout_prob;
+  double attention_probs_dropout_prob;
+  double initializer_range;
+  int64_t pad_token_id;  // the embeddings' padding_idx
+  bool tie_word_embeddings;
+};
+
+BertSpec read_spec(const SpecReader& r, const std::string& family) {
+  BertSpec s;
+  s.family = family;
+  s.vocab_size = r.integer("vocab_size", 1);
+  s.hidden_size = r.integer("hidden_size", 1);
+  s.num_hidden_layers = r.integer("num_hidden_layers", 0);
+  s.num_attention_heads = r.integer("num_attention_heads", 1);
+  s.intermediate_size = r.integer("intermediate_size", 1);
+  s.hidden_act = read_activation(r, "hidden_act");
+  s.tie_word_embeddings = r.boolean("tie_word_embeddings");
+  s.head = r.one_of("head", {"base", "masked-lm"});
+  s.max_position_embeddings = r.integer("max_position_embeddings", 1);
+  s.layer_norm_eps = r.number("layer_norm_eps", 0.0);
+  s.initializer_range = r.number("initializer_range", 0.0);
+  s.add_pooling_layer = r.boolean("add_pooling_layer");
+  s.type_vocab_size = r.integer("type_vocab_size", 0);
+  s.head_act = read_activation(r, "head_act");
+  s.position_ids = r.one_of("position_ids", {"absolute", "padding-offset"});
+  s.hidden_dropout_prob = r.number("hidden_dropout_prob", 0.0);
+  s.attention_probs_dropout_prob = r.number("attention_probs_dropout_prob", 0.0);
+  s.pad_token_id = r.integer("pad_token_id", 0);
+
+  if (s.hidden_size % s.num_attention_heads != 0)
+    throw_bad_spec(c10::str("spec.hidden_size (", s.hidden_size, ") must be a multiple of spec.num_attention_heads (",
+                            s.num_attention_heads, ")"));
+  if (s.layer_norm_eps <= 0.0) throw_bad_spec(c10::str("spec.layer_norm_eps must be > 0, got ", s.layer_norm_eps));
+  check_probability("hidden_dropout_prob", s.hidden_dropout_prob);
+  check_probability("attention_probs_dropout_prob", s.attention_probs_dropout_prob);
+  if (s.pad_token_id >= s.vocab_size)
+    throw_bad_spec(c10::str("spec.pad_token_id (", s.pad_token_id, ") must be < spec.vocab_size (", s.vocab_size, ")"));
+  if (s.position_ids == "padding-offset" && s.max_position_embeddings <= s.pad_token_id + 1)
+    throw_bad_spec(c10::str("spec.max_position_embeddings (", s.max_position_embeddings,
+                            ") must exceed spec.pad_token_id + 1 (", s.pad_token_id + 1,
+                            ") for position_ids 'padding-offset'"));
+  return s;
+}
 
 // Parameter names of one family's checkpoints (N = the layer index).
 struct Naming {
@@ -76,7 +136,7 @@ struct BertLayer {
 
 class Bert final : public Model {
  public:
-  Bert(const ModelSpec& spec, const BuildOptions& options);
+  Bert(const BertSpec& spec, const BuildOptions& options);
 
   ModelOutputs forward(const ModelInputs& inputs) override;
   at::Tensor loss(const ModelOutputs& outputs, const at::Tensor& labels) override;
@@ -100,7 +160,7 @@ class Bert final : public Model {
   at::Tensor self_attention(const BertLayer& l, const at::Tensor& x, const at::Tensor& mask, int64_t B, int64_t T);
   at::Tensor layer_forward(const BertLayer& l, const at::Tensor& x, const at::Tensor& mask, int64_t B, int64_t T);
 
-  ModelSpec spec_;
+  BertSpec spec_;
   Naming names_;
   bool masked_lm_;
   bool offset_positions_;  // position_ids 'padding-offset'
@@ -145,21 +205,16 @@ BertLayer Bert::make_layer(const std::string& prefix) {
   return l;
 }
 
-Bert::Bert(const ModelSpec& spec, const BuildOptions& options)
+Bert::Bert(const BertSpec& spec, const BuildOptions& options)
     : Model(options),
       spec_(spec),
       names_(naming_for(spec.family)),
       masked_lm_(spec.head == "masked-lm"),
       offset_positions_(spec.position_ids == "padding-offset"),
-      act_(parse_activation(spec.hidden_act)),
-      head_act_(parse_activation(spec.head_act)),
+      act_(spec.hidden_act),
+      head_act_(spec.head_act),
       prefix_(masked_lm_ ? names_.base : ""),
       has_pooler_(spec.add_pooling_layer) {
-  if (spec.head != "base" && spec.head != "masked-lm")
-    throw_bad_spec(c10::str("spec.head '", spec.head, "' is not supported for ", spec.family,
-                            " (supported: 'base', 'masked-lm')"));
-  if (spec.position_ids != "absolute" && spec.position_ids != "padding-offset")
-    throw_bad_spec(c10::str("spec.position_ids '", spec.position_ids, "' is not supported"));
   const int64_t H = spec.hidden_size, V = spec.vocab_size;
   const double std = spec.initializer_range;
   const std::string e = prefix_ + "embeddings.";
@@ -328,8 +383,9 @@ at::Tensor Bert::loss(const ModelOutputs& outputs, const at::Tensor& labels) {
 
 }  // namespace
 
-std::shared_ptr<Model> make_bert(const ModelSpec& spec, const BuildOptions& options) {
-  return std::make_shared<Bert>(spec, options);
+ModelBuilder read_bert_spec(const SpecReader& reader, const std::string& family) {
+  BertSpec spec = read_spec(reader, family);
+  return [spec](const BuildOptions& options) { return std::make_shared<Bert>(spec, options); };
 }
 
 }  // namespace tfbench

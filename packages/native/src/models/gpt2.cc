@@ -9,17 +9,66 @@
 //
 // Hidden states travel as (B*T, H) matrices. Shapes: B batch, T sequence, H hidden, nh heads, hs = H / nh,
 // I inner (n_inner), V vocabulary.
-#include "models/gpt2.h"
-
 #include <cmath>
 
 #include "errors.h"
 #include "models/attention.h"
 #include "models/decoder.h"
+#include "models/families.h"
 #include "models/layers.h"
 
 namespace tfbench {
 namespace {
+
+// The spec object's fields (Gpt2Spec in packages/core/src/models/families/gpt2.ts): GPT2Config's, under the
+// BERT names of its attribute_map (hidden_size = n_embd, num_hidden_layers = n_layer, ...).
+struct Gpt2Spec {
+  std::string head;  // "base" (GPT2Model) | "causal-lm" (GPT2LMHeadModel)
+  int64_t vocab_size;
+  int64_t hidden_size;
+  int64_t num_hidden_layers;
+  int64_t num_attention_heads;
+  int64_t intermediate_size;  // n_inner
+  int64_t max_position_embeddings;
+  Activation hidden_act;  // activation_function
+  double layer_norm_eps;
+  bool scale_attn_weights;               // divide the attention scores by sqrt(head size)
+  bool scale_attn_by_inverse_layer_idx;  // and by layer_idx + 1
+  double embd_pdrop;   // dropout after the embeddings
+  double attn_pdrop;   // on the attention probabilities
+  double resid_pdrop;  // after each residual branch
+  double initializer_range;
+  bool tie_word_embeddings;
+};
+
+Gpt2Spec read_spec(const SpecReader& r) {
+  Gpt2Spec s;
+  s.vocab_size = r.integer("vocab_size", 1);
+  s.hidden_size = r.integer("hidden_size", 1);
+  s.num_hidden_layers = r.integer("num_hidden_layers", 0);
+  s.num_attention_heads = r.integer("num_attention_heads", 1);
+  s.intermediate_size = r.integer("intermediate_size", 1);
+  s.hidden_act = read_activation(r, "hidden_act");
+  s.tie_word_embeddings = r.boolean("tie_word_embeddings");
+  s.head = r.one_of("head", {"base", "causal-lm"});
+  s.max_position_embeddings = r.integer("max_position_embeddings", 1);
+  s.layer_norm_eps = r.number("layer_norm_eps", 0.0);
+  s.initializer_range = r.number("initializer_range", 0.0);
+  s.scale_attn_weights = r.boolean("scale_attn_weights");
+  s.scale_attn_by_inverse_layer_idx = r.boolean("scale_attn_by_inverse_layer_idx");
+  s.embd_pdrop = r.number("embd_pdrop", 0.0);
+  s.attn_pdrop = r.number("attn_pdrop", 0.0);
+  s.resid_pdrop = r.number("resid_pdrop", 0.0);
+
+  if (s.hidden_size % s.num_attention_heads != 0)
+    throw_bad_spec(c10::str("spec.hidden_size (", s.hidden_size, ") must be a multiple of spec.num_attention_heads (",
+                            s.num_attention_heads, ")"));
+  if (s.layer_norm_eps <= 0.0) throw_bad_spec(c10::str("spec.layer_norm_eps must be > 0, got ", s.layer_norm_eps));
+  check_probability("embd_pdrop", s.embd_pdrop);
+  check_probability("attn_pdrop", s.attn_pdrop);
+  check_probability("resid_pdrop", s.resid_pdrop);
+  return s;
+}
 
 struct Conv1D {
   at::Tensor weight;  // (in, out)
@@ -42,7 +91,7 @@ struct Block {
 
 class Gpt2 final : public CausalDecoder {
  public:
-  Gpt2(const ModelSpec& spec, const BuildOptions& options);
+  Gpt2(const Gpt2Spec& spec, const BuildOptions& options);
 
   ModelOutputs forward(const ModelInputs& inputs) override;
   int64_t vocab_size() const override { return spec_.vocab_size; }
@@ -57,7 +106,7 @@ class Gpt2 final : public CausalDecoder {
   }
   at::Tensor attention(const Block& b, const at::Tensor& x, const at::Tensor& mask, int64_t B, int64_t T);
 
-  ModelSpec spec_;
+  Gpt2Spec spec_;
   Activation act_;
   std::string prefix_;  // "transformer." for GPT2LMHeadModel, "" for GPT2Model
 
@@ -74,10 +123,10 @@ Conv1D Gpt2::conv1d(const std::string& name, int64_t in, int64_t out, double std
   return c;
 }
 
-Gpt2::Gpt2(const ModelSpec& spec, const BuildOptions& options)
+Gpt2::Gpt2(const Gpt2Spec& spec, const BuildOptions& options)
     : CausalDecoder(options, "gpt2", spec.head),
       spec_(spec),
-      act_(parse_activation(spec.hidden_act)),
+      act_(spec.hidden_act),
       prefix_(causal_lm_ ? "transformer." : "") {
   const int64_t H = spec.hidden_size, I = spec.intermediate_size, V = spec.vocab_size;
   const int64_t nh = spec.num_attention_heads, hs = H / nh;
@@ -171,8 +220,9 @@ ModelOutputs Gpt2::forward(const ModelInputs& in) {
 
 }  // namespace
 
-std::shared_ptr<Model> make_gpt2(const ModelSpec& spec, const BuildOptions& options) {
-  return std::make_shared<Gpt2>(spec, options);
+ModelBuilder read_gpt2_spec(const SpecReader& reader) {
+  Gpt2Spec spec = read_spec(reader);
+  return [spec](const BuildOptions& options) { return std::make_shared<Gpt2>(spec, options); };
 }
 
 }  // namespace tfbench

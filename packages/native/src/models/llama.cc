@@ -13,17 +13,90 @@
 //
 // Hidden states travel as (B*T, H) matrices. Shapes: B batch, T sequence, H hidden, nh query heads, nkv
 // key/value heads, hd head_dim (nh * hd need not equal H), I intermediate, V vocabulary.
-#include "models/llama.h"
-
 #include <cmath>
 
 #include "errors.h"
 #include "models/attention.h"
 #include "models/decoder.h"
+#include "models/families.h"
 #include "models/layers.h"
 
 namespace tfbench {
 namespace {
+
+// The spec object's fields (LlamaSpec in packages/core/src/models/families/llama.ts), named as in LlamaConfig.
+struct LlamaSpec {
+  std::string head;  // "base" (LlamaModel, MistralModel, Qwen2Model) | "causal-lm" (*ForCausalLM)
+  int64_t vocab_size;
+  int64_t hidden_size;
+  int64_t num_hidden_layers;
+  int64_t num_attention_heads;
+  int64_t num_key_value_heads;  // grouped-query attention: divides num_attention_heads
+  int64_t head_dim;             // per-head size, even; num_attention_heads * head_dim need not be hidden_size
+  int64_t intermediate_size;
+  int64_t max_position_embeddings;
+  Activation hidden_act;  // the gate's: act(gate_proj x) * up_proj x
+  double rms_norm_eps;
+  double rope_theta;                  // rotary base
+  std::string rope_type;              // rope_scaling: "default" | "linear" | "llama3"
+  double rope_factor;                 // "linear" and "llama3"
+  double rope_low_freq_factor;        // "llama3" only, as the two below
+  double rope_high_freq_factor;
+  double rope_original_max_position_embeddings;
+  int64_t sliding_window;      // Mistral: attend to the last sliding_window keys only; 0 = all
+  bool attention_bias;         // q/k/v projections have biases (LLaMA's attention_bias, Qwen2)
+  bool attention_output_bias;  // o_proj has a bias (LLaMA's attention_bias; not Qwen2)
+  bool mlp_bias;               // gate/up/down projections have biases
+  double attention_dropout;    // on the attention probabilities
+  double initializer_range;
+  int64_t pad_token_id;  // embed_tokens' padding_idx; -1 for none
+  bool tie_word_embeddings;
+};
+
+LlamaSpec read_spec(const SpecReader& r) {
+  LlamaSpec s;
+  s.vocab_size = r.integer("vocab_size", 1);
+  s.hidden_size = r.integer("hidden_size", 1);
+  s.num_hidden_layers = r.integer("num_hidden_layers", 0);
+  s.num_attention_heads = r.integer("num_attention_heads", 1);
+  s.intermediate_size = r.integer("intermediate_size", 1);
+  s.hidden_act = read_activation(r, "hidden_act");
+  s.tie_word_embeddings = r.boolean("tie_word_embeddings");
+  s.head = r.one_of("head", {"base", "causal-lm"});
+  s.max_position_embeddings = r.integer("max_position_embeddings", 1);
+  s.initializer_range = r.number("initializer_range", 0.0);
+  s.head_dim = r.integer("head_dim", 2);
+  s.num_key_value_heads = r.integer("num_key_value_heads", 1);
+  s.rope_theta = r.number("rope_theta", 0.0);
+  s.rms_norm_eps = r.number("rms_norm_eps", 0.0);
+  s.rope_type = r.one_of("rope_type", {"default", "linear", "llama3"});
+  s.rope_factor = r.number("rope_factor", 0.0);
+  s.rope_low_freq_factor = r.number("rope_low_freq_factor", 0.0);
+  s.rope_high_freq_factor = r.number("rope_high_freq_factor", 0.0);
+  s.rope_original_max_position_embeddings = r.number("rope_original_max_position_embeddings", 0.0);
+  s.sliding_window = r.integer("sliding_window", 0);
+  s.pad_token_id = r.integer("pad_token_id", -1);
+  s.attention_bias = r.boolean("attention_bias");
+  s.attention_output_bias = r.boolean("attention_output_bias");
+  s.mlp_bias = r.boolean("mlp_bias");
+  s.attention_dropout = r.number("attention_dropout", 0.0);
+
+  if (s.head_dim % 2 != 0)
+    throw_bad_spec(c10::str("spec.head_dim must be even for rotary position embeddings, got ", s.head_dim));
+  if (s.num_attention_heads % s.num_key_value_heads != 0)
+    throw_bad_spec(c10::str("spec.num_attention_heads (", s.num_attention_heads,
+                            ") must be a multiple of spec.num_key_value_heads (", s.num_key_value_heads, ")"));
+  if (s.rope_theta <= 0.0 || s.rms_norm_eps <= 0.0 || s.rope_factor <= 0.0 || s.rope_low_freq_factor <= 0.0 ||
+      s.rope_original_max_position_embeddings <= 0.0)
+    throw_bad_spec("spec.rope_theta, rms_norm_eps, rope_factor, rope_low_freq_factor and "
+                   "rope_original_max_position_embeddings must be > 0");
+  if (s.rope_type == "llama3" && s.rope_high_freq_factor <= s.rope_low_freq_factor)
+    throw_bad_spec("spec.rope_high_freq_factor must exceed spec.rope_low_freq_factor");
+  check_probability("attention_dropout", s.attention_dropout);
+  if (s.pad_token_id >= s.vocab_size)
+    throw_bad_spec(c10::str("spec.pad_token_id (", s.pad_token_id, ") must be < spec.vocab_size (", s.vocab_size, ")"));
+  return s;
+}
 
 struct Layer {
   Linear q_proj, k_proj, v_proj, o_proj;  // (nh*hd, H), (nkv*hd, H) ×2, (H, nh*hd)
@@ -33,7 +106,7 @@ struct Layer {
 
 class Llama final : public CausalDecoder {
  public:
-  Llama(const ModelSpec& spec, const BuildOptions& options);
+  Llama(const LlamaSpec& spec, const BuildOptions& options);
 
   ModelOutputs forward(const ModelInputs& inputs) override;
   int64_t vocab_size() const override { return spec_.vocab_size; }
@@ -52,7 +125,7 @@ class Llama final : public CausalDecoder {
   at::Tensor attention(const Layer& l, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
                        const at::Tensor& mask, int64_t B, int64_t T);
 
-  ModelSpec spec_;
+  LlamaSpec spec_;
   Activation act_;
   std::string prefix_;  // "model." for *ForCausalLM, "" for the base model
 
@@ -66,7 +139,7 @@ class Llama final : public CausalDecoder {
 // inv_freq[j] = 1 / theta^(2j / hd); 'linear' divides them by factor; 'llama3' divides those whose wavelength
 // exceeds original / low_freq_factor by factor, keeps those below original / high_freq_factor, and blends
 // between.
-at::Tensor rotary_frequencies(const ModelSpec& s, const c10::Device& device) {
+at::Tensor rotary_frequencies(const LlamaSpec& s, const c10::Device& device) {
   const auto f32 = at::TensorOptions().dtype(at::kFloat).device(device);
   const int64_t hd = s.head_dim;
   at::Tensor inv_freq =
@@ -85,10 +158,10 @@ at::Tensor rotary_frequencies(const ModelSpec& s, const c10::Device& device) {
   return at::where(medium, smoothed, scaled);
 }
 
-Llama::Llama(const ModelSpec& spec, const BuildOptions& options)
+Llama::Llama(const LlamaSpec& spec, const BuildOptions& options)
     : CausalDecoder(options, "llama", spec.head),
       spec_(spec),
-      act_(parse_activation(spec.hidden_act)),
+      act_(spec.hidden_act),
       prefix_(causal_lm_ ? "model." : "") {
   const int64_t H = spec.hidden_size, I = spec.intermediate_size, V = spec.vocab_size, hd = spec.head_dim;
   const int64_t q_out = spec.num_attention_heads * hd, kv_out = spec.num_key_value_heads * hd;
@@ -209,8 +282,9 @@ ModelOutputs Llama::forward(const ModelInputs& in) {
 
 }  // namespace
 
-std::shared_ptr<Model> make_llama(const ModelSpec& spec, const BuildOptions& options) {
-  return std::make_shared<Llama>(spec, options);
+ModelBuilder read_llama_spec(const SpecReader& reader) {
+  LlamaSpec spec = read_spec(reader);
+  return [spec](const BuildOptions& options) { return std::make_shared<Llama>(spec, options); };
 }
 
 }  // namespace tfbench

@@ -1,5 +1,5 @@
 // What all model families share: parameter registry and seeded initialisation, the run() driver
-// (outputs, loss, gradients), the family registry and device parsing.
+// (outputs, loss, gradients), building on a device and dtype, and device parsing.
 #include "models/model.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -12,10 +12,6 @@
 #include <limits>
 
 #include "errors.h"
-#include "models/bert.h"
-#include "models/gpt2.h"
-#include "models/llama.h"
-#include "models/t5.h"
 
 #ifdef TFBENCH_WITH_CUDA
 #include <ATen/cuda/CUDAGeneratorImpl.h>
@@ -233,15 +229,9 @@ void check_dtype_supported(const BuildOptions& options) {
 
 }  // namespace
 
-std::shared_ptr<Model> build_model(const ModelSpec& spec, const BuildOptions& options) {
-  validate_spec(spec);
+std::shared_ptr<Model> build_model(const ModelBuilder& builder, const BuildOptions& options) {
   check_dtype_supported(options);
-  if (spec.family == "bert" || spec.family == "roberta" || spec.family == "distilbert") return make_bert(spec, options);
-  if (spec.family == "gpt2") return make_gpt2(spec, options);
-  if (spec.family == "llama") return make_llama(spec, options);
-  if (spec.family == "t5") return make_t5(spec, options);
-  throw_bad_spec(c10::str("spec.family '", spec.family,
-                          "' is not supported (supported: 'bert', 'roberta', 'distilbert', 'gpt2', 'llama', 't5')"));
+  return builder(options);
 }
 
 c10::Device parse_device(const std::string& text) {

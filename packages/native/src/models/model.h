@@ -1,5 +1,5 @@
-// The interface every model family implements (bert.cc now; gpt2.cc, llama.cc, t5.cc later, one file each).
-// No Node-API here: models take the plain ModelSpec and at::Tensors, so they can be driven from anywhere.
+// The interface every model family implements (bert.cc, gpt2.cc, llama.cc, t5.cc; models/families.h reads their
+// specs). No Node-API here: models take their family's spec and at::Tensors, so they can be driven from anywhere.
 #pragma once
 
 #include <ATen/ATen.h>
@@ -11,7 +11,6 @@
 #include <utility>
 #include <vector>
 
-#include "models/config.h"
 #include "models/layers.h"
 
 namespace torch {
@@ -139,8 +138,11 @@ using NamedTensors = std::vector<std::pair<std::string, at::Tensor>>;
 // when gradients are asked. Leaves the model in eval mode with no gradients.
 NamedTensors run_model(Model& model, const ModelInputs& inputs, const RunOptions& options);
 
-// Builds the family named by spec.family. Throws BAD_SPEC for an unknown family.
-std::shared_ptr<Model> build_model(const ModelSpec& spec, const BuildOptions& options);
+// A family's checked spec bound to its model's constructor (made by the family's reader, models/families.h).
+using ModelBuilder = std::function<std::shared_ptr<Model>(const BuildOptions& options)>;
+
+// Builds with `builder` once the device is known to multiply in options.dtype (BAD_INPUT if it cannot).
+std::shared_ptr<Model> build_model(const ModelBuilder& builder, const BuildOptions& options);
 
 // 'cpu', 'cuda' or 'cuda:N'. Throws BAD_INPUT for anything else and NO_CUDA when the device is absent.
 c10::Device parse_device(const std::string& device);

@@ -13,17 +13,62 @@
 // Hidden states travel as (B*T, d) matrices. Shapes: B batch, T encoder and S decoder sequence, d = d_model
 // (hidden_size), nh heads, dkv per-head size (head_dim; nh * dkv need not equal d), F = d_ff
 // (intermediate_size), V vocabulary, R relative_attention_num_buckets.
-#include "models/t5.h"
-
 #include <cmath>
 #include <limits>
 
 #include "errors.h"
 #include "models/attention.h"
+#include "models/families.h"
 #include "models/layers.h"
 
 namespace tfbench {
 namespace {
+
+// The spec object's fields (T5Spec in packages/core/src/models/families/t5.ts): T5Config's, under the BERT names
+// of its attribute_map (hidden_size = d_model, intermediate_size = d_ff, num_hidden_layers = num_layers,
+// head_dim = d_kv).
+struct T5Spec {
+  std::string head;  // "base" (T5Model) | "seq2seq-lm" (T5ForConditionalGeneration)
+  int64_t vocab_size;
+  int64_t hidden_size;
+  int64_t num_hidden_layers;   // encoder blocks
+  int64_t num_decoder_layers;  // decoder blocks
+  int64_t num_attention_heads;
+  int64_t head_dim;  // num_attention_heads * head_dim need not be hidden_size
+  int64_t intermediate_size;
+  int64_t relative_attention_num_buckets;
+  int64_t relative_attention_max_distance;
+  bool gated_feed_forward;  // feed_forward_proj "gated-<act>": wo(act(wi_0 x) * wi_1 x); else wo(act(wi x))
+  Activation hidden_act;    // the feed-forward's <act>
+  double layer_norm_eps;    // layer_norm_epsilon of the RMS norms
+  double dropout_rate;
+  double initializer_factor;
+  bool tie_word_embeddings;
+};
+
+T5Spec read_spec(const SpecReader& r) {
+  T5Spec s;
+  s.vocab_size = r.integer("vocab_size", 1);
+  s.hidden_size = r.integer("hidden_size", 1);
+  s.num_hidden_layers = r.integer("num_hidden_layers", 0);
+  s.num_attention_heads = r.integer("num_attention_heads", 1);
+  s.intermediate_size = r.integer("intermediate_size", 1);
+  s.hidden_act = read_activation(r, "hidden_act");
+  s.tie_word_embeddings = r.boolean("tie_word_embeddings");
+  s.head = r.one_of("head", {"base", "seq2seq-lm"});
+  s.head_dim = r.integer("head_dim", 1);
+  s.num_decoder_layers = r.integer("num_decoder_layers", 0);
+  s.relative_attention_num_buckets = r.integer("relative_attention_num_buckets", 2);
+  s.relative_attention_max_distance = r.integer("relative_attention_max_distance", 1);
+  s.gated_feed_forward = r.boolean("gated_feed_forward");
+  s.layer_norm_eps = r.number("layer_norm_eps", 0.0);
+  s.dropout_rate = r.number("dropout_rate", 0.0);
+  s.initializer_factor = r.number("initializer_factor", 0.0);
+
+  if (s.layer_norm_eps <= 0.0) throw_bad_spec(c10::str("spec.layer_norm_eps must be > 0, got ", s.layer_norm_eps));
+  check_probability("dropout_rate", s.dropout_rate);
+  return s;
+}
 
 struct Attention {
   Linear q, k, v, o;  // (nh*dkv, d) ×3, (d, nh*dkv); no biases
@@ -75,7 +120,7 @@ at::Tensor relative_position_bucket(at::Tensor relative, bool bidirectional, int
 
 class T5 final : public Model {
  public:
-  T5(const ModelSpec& spec, const BuildOptions& options);
+  T5(const T5Spec& spec, const BuildOptions& options);
 
   ModelOutputs forward(const ModelInputs& inputs) override;
   at::Tensor loss(const ModelOutputs& outputs, const at::Tensor& labels) override;
@@ -107,7 +152,7 @@ class T5 final : public Model {
   at::Tensor feed_forward(const FeedForward& f, const at::Tensor& x);  // (N, d) -> (N, d)
   at::Tensor dropout(const at::Tensor& x) { return at::dropout(x, spec_.dropout_rate, is_training()); }
 
-  ModelSpec spec_;
+  T5Spec spec_;
   bool lm_;
   Activation act_;
   at::Tensor shared_;  // (V, d)
@@ -167,10 +212,8 @@ Stack T5::stack_parameters(const std::string& prefix, int64_t layers, bool decod
   return s;
 }
 
-T5::T5(const ModelSpec& spec, const BuildOptions& options)
-    : Model(options), spec_(spec), lm_(spec.head == "seq2seq-lm"), act_(parse_activation(spec.hidden_act)) {
-  if (spec.head != "base" && spec.head != "seq2seq-lm")
-    throw_bad_spec(c10::str("spec.head '", spec.head, "' is not supported for t5 (supported: 'base', 'seq2seq-lm')"));
+T5::T5(const T5Spec& spec, const BuildOptions& options)
+    : Model(options), spec_(spec), lm_(spec.head == "seq2seq-lm"), act_(spec.hidden_act) {
   shared_ = normal_parameter("shared.weight", {spec.vocab_size, spec.hidden_size}, spec.initializer_factor);
   encoder_ = stack_parameters("encoder", spec.num_hidden_layers, /*decoder=*/false);
   decoder_ = stack_parameters("decoder", spec.num_decoder_layers, /*decoder=*/true);
@@ -297,8 +340,9 @@ at::Tensor T5::loss(const ModelOutputs& outputs, const at::Tensor& labels) {
 
 }  // namespace
 
-std::shared_ptr<Model> make_t5(const ModelSpec& spec, const BuildOptions& options) {
-  return std::make_shared<T5>(spec, options);
+ModelBuilder read_t5_spec(const SpecReader& reader) {
+  T5Spec spec = read_spec(reader);
+  return [spec](const BuildOptions& options) { return std::make_shared<T5>(spec, options); };
 }
 
 }  // namespace tfbench
