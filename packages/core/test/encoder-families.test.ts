@@ -2,7 +2,6 @@
 // parameter counts, Hugging Face parameter names and checkpoint naming.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { libtorchBackend } from '../src/backend/index.js';
 import { ModelError } from '../src/errors.js';
 import {
   knownModelConfig,
@@ -199,29 +198,4 @@ describe('DistilBERT', () => {
     ]);
     assert.equal(problemsOf(() => normaliseConfig({ model_type: 'distilbert', architectures: ['DistilBertForQuestionAnswering'] }))[0]?.path, 'architectures[0]');
   });
-});
-
-describe('the addon builds the parameters the spec lists', () => {
-  const tiny = { hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 37, vocab_size: 99 };
-  const configs = [
-    { model_type: 'bert', ...tiny },
-    { model_type: 'roberta', ...tiny, max_position_embeddings: 66, type_vocab_size: 1 },
-    { model_type: 'distilbert', vocab_size: 99, dim: 32, n_layers: 2, n_heads: 4, hidden_dim: 37 },
-  ];
-  for (const config of configs) {
-    for (const variant of [{ onlyPretrainModel: true }, { purpose: 'training' as const }]) {
-      for (const tie of [true, false]) {
-        const label = `${config.model_type}, ${variant.onlyPretrainModel ? 'base' : 'masked-lm'}, ${tie ? 'tied' : 'untied'}`;
-        it(label, async () => {
-          const spec = normaliseConfig({ ...config, tie_word_embeddings: tie }, variant);
-          const built = await libtorchBackend().buildModel(spec, { device: 'cpu', dtype: 'float32', seed: 0 });
-          assert.deepEqual(
-            built.parameters().map((p) => ({ name: p.name, shape: p.shape })),
-            parameterShapes(spec),
-          );
-          assert.equal(built.parameterCount(), parameterCount(spec));
-        });
-      }
-    }
-  }
 });

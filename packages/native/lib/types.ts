@@ -11,150 +11,17 @@ export interface HostTensor {
   data: Float32Array | BigInt64Array | Uint16Array;
 }
 
-export type Activation = 'gelu' | 'gelu_new' | 'gelu_pytorch_tanh' | 'relu' | 'silu';
-
 /**
- * A BERT-shaped encoder (post-LayerNorm blocks, learned absolute positions, optional masked-LM head): BERT,
- * RoBERTa and DistilBERT. `family` picks the parameter names of that family's checkpoints (and DistilBERT's
- * missing dropout after the attention output); everything else that differs is a field here.
+ * A normalised model description: `family` picks the reader, the family's reader in src/models/<family>.cc
+ * ("bert", "roberta" and "distilbert" in bert.cc), which reads and range-checks the fields it needs by name.
+ * Field names follow Hugging Face's config.json after core has resolved aliases and defaults; the typed spec
+ * of each family lives with the family in @tfbench/core (models/families/<family>.ts).
  */
-export interface EncoderModelSpec {
-  family: 'bert' | 'roberta' | 'distilbert';
-  /** 'base' = BertModel / RobertaModel / DistilBertModel (last_hidden_state), 'masked-lm' = the *ForMaskedLM
-   * class (logits over the vocabulary). */
-  head: 'base' | 'masked-lm';
-  add_pooling_layer: boolean;
-  vocab_size: number;
-  hidden_size: number;
-  num_hidden_layers: number;
-  num_attention_heads: number;
-  intermediate_size: number;
-  max_position_embeddings: number;
-  /** 0 = no token type embeddings (DistilBERT). */
-  type_vocab_size: number;
-  layer_norm_eps: number;
-  hidden_act: Activation;
-  /** The activation between the masked-LM head's dense layer and its LayerNorm (BERT and DistilBERT: the
-   * hidden activation; RoBERTa: always exact gelu). */
-  head_act: Activation;
-  /** How position ids are made: 'absolute' = 0 … T-1; 'padding-offset' = RoBERTa's rule, non-padding tokens
-   * count up from pad_token_id + 1 and padding tokens get pad_token_id
-   * (cumsum(ids != pad) · (ids != pad) + pad). */
-  position_ids: 'absolute' | 'padding-offset';
-  hidden_dropout_prob: number;
-  attention_probs_dropout_prob: number;
-  initializer_range: number;
-  pad_token_id: number;
-  tie_word_embeddings: boolean;
-}
-
-/**
- * A normalised model description, read field by field by src/models/config.h. Field names follow
- * Hugging Face's config.json (after core has resolved aliases and defaults); `family`, `head`,
- * `add_pooling_layer`, `head_act` and `position_ids` are tfbench's own.
- */
-export type NativeModelSpec = EncoderModelSpec | Gpt2ModelSpec | LlamaModelSpec | T5ModelSpec;
-
-/**
- * GPT-2 (pre-LayerNorm decoder blocks, causal self-attention, learned absolute positions 0 … T-1): GPT2Model
- * (head 'base') and GPT2LMHeadModel (head 'causal-lm', logits over the vocabulary, lm_head tied to wte unless
- * tie_word_embeddings is false). Sizes use the BERT field names; TypeScript maps n_embd, n_layer, n_head,
- * n_positions, n_inner and layer_norm_epsilon onto them.
- */
-export interface Gpt2ModelSpec {
-  family: 'gpt2';
-  head: 'base' | 'causal-lm';
-  vocab_size: number;
-  hidden_size: number;
-  num_hidden_layers: number;
-  num_attention_heads: number;
-  /** n_inner (4 · n_embd when null). */
-  intermediate_size: number;
-  max_position_embeddings: number;
-  layer_norm_eps: number;
-  /** activation_function. */
-  hidden_act: Activation;
-  /** Divide the attention scores by sqrt(head_dim). */
-  scale_attn_weights: boolean;
-  /** Also divide them by layer_idx + 1. */
-  scale_attn_by_inverse_layer_idx: boolean;
-  /** Dropout after the embeddings, on the attention probabilities, after each residual branch. */
-  embd_pdrop: number;
-  attn_pdrop: number;
-  resid_pdrop: number;
-  initializer_range: number;
-  tie_word_embeddings: boolean;
-}
-
-/**
- * A LLaMA-shaped decoder (pre-RMSNorm blocks, rotary positions, grouped-query causal attention, SwiGLU
- * feed-forward): LLaMA, Mistral and Qwen2 checkpoints, whose parameter names are the same. Head 'base' =
- * LlamaModel & co., 'causal-lm' = *ForCausalLM (lm_head tied to embed_tokens unless tie_word_embeddings is
- * false). Bias flags are tfbench's: Qwen2 sets attention_bias (q/k/v) but not attention_output_bias (o_proj).
- */
-export interface LlamaModelSpec {
-  family: 'llama';
-  head: 'base' | 'causal-lm';
-  vocab_size: number;
-  hidden_size: number;
-  num_hidden_layers: number;
-  num_attention_heads: number;
-  /** Key/value heads (grouped-query attention); divides num_attention_heads. */
-  num_key_value_heads: number;
-  /** Per-head size (even); num_attention_heads · head_dim need not equal hidden_size. */
-  head_dim: number;
-  intermediate_size: number;
-  max_position_embeddings: number;
-  rms_norm_eps: number;
-  /** Rotary base: angle(t, j) = t · rope_theta^(-2j / head_dim). */
-  rope_theta: number;
-  /** rope_scaling: 'default' (none), 'linear' (every frequency / rope_factor) or 'llama3' (Llama 3.1's
-   * band-wise scaling with the low/high frequency factors and the original context length). */
-  rope_type: 'default' | 'linear' | 'llama3';
-  rope_factor: number;
-  rope_low_freq_factor: number;
-  rope_high_freq_factor: number;
-  rope_original_max_position_embeddings: number;
-  /** Mistral: keys more than sliding_window - 1 positions back are masked; 0 = no window. */
-  sliding_window: number;
-  /** The gate's activation in act(gate_proj x) · up_proj x. */
-  hidden_act: Activation;
-  attention_bias: boolean;
-  attention_output_bias: boolean;
-  mlp_bias: boolean;
-  attention_dropout: number;
-  initializer_range: number;
-  tie_word_embeddings: boolean;
-  /** embed_tokens' padding_idx (its row starts at zero and gets no gradient); -1 when the config has none. */
-  pad_token_id: number;
-}
-
-/**
- * T5 (encoder-decoder, pre-RMSNorm blocks, relative-position attention biases, unscaled attention): head
- * 'base' = T5Model, 'seq2seq-lm' = T5ForConditionalGeneration. Sizes use the BERT names: hidden_size = d_model,
- * intermediate_size = d_ff, num_hidden_layers = num_layers, head_dim = d_kv.
- */
-export interface T5ModelSpec {
-  family: 't5';
-  head: 'base' | 'seq2seq-lm';
-  vocab_size: number;
-  hidden_size: number;
-  num_hidden_layers: number;
-  num_decoder_layers: number;
-  num_attention_heads: number;
-  head_dim: number;
-  intermediate_size: number;
-  relative_attention_num_buckets: number;
-  relative_attention_max_distance: number;
-  /** feed_forward_proj "gated-<act>": wo(act(wi_0 x) · wi_1 x); else wo(act(wi x)). */
-  gated_feed_forward: boolean;
-  /** The feed-forward activation (feed_forward_proj's <act>; "gated-gelu" means gelu_new). */
-  hidden_act: Activation;
-  /** layer_norm_epsilon of T5's RMS norm. */
-  layer_norm_eps: number;
-  dropout_rate: number;
-  initializer_factor: number;
-  tie_word_embeddings: boolean;
+export interface NativeModelSpec {
+  family: string;
+  /** Which class: 'base' or the family's LM head ('masked-lm', 'causal-lm', 'seq2seq-lm'). */
+  head: string;
+  [field: string]: number | string | boolean;
 }
 
 export interface BuildOptions {

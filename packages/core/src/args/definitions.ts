@@ -1,6 +1,6 @@
 // The one table of benchmark arguments: key, kind, default, description, Hugging Face aliases.
 // parseArgs, --help, the CLI's options and the JSON Schema are all generated from it.
-import type { DType } from '@tfbench/native';
+import type { DType } from '../backend/index.js';
 import type { InlineModelRef, ModelRef } from '../models/types.js';
 
 export type Device = 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;

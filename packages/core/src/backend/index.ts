@@ -12,10 +12,11 @@ import {
   type NativeModel,
   type PhaseSamples,
   type RunOptions,
+  type WeightEntry,
 } from '@tfbench/native';
 import type { ModelSpec } from '../models/index.js';
 
-export type { BlasInfo, BuildOptions, DType, GpuReport, HostTensor, MeasureOptions, MeasureResult, PhaseSamples, RunOptions };
+export type { BlasInfo, BuildOptions, DType, GpuReport, HostTensor, MeasureOptions, MeasureResult, PhaseSamples, RunOptions, WeightEntry };
 export type BackendModel = NativeModel;
 
 export interface BackendInfo {

@@ -1,7 +1,7 @@
 // Matching a checkpoint's tensor names to a model's parameter names: the base-model prefix in either
 // direction (a BertModel checkpoint into BertForMaskedLM and back), tied weights stored once or twice,
 // buffers that some checkpoints carry, and old `gamma`/`beta` LayerNorm names.
-import type { WeightEntry } from '@tfbench/native';
+import type { WeightEntry } from '../backend/index.js';
 import { families, familyForModelType } from './families/index.js';
 import type { CheckpointNaming, ParameterShape } from './families/types.js';
 import type { SafetensorsEntry } from './safetensors.js';

@@ -2,7 +2,7 @@
 // a vocab_size of 10^12 or 10^8 layers is refused with the numbers, instead of a native allocation failing
 // (or the kernel killing the process) in every cell.
 import { totalmem } from 'node:os';
-import type { DType, GpuReport } from '@tfbench/native';
+import type { DType, GpuReport } from '../backend/index.js';
 import { ModelError, type Problem } from '../errors.js';
 import { modelPath, type ResolvedModel } from './resolve.js';
 

@@ -2,7 +2,11 @@
 export type { HfConfig, InlineModelRef, ModelPurpose, ModelRef, ModelSpec } from './types.js';
 export type { KnownModel } from './known/index.js';
 export { findKnownModel, knownModelIds } from './known/index.js';
-export type { CheckpointNaming, Family, NormaliseOptions, ParameterShape } from './families/types.js';
+export type { CheckpointNaming, Family, NormaliseOptions, ParameterShape, TokenShape } from './families/types.js';
+export type { EncoderSpec } from './families/bert.js';
+export type { Gpt2Spec } from './families/gpt2.js';
+export type { LlamaSpec } from './families/llama.js';
+export type { T5Spec } from './families/t5.js';
 export { families, familyForModelType, supportedModelTypes } from './families/index.js';
 export { BERT_DEFAULTS, bertParameterShapes } from './families/bert.js';
 export { normaliseConfig } from './normalise.js';

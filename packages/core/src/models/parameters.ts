@@ -1,8 +1,5 @@
 // Parameter names, shapes and counts computed from a spec, without building the model.
-import { encoderParameterShapes } from './families/bert.js';
-import { gpt2ParameterShapes } from './families/gpt2.js';
-import { llamaParameterShapes } from './families/llama.js';
-import { t5ParameterShapes } from './families/t5.js';
+import { familyOfSpec } from './families/index.js';
 import type { ParameterShape } from './families/types.js';
 import type { ModelSpec } from './types.js';
 
@@ -11,18 +8,7 @@ export type { ParameterShape } from './families/types.js';
 /** Every trainable parameter with its Hugging Face name and shape, in `named_parameters()` order
  * (tied weights listed once). */
 export function parameterShapes(spec: ModelSpec): ParameterShape[] {
-  switch (spec.family) {
-    case 'bert':
-    case 'roberta':
-    case 'distilbert':
-      return encoderParameterShapes(spec);
-    case 'gpt2':
-      return gpt2ParameterShapes(spec);
-    case 'llama':
-      return llamaParameterShapes(spec);
-    case 't5':
-      return t5ParameterShapes(spec);
-  }
+  return familyOfSpec(spec).parameterShapes(spec);
 }
 
 function countOf(spec: ModelSpec): number {

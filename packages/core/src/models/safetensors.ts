@@ -3,7 +3,7 @@
 // relative to the end of the header, then the raw little-endian tensor data.
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { endianness } from 'node:os';
-import type { HostTensor } from '@tfbench/native';
+import type { HostTensor } from '../backend/index.js';
 import { WeightsError, formatValue, oneLine } from '../errors.js';
 import { isPlainObject } from './util.js';
 

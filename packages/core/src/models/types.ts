@@ -1,8 +1,11 @@
 // Types shared by the models module.
-import type { NativeModelSpec } from '@tfbench/native';
+import type { EncoderSpec } from './families/bert.js';
+import type { Gpt2Spec } from './families/gpt2.js';
+import type { LlamaSpec } from './families/llama.js';
+import type { T5Spec } from './families/t5.js';
 
-/** A model description as the native backend reads it (see @tfbench/native). */
-export type ModelSpec = NativeModelSpec;
+/** A normalised model description, what a backend builds: one family's spec (models/families/<family>.ts). */
+export type ModelSpec = EncoderSpec | Gpt2Spec | LlamaSpec | T5Spec;
 
 /** A Hugging Face config.json, as parsed JSON. */
 export type HfConfig = Record<string, unknown>;

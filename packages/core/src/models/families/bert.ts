@@ -1,16 +1,53 @@
-// BERT: BertConfig defaults, the fields tfbench can honour, and the parameters of BertModel / BertForMaskedLM.
-// RoBERTa (roberta.ts) and DistilBERT (distilbert.ts) build the same encoder: their normalisation and
-// parameter lists reuse what is here.
-import type { NativeModelSpec } from '@tfbench/native';
+// BERT: BertConfig defaults, the fields tfbench can honour, and the parameters and FLOPs of BertModel /
+// BertForMaskedLM. RoBERTa (roberta.ts) and DistilBERT (distilbert.ts) build the same encoder (family spec
+// EncoderSpec, read by src/models/bert.cc): their normalisation, parameter lists and FLOPs reuse what is here.
 import { formatValue } from '../../errors.js';
 import { ConfigReader } from '../config-reader.js';
 import type { HfConfig } from '../types.js';
-import { ownValue } from '../util.js';
-import { chooseHead } from './heads.js';
-import { PRETRAINED_CONFIG_DEFAULTS, type Family, type NormaliseOptions, type ParameterShape } from './types.js';
+import {
+  PRETRAINED_CONFIG_DEFAULTS,
+  attentionProductFlops,
+  checkUnsupportedFlags,
+  chooseHead,
+  readActivation,
+  type Activation,
+} from './common.js';
+import type { Family, NormaliseOptions, ParameterShape, TokenShape } from './types.js';
 
-/** The spec of a BERT-shaped encoder: BERT, RoBERTa, DistilBERT. */
-export type EncoderSpec = Extract<NativeModelSpec, { family: 'bert' | 'roberta' | 'distilbert' }>;
+/**
+ * A BERT-shaped encoder (post-LayerNorm blocks, learned absolute positions, optional masked-LM head): BERT,
+ * RoBERTa and DistilBERT. `family` picks the parameter names of that family's checkpoints (and DistilBERT's
+ * missing dropout after the attention output); everything else that differs is a field here.
+ */
+export type EncoderSpec = {
+  family: 'bert' | 'roberta' | 'distilbert';
+  /** 'base' = BertModel / RobertaModel / DistilBertModel (last_hidden_state), 'masked-lm' = the *ForMaskedLM
+   * class (logits over the vocabulary). */
+  head: 'base' | 'masked-lm';
+  add_pooling_layer: boolean;
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+  max_position_embeddings: number;
+  /** 0 = no token type embeddings (DistilBERT). */
+  type_vocab_size: number;
+  layer_norm_eps: number;
+  hidden_act: Activation;
+  /** The activation between the masked-LM head's dense layer and its LayerNorm (BERT and DistilBERT: the
+   * hidden activation; RoBERTa: always exact gelu). */
+  head_act: Activation;
+  /** How position ids are made: 'absolute' = 0 … T-1; 'padding-offset' = RoBERTa's rule, non-padding tokens
+   * count up from pad_token_id + 1 and padding tokens get pad_token_id
+   * (cumsum(ids != pad) · (ids != pad) + pad). */
+  position_ids: 'absolute' | 'padding-offset';
+  hidden_dropout_prob: number;
+  attention_probs_dropout_prob: number;
+  initializer_range: number;
+  pad_token_id: number;
+  tie_word_embeddings: boolean;
+};
 type EncoderHead = EncoderSpec['head'];
 
 /** BertConfig's `__init__` defaults, plus the PretrainedConfig fields that matter for the math. */
@@ -34,16 +71,6 @@ export const BERT_DEFAULTS: Readonly<Record<string, unknown>> = {
   ...PRETRAINED_CONFIG_DEFAULTS,
 };
 
-/** Activation names that the native side implements, as Hugging Face's ACT2FN spells them. */
-export const ACTIVATIONS: Readonly<Record<string, EncoderSpec['hidden_act']>> = {
-  gelu: 'gelu',
-  gelu_new: 'gelu_new',
-  gelu_pytorch_tanh: 'gelu_pytorch_tanh',
-  relu: 'relu',
-  silu: 'silu',
-  swish: 'silu', // ACT2FN maps "swish" to SiLU
-};
-
 /** architectures[0] → head. */
 const HEADS: Readonly<Record<string, EncoderHead>> = {
   BertModel: 'base',
@@ -64,34 +91,6 @@ function normaliseBert(config: HfConfig, options: Required<NormaliseOptions>) {
   return normaliseBertLike(config, options, { family: 'bert', defaults: BERT_DEFAULTS, heads: HEADS, position_ids: 'absolute' });
 }
 
-/** Flags that every BERT-shaped encoder must leave off (pruned heads, chunked feed-forward, TorchScript's
- * untied copies): problems when they are set. */
-export function checkEncoderFlags(r: ConfigReader, flags: readonly string[]): void {
-  for (const flag of flags) {
-    const v = r.raw(flag);
-    if (v !== false) r.problem(flag, `only false is supported, got ${formatValue(v)}`);
-  }
-  const chunk = r.raw('chunk_size_feed_forward');
-  if (chunk !== 0) r.problem('chunk_size_feed_forward', `only 0 (no chunking) is supported, got ${formatValue(chunk)}`);
-  const pruned = r.raw('pruned_heads');
-  if (pruned !== null && (typeof pruned !== 'object' || Object.keys(pruned).length > 0)) {
-    r.problem('pruned_heads', `pruned attention heads are not supported, got ${formatValue(pruned)}`);
-  }
-}
-
-/** An activation name from the config, or undefined after recording a problem. */
-export function readActivation(r: ConfigReader, key: string): EncoderSpec['hidden_act'] | undefined {
-  const act = r.raw(key);
-  const name = typeof act === 'string' ? ownValue(ACTIVATIONS, act) : undefined;
-  if (name === undefined) {
-    r.problem(
-      key,
-      `expected one of ${Object.keys(ACTIVATIONS).map((a) => JSON.stringify(a)).join(', ')}, got ${formatValue(act)}`,
-    );
-  }
-  return name;
-}
-
 export function normaliseBertLike(config: HfConfig, options: Required<NormaliseOptions>, rules: BertLikeRules) {
   const r = new ConfigReader(config, rules.defaults);
 
@@ -103,7 +102,7 @@ export function normaliseBertLike(config: HfConfig, options: Required<NormaliseO
       `only "absolute" is supported, got ${formatValue(positionEmbeddingType)}`,
     );
   }
-  checkEncoderFlags(r, ['is_decoder', 'add_cross_attention', 'torchscript']);
+  checkUnsupportedFlags(r, ['is_decoder', 'add_cross_attention', 'torchscript']);
   const hidden_act = readActivation(r, 'hidden_act');
 
   const vocab_size = r.positiveInt('vocab_size');
@@ -280,10 +279,30 @@ export function encoderParameterShapes(spec: EncoderSpec): ParameterShape[] {
 /** BertModel / BertForMaskedLM parameters (see encoderParameterShapes). */
 export const bertParameterShapes = encoderParameterShapes;
 
-export const bertFamily: Family = {
+/** Forward FLOPs of a BERT-shaped encoder (BERT, RoBERTa, DistilBERT): per layer the query, key, value and
+ * output projections, the attention products and the feed-forward; the pooler's (B, H) × (H, H) and the
+ * masked-LM head's transform and decoder when present. */
+export function encoderForwardFlops(spec: EncoderSpec, shape: TokenShape): number {
+  const N = shape.batchSize * shape.sequenceLength; // tokens
+  const { hidden_size: H, intermediate_size: I, vocab_size: V } = spec;
+  const perLayer =
+    2 * N * H * 3 * H + // query, key, value projections
+    attentionProductFlops(shape, H) +
+    2 * N * H * H + // attention output projection
+    2 * N * H * I * 2; // feed-forward: H → I → H
+  let total = spec.num_hidden_layers * perLayer;
+  if (spec.add_pooling_layer) total += 2 * shape.batchSize * H * H;
+  if (spec.head === 'masked-lm') total += 2 * N * H * H + 2 * N * H * V; // transform + decoder
+  return total;
+}
+
+export const bertFamily: Family<EncoderSpec> = {
   modelTypes: ['bert'],
+  specFamily: 'bert',
   architectures: Object.keys(HEADS),
   normalise: normaliseBert,
+  parameterShapes: encoderParameterShapes,
+  forwardFlops: encoderForwardFlops,
   checkpoint: {
     basePrefix: 'bert',
     aliases: { 'cls.predictions.decoder.bias': 'cls.predictions.bias' },

@@ -5,9 +5,9 @@
 import { formatValue } from '../../errors.js';
 import { ConfigReader } from '../config-reader.js';
 import type { HfConfig } from '../types.js';
-import { checkEncoderFlags, readActivation, type EncoderSpec } from './bert.js';
-import { chooseHead } from './heads.js';
-import { PRETRAINED_CONFIG_DEFAULTS, type Family, type NormaliseOptions } from './types.js';
+import { encoderForwardFlops, encoderParameterShapes, type EncoderSpec } from './bert.js';
+import { PRETRAINED_CONFIG_DEFAULTS, checkUnsupportedFlags, chooseHead, readActivation } from './common.js';
+import type { Family, NormaliseOptions } from './types.js';
 
 /** DistilBertConfig's `__init__` defaults, plus the PretrainedConfig fields that matter for the math. */
 export const DISTILBERT_DEFAULTS: Readonly<Record<string, unknown>> = {
@@ -52,7 +52,7 @@ function normaliseDistilBert(config: HfConfig, options: Required<NormaliseOption
   if (sinusoidal !== false) {
     r.problem('sinusoidal_pos_embds', `only false (learned position embeddings) is supported, got ${formatValue(sinusoidal)}`);
   }
-  checkEncoderFlags(r, ['torchscript']);
+  checkUnsupportedFlags(r, ['torchscript']);
   const activation = readActivation(r, 'activation');
 
   const dimKey = key('dim');
@@ -99,10 +99,13 @@ function normaliseDistilBert(config: HfConfig, options: Required<NormaliseOption
   return { spec, problems: [] };
 }
 
-export const distilbertFamily: Family = {
+export const distilbertFamily: Family<EncoderSpec> = {
   modelTypes: ['distilbert'],
+  specFamily: 'distilbert',
   architectures: Object.keys(HEADS),
   normalise: normaliseDistilBert,
+  parameterShapes: encoderParameterShapes,
+  forwardFlops: encoderForwardFlops,
   checkpoint: {
     basePrefix: 'distilbert',
     aliases: {},

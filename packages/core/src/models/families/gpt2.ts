@@ -1,16 +1,51 @@
-// GPT-2: GPT2Config defaults, the fields tfbench can honour, and the parameters of GPT2Model / GPT2LMHeadModel.
+// GPT-2: GPT2Config defaults, the fields tfbench can honour, and the parameters and FLOPs of GPT2Model /
+// GPT2LMHeadModel (family spec Gpt2Spec, read by src/models/gpt2.cc).
 // The config's own names (n_embd, n_layer, n_head, n_positions, n_inner, layer_norm_epsilon,
 // activation_function) are mapped onto the spec's BERT-style names here; the BERT names are GPT2Config's
 // attribute_map aliases, so when a config sets one of those it wins, as it does in transformers.
-import type { Gpt2ModelSpec } from '@tfbench/native';
 import { formatValue } from '../../errors.js';
 import { ConfigReader } from '../config-reader.js';
 import type { HfConfig } from '../types.js';
-import { checkEncoderFlags, readActivation } from './bert.js';
-import { chooseHead } from './heads.js';
-import { PRETRAINED_CONFIG_DEFAULTS, type Family, type NormaliseOptions, type ParameterShape } from './types.js';
+import {
+  PRETRAINED_CONFIG_DEFAULTS,
+  attentionProductFlops,
+  checkUnsupportedFlags,
+  chooseHead,
+  readActivation,
+  type Activation,
+} from './common.js';
+import type { Family, NormaliseOptions, ParameterShape, TokenShape } from './types.js';
 
-export type Gpt2Spec = Gpt2ModelSpec;
+/**
+ * GPT-2 (pre-LayerNorm decoder blocks, causal self-attention, learned absolute positions 0 … T-1): GPT2Model
+ * (head 'base') and GPT2LMHeadModel (head 'causal-lm', logits over the vocabulary, lm_head tied to wte unless
+ * tie_word_embeddings is false). Sizes use the BERT field names; normalisation maps n_embd, n_layer, n_head,
+ * n_positions, n_inner and layer_norm_epsilon onto them.
+ */
+export type Gpt2Spec = {
+  family: 'gpt2';
+  head: 'base' | 'causal-lm';
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  /** n_inner (4 · n_embd when null). */
+  intermediate_size: number;
+  max_position_embeddings: number;
+  layer_norm_eps: number;
+  /** activation_function. */
+  hidden_act: Activation;
+  /** Divide the attention scores by sqrt(head_dim). */
+  scale_attn_weights: boolean;
+  /** Also divide them by layer_idx + 1. */
+  scale_attn_by_inverse_layer_idx: boolean;
+  /** Dropout after the embeddings, on the attention probabilities, after each residual branch. */
+  embd_pdrop: number;
+  attn_pdrop: number;
+  resid_pdrop: number;
+  initializer_range: number;
+  tie_word_embeddings: boolean;
+};
 
 /** GPT2Config's `__init__` defaults, plus the PretrainedConfig fields that matter for the math. */
 export const GPT2_DEFAULTS: Readonly<Record<string, unknown>> = {
@@ -53,7 +88,7 @@ function normaliseGpt2(config: HfConfig, options: Required<NormaliseOptions>) {
   const key = (field: keyof typeof ATTRIBUTE_MAP) => r.aliasedKey(field, ATTRIBUTE_MAP);
 
   // GPT2Model always has a causal mask; is_decoder does not change it. Cross-attention is not implemented.
-  checkEncoderFlags(r, ['add_cross_attention', 'torchscript']);
+  checkUnsupportedFlags(r, ['add_cross_attention', 'torchscript']);
   if (r.raw('reorder_and_upcast_attn') !== false) {
     r.problem('reorder_and_upcast_attn', `only false is supported, got ${formatValue(r.raw('reorder_and_upcast_attn'))}`);
   }
@@ -131,10 +166,26 @@ export function gpt2ParameterShapes(spec: Gpt2Spec): ParameterShape[] {
   return out;
 }
 
-export const gpt2Family: Family = {
+/** Forward FLOPs: per block the fused query/key/value projection, the attention products, c_proj and the MLP
+ * (c_fc → c_proj, I = n_inner); the LM head is one (N, H) × (H, V). */
+function gpt2ForwardFlops(spec: Gpt2Spec, shape: TokenShape): number {
+  const N = shape.batchSize * shape.sequenceLength; // tokens
+  const { hidden_size: H, intermediate_size: I, vocab_size: V } = spec;
+  const perLayer =
+    2 * N * H * 3 * H + // c_attn: query, key, value
+    attentionProductFlops(shape, H) +
+    2 * N * H * H + // attn.c_proj
+    2 * N * H * I * 2; // mlp: H → I → H
+  return spec.num_hidden_layers * perLayer + (spec.head === 'causal-lm' ? 2 * N * H * V : 0);
+}
+
+export const gpt2Family: Family<Gpt2Spec> = {
   modelTypes: ['gpt2'],
+  specFamily: 'gpt2',
   architectures: Object.keys(HEADS),
   normalise: normaliseGpt2,
+  parameterShapes: gpt2ParameterShapes,
+  forwardFlops: gpt2ForwardFlops,
   checkpoint: {
     basePrefix: 'transformer',
     aliases: {},

@@ -1,16 +1,63 @@
 // LLaMA-shaped decoders: LlamaConfig, MistralConfig and Qwen2Config defaults, the fields tfbench can honour, and
-// the parameters of *Model / *ForCausalLM. The three share parameter names and one native model (family
-// 'llama'); what differs is a field of the spec (biases, sliding window, rotary scaling).
-import type { LlamaModelSpec } from '@tfbench/native';
+// the parameters and FLOPs of *Model / *ForCausalLM. The three share parameter names and one native model
+// (family 'llama', read by src/models/llama.cc); what differs is a field of the spec (biases, sliding window,
+// rotary scaling).
 import { formatValue } from '../../errors.js';
 import { ConfigReader } from '../config-reader.js';
 import type { HfConfig } from '../types.js';
 import { isPlainObject } from '../util.js';
-import { checkEncoderFlags, readActivation } from './bert.js';
-import { chooseHead } from './heads.js';
-import { PRETRAINED_CONFIG_DEFAULTS, type Family, type NormaliseOptions, type ParameterShape } from './types.js';
+import {
+  PRETRAINED_CONFIG_DEFAULTS,
+  attentionProductFlops,
+  checkUnsupportedFlags,
+  chooseHead,
+  readActivation,
+  type Activation,
+} from './common.js';
+import type { Family, NormaliseOptions, ParameterShape, TokenShape } from './types.js';
 
-export type LlamaSpec = LlamaModelSpec;
+/**
+ * A LLaMA-shaped decoder (pre-RMSNorm blocks, rotary positions, grouped-query causal attention, SwiGLU
+ * feed-forward): LLaMA, Mistral and Qwen2 checkpoints, whose parameter names are the same. Head 'base' =
+ * LlamaModel & co., 'causal-lm' = *ForCausalLM (lm_head tied to embed_tokens unless tie_word_embeddings is
+ * false). Bias flags are tfbench's: Qwen2 sets attention_bias (q/k/v) but not attention_output_bias (o_proj).
+ */
+export type LlamaSpec = {
+  family: 'llama';
+  head: 'base' | 'causal-lm';
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  /** Key/value heads (grouped-query attention); divides num_attention_heads. */
+  num_key_value_heads: number;
+  /** Per-head size (even); num_attention_heads · head_dim need not equal hidden_size. */
+  head_dim: number;
+  intermediate_size: number;
+  max_position_embeddings: number;
+  rms_norm_eps: number;
+  /** Rotary base: angle(t, j) = t · rope_theta^(-2j / head_dim). */
+  rope_theta: number;
+  /** rope_scaling: 'default' (none), 'linear' (every frequency / rope_factor) or 'llama3' (Llama 3.1's
+   * band-wise scaling with the low/high frequency factors and the original context length). */
+  rope_type: 'default' | 'linear' | 'llama3';
+  rope_factor: number;
+  rope_low_freq_factor: number;
+  rope_high_freq_factor: number;
+  rope_original_max_position_embeddings: number;
+  /** Mistral: keys more than sliding_window - 1 positions back are masked; 0 = no window. */
+  sliding_window: number;
+  /** The gate's activation in act(gate_proj x) · up_proj x. */
+  hidden_act: Activation;
+  attention_bias: boolean;
+  attention_output_bias: boolean;
+  mlp_bias: boolean;
+  attention_dropout: number;
+  initializer_range: number;
+  tie_word_embeddings: boolean;
+  /** embed_tokens' padding_idx (its row starts at zero and gets no gradient); -1 when the config has none. */
+  pad_token_id: number;
+};
 
 /** What LlamaConfig, MistralConfig and Qwen2Config share in `__init__` (transformers 4.47). */
 const DECODER_DEFAULTS = {
@@ -128,7 +175,7 @@ function readRopeScaling(r: ConfigReader): Pick<LlamaSpec, 'rope_type' | 'rope_f
 function normaliseDecoder(modelType: string, config: HfConfig, options: Required<NormaliseOptions>) {
   const variant = VARIANTS[modelType]!;
   const r = new ConfigReader(config, variant.defaults);
-  checkEncoderFlags(r, ['add_cross_attention', 'torchscript']);
+  checkUnsupportedFlags(r, ['add_cross_attention', 'torchscript']);
   const hidden_act = readActivation(r, 'hidden_act');
   const vocab_size = r.positiveInt('vocab_size');
   const hidden_size = r.positiveInt('hidden_size');
@@ -243,10 +290,28 @@ export function llamaParameterShapes(spec: LlamaSpec): ParameterShape[] {
   return out;
 }
 
-export const llamaFamily: Family = {
+/** Forward FLOPs: per layer the q, k, v projections (k and v with num_key_value_heads heads), the attention
+ * products, o_proj and the gated MLP (gate, up, down); the LM head is one (N, H) × (H, V). */
+function llamaForwardFlops(spec: LlamaSpec, shape: TokenShape): number {
+  const N = shape.batchSize * shape.sequenceLength; // tokens
+  const { hidden_size: H, intermediate_size: I, vocab_size: V } = spec;
+  const q = spec.num_attention_heads * spec.head_dim;
+  const kv = spec.num_key_value_heads * spec.head_dim;
+  const perLayer =
+    2 * N * H * (q + 2 * kv) + // q, k, v projections
+    attentionProductFlops(shape, q) +
+    2 * N * q * H + // o_proj
+    3 * 2 * N * H * I; // gate, up, down
+  return spec.num_hidden_layers * perLayer + (spec.head === 'causal-lm' ? 2 * N * H * V : 0);
+}
+
+export const llamaFamily: Family<LlamaSpec> = {
   modelTypes: ['llama', 'mistral', 'qwen2'],
+  specFamily: 'llama',
   architectures: Object.values(VARIANTS).flatMap((v) => Object.keys(v.heads)),
   normalise: (config, options) => normaliseDecoder(String(config.model_type), config, options),
+  parameterShapes: llamaParameterShapes,
+  forwardFlops: llamaForwardFlops,
   checkpoint: {
     basePrefix: 'model',
     // A checkpoint may store the tied head too: it is the embedding.

@@ -3,7 +3,7 @@
 // the padding id (so max_position_embeddings is pad_token_id + 1 longer than the longest input), the LM
 // head's fixed exact-gelu activation, and the checkpoint names (`roberta.`, `lm_head.*`).
 import type { HfConfig } from '../types.js';
-import { BERT_DEFAULTS, normaliseBertLike } from './bert.js';
+import { BERT_DEFAULTS, encoderForwardFlops, encoderParameterShapes, normaliseBertLike, type EncoderSpec } from './bert.js';
 import type { Family, NormaliseOptions } from './types.js';
 
 /** RobertaConfig's `__init__` defaults: BertConfig's, with RoBERTa's special token ids. */
@@ -29,10 +29,13 @@ function normaliseRoberta(config: HfConfig, options: Required<NormaliseOptions>)
   });
 }
 
-export const robertaFamily: Family = {
+export const robertaFamily: Family<EncoderSpec> = {
   modelTypes: ['roberta'],
+  specFamily: 'roberta',
   architectures: Object.keys(HEADS),
   normalise: normaliseRoberta,
+  parameterShapes: encoderParameterShapes,
+  forwardFlops: encoderForwardFlops,
   checkpoint: {
     basePrefix: 'roberta',
     aliases: { 'lm_head.decoder.bias': 'lm_head.bias' },

@@ -1,17 +1,48 @@
-// T5: T5Config defaults, the fields tfbench can honour, and the parameters of T5Model /
-// T5ForConditionalGeneration. T5's own names (d_model, d_kv, d_ff, num_layers, num_heads, layer_norm_epsilon)
+// T5: T5Config defaults, the fields tfbench can honour, and the parameters and FLOPs of T5Model /
+// T5ForConditionalGeneration (family spec T5Spec, read by src/models/t5.cc). T5's own names (d_model, d_kv, d_ff, num_layers, num_heads, layer_norm_epsilon)
 // map onto the spec's BERT-style names; the BERT names are T5Config's attribute_map aliases, so when a
 // config sets one of those it wins, as it does in transformers.
-import type { T5ModelSpec } from '@tfbench/native';
 import { formatValue } from '../../errors.js';
 import { ConfigReader } from '../config-reader.js';
 import type { HfConfig } from '../types.js';
 import { ownValue } from '../util.js';
-import { ACTIVATIONS, checkEncoderFlags } from './bert.js';
-import { chooseHead } from './heads.js';
-import { PRETRAINED_CONFIG_DEFAULTS, type Family, type NormaliseOptions, type ParameterShape } from './types.js';
+import {
+  ACTIVATIONS,
+  PRETRAINED_CONFIG_DEFAULTS,
+  attentionProductFlops,
+  checkUnsupportedFlags,
+  chooseHead,
+  type Activation,
+} from './common.js';
+import type { Family, NormaliseOptions, ParameterShape, TokenShape } from './types.js';
 
-export type T5Spec = T5ModelSpec;
+/**
+ * T5 (encoder-decoder, pre-RMSNorm blocks, relative-position attention biases, unscaled attention): head
+ * 'base' = T5Model, 'seq2seq-lm' = T5ForConditionalGeneration. Sizes use the BERT names: hidden_size = d_model,
+ * intermediate_size = d_ff, num_hidden_layers = num_layers, head_dim = d_kv.
+ */
+export type T5Spec = {
+  family: 't5';
+  head: 'base' | 'seq2seq-lm';
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_decoder_layers: number;
+  num_attention_heads: number;
+  head_dim: number;
+  intermediate_size: number;
+  relative_attention_num_buckets: number;
+  relative_attention_max_distance: number;
+  /** feed_forward_proj "gated-<act>": wo(act(wi_0 x) · wi_1 x); else wo(act(wi x)). */
+  gated_feed_forward: boolean;
+  /** The feed-forward activation (feed_forward_proj's <act>; "gated-gelu" means gelu_new). */
+  hidden_act: Activation;
+  /** layer_norm_epsilon of T5's RMS norm. */
+  layer_norm_eps: number;
+  dropout_rate: number;
+  initializer_factor: number;
+  tie_word_embeddings: boolean;
+};
 
 /** T5Config's `__init__` defaults (transformers 4.47), plus the PretrainedConfig fields that matter. */
 export const T5_DEFAULTS: Readonly<Record<string, unknown>> = {
@@ -69,7 +100,7 @@ function readFeedForward(r: ConfigReader): { hidden_act?: T5Spec['hidden_act']; 
 function normaliseT5(config: HfConfig, options: Required<NormaliseOptions>) {
   const r = new ConfigReader(config, T5_DEFAULTS);
   const key = (field: keyof typeof ATTRIBUTE_MAP) => r.aliasedKey(field, ATTRIBUTE_MAP);
-  checkEncoderFlags(r, ['add_cross_attention', 'torchscript']);
+  checkUnsupportedFlags(r, ['add_cross_attention', 'torchscript']);
   if (r.raw('is_encoder_decoder') !== true) {
     r.problem('is_encoder_decoder', `only true is supported (T5Model and T5ForConditionalGeneration), got ${formatValue(r.raw('is_encoder_decoder'))}`);
   }
@@ -156,10 +187,28 @@ export function t5ParameterShapes(spec: T5Spec): ParameterShape[] {
   return out;
 }
 
-export const t5Family: Family = {
+/** Forward FLOPs with the decoder as long as the encoder (tfbench runs decoder_input_ids = input_ids): self-
+ * attention (q, k, v, o and the products) and feed-forward in every block, cross-attention in decoder blocks
+ * (q and o on decoder tokens, k and v on the encoder's, products over the encoder's length: the same count),
+ * and the LM head's (N, H) × (H, V). */
+function t5ForwardFlops(spec: T5Spec, shape: TokenShape): number {
+  const N = shape.batchSize * shape.sequenceLength; // tokens
+  const { hidden_size: H, intermediate_size: I, vocab_size: V } = spec;
+  const inner = spec.num_attention_heads * spec.head_dim;
+  const selfAttention = 4 * 2 * N * H * inner + attentionProductFlops(shape, inner); // q, k, v, o + products
+  const feedForward = (spec.gated_feed_forward ? 3 : 2) * 2 * N * H * I;
+  const encoder = spec.num_hidden_layers * (selfAttention + feedForward);
+  const decoder = spec.num_decoder_layers * (2 * selfAttention + feedForward); // self- and cross-attention
+  return encoder + decoder + (spec.head === 'seq2seq-lm' ? 2 * N * H * V : 0);
+}
+
+export const t5Family: Family<T5Spec> = {
   modelTypes: ['t5'],
+  specFamily: 't5',
   architectures: Object.keys(HEADS),
   normalise: normaliseT5,
+  parameterShapes: t5ParameterShapes,
+  forwardFlops: t5ForwardFlops,
   checkpoint: {
     basePrefix: '',
     // The stacks' embeddings (and a tied head) are the shared embedding, which checkpoints may store again.

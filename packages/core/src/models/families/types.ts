@@ -25,23 +25,26 @@ export interface CheckpointNaming {
   ignore: readonly RegExp[];
 }
 
-export interface Family {
+/** The inputs of one call: (batchSize, sequenceLength) token ids (T5: the decoder's as long as the encoder's). */
+export interface TokenShape {
+  batchSize: number;
+  sequenceLength: number;
+}
+
+/** One family module: everything about the specs it makes. */
+export interface Family<Spec extends ModelSpec = ModelSpec> {
   /** `model_type` values handled. */
   modelTypes: readonly string[];
+  /** The `family` of the specs it makes (the native reader: src/models/<family>.cc). */
+  specFamily: Spec['family'];
   /** Checked config → spec; returns problems instead of throwing. */
-  normalise(config: HfConfig, options: Required<NormaliseOptions>): { spec?: ModelSpec; problems: Problem[] };
+  normalise(config: HfConfig, options: Required<NormaliseOptions>): { spec?: Spec; problems: Problem[] };
   /** Model classes accepted in `architectures[0]`. */
   architectures: readonly string[];
   checkpoint: CheckpointNaming;
+  /** Every trainable parameter with its Hugging Face name and shape, in `named_parameters()` order (tied
+   * weights once): what the native model registers. */
+  parameterShapes(spec: Spec): ParameterShape[];
+  /** Floating-point operations of one forward call: every matrix product counts 2·m·n·k (models/flops.ts). */
+  forwardFlops(spec: Spec, shape: TokenShape): number;
 }
-
-/** PretrainedConfig's defaults for the fields every family reads or refuses (the base class of every
- * Hugging Face config); each family's defaults spread these. */
-export const PRETRAINED_CONFIG_DEFAULTS: Readonly<Record<string, unknown>> = {
-  tie_word_embeddings: true,
-  is_decoder: false,
-  add_cross_attention: false,
-  chunk_size_feed_forward: 0,
-  pruned_heads: {},
-  torchscript: false,
-};
