@@ -29,7 +29,16 @@ const CONFIGS: Readonly<Record<string, HfConfig>> = {
     num_heads: 4,
     relative_attention_num_buckets: 8,
   },
-  't5 gated': { model_type: 't5', vocab_size: 99, d_model: 32, d_kv: 8, d_ff: 37, num_layers: 2, num_heads: 4, feed_forward_proj: 'gated-gelu' },
+  't5 gated': {
+    model_type: 't5',
+    vocab_size: 99,
+    d_model: 32,
+    d_kv: 8,
+    d_ff: 37,
+    num_layers: 2,
+    num_heads: 4,
+    feed_forward_proj: 'gated-gelu',
+  },
 };
 
 describe('the addon builds the parameters the spec lists', () => {

@@ -3,7 +3,13 @@
 // the padding id (so max_position_embeddings is pad_token_id + 1 longer than the longest input), the LM
 // head's fixed exact-gelu activation, and the checkpoint names (`roberta.`, `lm_head.*`).
 import type { HfConfig } from '../types.js';
-import { BERT_DEFAULTS, encoderForwardFlops, encoderParameterShapes, normaliseBertLike, type EncoderSpec } from './bert.js';
+import {
+  BERT_DEFAULTS,
+  encoderForwardFlops,
+  encoderParameterShapes,
+  normaliseBertLike,
+  type EncoderSpec,
+} from './bert.js';
 import type { Family, NormaliseOptions } from './types.js';
 
 /** RobertaConfig's `__init__` defaults: BertConfig's, with RoBERTa's special token ids. */

@@ -1,7 +1,7 @@
 // T5: T5Config defaults, the fields tfbench can honour, and the parameters and FLOPs of T5Model /
-// T5ForConditionalGeneration (family spec T5Spec, read by src/models/t5.cc). T5's own names (d_model, d_kv, d_ff, num_layers, num_heads, layer_norm_epsilon)
-// map onto the spec's BERT-style names; the BERT names are T5Config's attribute_map aliases, so when a
-// config sets one of those it wins, as it does in transformers.
+// T5ForConditionalGeneration (family spec T5Spec, read by src/models/t5.cc). T5's own names (d_model, d_kv,
+// d_ff, num_layers, num_heads, layer_norm_epsilon) map onto the spec's BERT-style names; the BERT names are
+// T5Config's attribute_map aliases, so when a config sets one of those it wins, as it does in transformers.
 import { formatValue } from '../../errors.js';
 import { ConfigReader } from '../config-reader.js';
 import type { HfConfig } from '../types.js';
