@@ -4,7 +4,7 @@
 #include <napi.h>
 
 #include "errors.h"
-#include "napi/convert.h"
+#include "napi/fields.h"
 
 namespace tfbench {
 namespace {
