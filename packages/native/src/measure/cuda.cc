@@ -1,5 +1,7 @@
 #include "measure/cuda.h"
 
+#include <c10/util/StringUtil.h>
+
 #include "errors.h"
 
 #ifdef TFBENCH_WITH_CUDA
