@@ -83,9 +83,9 @@ void call_once(Model& model, const CellCall& cell, const ModelInputs& inputs, to
   if (optimizer != nullptr) optimizer->step();
 }
 
-// Runs an empty parallel region on the intra-op threads, untimed. Between blocks the compute thread waits on
-// JS and OpenMP's idle threads go to sleep; the first call of a block would pay for waking them inside its
-// time (several times the tiny BERT's 0.3 ms call on a 2-core machine).
+// Runs an empty parallel region on the intra-op threads. Between blocks the compute thread waits on JS and
+// OpenMP's idle threads go to sleep; the first call of a block would pay for waking them inside its time
+// (several times the tiny BERT's 0.3 ms call on a 2-core machine).
 void wake_intra_op_threads() {
   at::parallel_for(0, at::get_num_threads(), 1, [](int64_t, int64_t) {});
 }
@@ -99,6 +99,7 @@ torch::optim::Optimizer* optimizer_of(Model& model, const CellCall& cell) {
 void in_cell_mode(Model& model, const CellCall& cell, const std::function<void()>& body) {
   RestoreEval restore{model};
   model.zero_grad();
+  wake_intra_op_threads();
   if (!cell.training) {
     c10::InferenceMode inference;  // thread-local: this runs on the thread that does the calls
     model.train(false);
@@ -116,7 +117,6 @@ CallTimes run_calls(Model& model, const CellCall& cell, const ModelInputs& input
   CallTimes r;
   in_cell_mode(model, cell, [&] {
     torch::optim::Optimizer* optimizer = optimizer_of(model, cell);
-    wake_intra_op_threads();
     Timeline timeline(device);
     std::vector<size_t> starts;
     starts.reserve(static_cast<size_t>(calls));

@@ -28,7 +28,8 @@ void check_cell_call(const Model& model, const CellCall& cell);
 ModelInputs cell_inputs(const Model& model, const CellCall& cell);
 
 // Runs `body` with the model set up for `cell` on this thread: eval mode under InferenceMode, or train mode
-// with grad mode on; gradients are cleared before and after, eval mode is restored however `body` ends.
+// with grad mode on; gradients are cleared before and after, eval mode is restored however `body` ends, and the
+// intra-op threads are woken first (they sleep while JS decides the next block).
 void in_cell_mode(Model& model, const CellCall& cell, const std::function<void()>& body);
 
 struct CallTimes {

@@ -1,4 +1,4 @@
-// Reading JS option objects field by field: every problem throws tfbench::Error(code, "<what>.<field> ...").
+// Reading JS option objects field by field, with messages that name the field ("options.batchSize must be ...").
 #pragma once
 
 #include <napi.h>
