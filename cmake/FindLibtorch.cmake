@@ -1,16 +1,21 @@
 # Finds libtorch and defines the imported target `tfbench::libtorch`.
 #
-# Search order (first hit wins):
-#   1. LIBTORCH   (environment or -DLIBTORCH=...): a libtorch directory (with share/cmake/Torch) or a CMake prefix
-#   2. the torch of the `python3` on PATH: python3 -c 'import torch; print(torch.utils.cmake_prefix_path)'
-#   3. the system libtorch (Debian/Ubuntu `libtorch-dev`: headers in /usr/include, no TorchConfig.cmake)
+# Search order (first hit wins), the same as the runtime loader's (packages/native/lib/libtorch.ts) and README's:
+#   1. LIBTORCH   (environment or -DLIBTORCH=...): a libtorch directory (with share/cmake/Torch) or a CMake prefix;
+#                 when it is set nothing else is looked at
+#   2. the system libtorch (Debian/Ubuntu `libtorch-dev`: headers in /usr/include, libraries where the dynamic linker
+#      looks, no TorchConfig.cmake)
+#   3. the torch package of python3: the python3 on PATH, then /usr/bin/python3
+#      (python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')
+# The system's comes before python3's as at run time, where a prebuilt addon loads the libtorch on the linker's
+# path without preloading it; a PyTorch of python3's (a CUDA build, say) is taken over it by setting LIBTORCH.
 #
 # Sets: LIBTORCH_SOURCE (which of the three), LIBTORCH_VERSION, LIBTORCH_HAS_CUDA (ON/OFF).
 
 set(_tfb_hint "Install libtorch in one of three ways: (1) set LIBTORCH to an unpacked libtorch directory \
-(https://pytorch.org, 'LibTorch' download) or any CMake prefix containing TorchConfig.cmake; (2) make the \
-python3 on PATH import torch (pip install torch); (3) on Debian/Ubuntu: sudo apt-get install libtorch-dev \
-(in the tfbench repository: sh scripts/setup-system.sh).")
+(https://pytorch.org, 'LibTorch' download) or any CMake prefix containing TorchConfig.cmake; (2) on \
+Debian/Ubuntu: sudo apt-get install libtorch-dev (in the tfbench repository: sh scripts/setup-system.sh); (3) make \
+the python3 on PATH import torch (pip install torch).")
 
 function(_tfb_use_torch_config prefix source)
   find_package(Torch CONFIG QUIET PATHS "${prefix}" "${prefix}/share/cmake" NO_DEFAULT_PATH)
@@ -47,20 +52,7 @@ if(LIBTORCH)
   endif()
 endif()
 
-# 2. python3's torch
-if(NOT _tfb_found)
-  find_program(_tfb_python3 python3)
-  if(_tfb_python3)
-    execute_process(
-      COMMAND "${_tfb_python3}" -c "import torch, sys; sys.stdout.write(torch.utils.cmake_prefix_path)"
-      OUTPUT_VARIABLE _tfb_py_prefix RESULT_VARIABLE _tfb_py_rc ERROR_QUIET)
-    if(_tfb_py_rc EQUAL 0 AND EXISTS "${_tfb_py_prefix}")
-      _tfb_use_torch_config("${_tfb_py_prefix}" "python3 torch")
-    endif()
-  endif()
-endif()
-
-# 3. system libtorch (Debian's libtorch-dev ships headers and libraries but no TorchConfig.cmake)
+# 2. system libtorch (Debian's libtorch-dev ships headers and libraries but no TorchConfig.cmake)
 if(NOT _tfb_found)
   find_path(_tfb_torch_api_inc torch/torch.h PATH_SUFFIXES torch/csrc/api/include)
   find_path(_tfb_torch_inc torch/csrc/api/include/torch/torch.h)
@@ -88,6 +80,22 @@ if(NOT _tfb_found)
     endif()
     set(_tfb_found TRUE)
   endif()
+endif()
+
+# 3. python3's torch: the python3 on PATH, then /usr/bin/python3 (Debian's python3-torch belongs to it, while a
+#    venv or pyenv may come first on PATH)
+if(NOT _tfb_found)
+  find_program(_tfb_python3 python3)
+  foreach(_tfb_python IN ITEMS "${_tfb_python3}" /usr/bin/python3)
+    if(NOT _tfb_found AND _tfb_python AND EXISTS "${_tfb_python}")
+      execute_process(
+        COMMAND "${_tfb_python}" -c "import torch, sys; sys.stdout.write(torch.utils.cmake_prefix_path)"
+        OUTPUT_VARIABLE _tfb_py_prefix RESULT_VARIABLE _tfb_py_rc ERROR_QUIET)
+      if(_tfb_py_rc EQUAL 0 AND EXISTS "${_tfb_py_prefix}")
+        _tfb_use_torch_config("${_tfb_py_prefix}" "python3 torch")
+      endif()
+    endif()
+  endforeach()
 endif()
 
 if(NOT _tfb_found)

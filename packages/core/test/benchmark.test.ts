@@ -1,13 +1,12 @@
 // The sweep loop against a fake backend (in-process): records, warnings, skipping after an OOM, failures.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MeasureOptions } from '../src/backend/index.js';
 import { benchmark, dominatingOom, timeWarnings } from '../src/run/benchmark.js';
 import { summarize } from '../src/stats/summary.js';
-import { fakeBackend, tiny } from './fake-backend.js';
+import { fakeBackend, tiny, type ModelRequest } from './fake-backend.js';
 
 test('an out-of-memory cell is reported as oom, larger ones are skipped, the others measured', async () => {
-  const measured: MeasureOptions[] = [];
+  const measured: ModelRequest[] = [];
   const results = await benchmark(
     { models: [tiny], batchSizes: [1, 4], sequenceLengths: [8, 64], isolate: false, device: 'cpu', threads: 2 },
     { backend: fakeBackend(100, measured) },
@@ -67,20 +66,21 @@ test('warnings for few samples, a missed CI target, high spread and a change of 
 });
 
 test('breakdown: true asks the backend for one more call module by module and keeps it with the record', async () => {
-  const measured: MeasureOptions[] = [];
+  const measured: ModelRequest[] = [];
   const backend = fakeBackend(1e9, measured);
   const model = await backend.buildModel({} as never, {} as never);
-  const plain = model.measure;
-  model.measure = async (o) => ({
-    ...(await plain(o)),
-    breakdown: o.breakdown ? [{ module: 'embeddings', seconds: 0.001, beforeBytes: 100, peakBytes: 160 }, { module: 'head', seconds: 0.002, beforeBytes: 160, peakBytes: 170 }] : null,
-  });
+  const plain = model.measureBreakdown;
+  model.measureBreakdown = async (o) => {
+    await plain(o);
+    return [{ module: 'embeddings', seconds: 0.001, beforeBytes: 100, peakBytes: 160 }, { module: 'head', seconds: 0.002, beforeBytes: 160, peakBytes: 170 }];
+  };
   const results = await benchmark(
     { models: [tiny], batchSizes: [1], sequenceLengths: [8], isolate: false, device: 'cpu', threads: 2, breakdown: true, targetRelCi: 0 },
     { backend },
   );
   const last = measured.at(-1)!;
-  assert.deepEqual([last.breakdown, last.speed, last.memory], [true, false, false]);
+  assert.equal(last.method, 'measureBreakdown', 'the breakdown call comes last, after the timed ones');
+  assert.equal(measured.filter((o) => o.method === 'measureBreakdown').length, 1);
   assert.deepEqual(results.records[0]!.breakdown, [
     { module: 'embeddings', seconds: 0.001, beforeBytes: 100, peakBytes: 160, increaseBytes: 60 },
     { module: 'head', seconds: 0.002, beforeBytes: 160, peakBytes: 170, increaseBytes: 10 },

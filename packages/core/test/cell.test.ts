@@ -1,29 +1,26 @@
-// measureCell's sampling policy, against a fake backend: the first block comes from the native loop, then
-// more blocks while the median's 95% CI is wider than targetRelCi and maxTimeS is not spent.
+// measureCell's sampling policy (run/sampling.ts), against a fake backend: warm-up and the memory call, timed
+// blocks until minSamples and minTimeS are in, then more blocks while the median's 95% CI is wider than
+// targetRelCi and maxTimeS is not spent.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Backend, MeasureOptions } from '../src/backend/index.js';
+import type { Backend } from '../src/backend/index.js';
 import { measureCell, type CellJob } from '../src/run/cell.js';
 import { summarize } from '../src/stats/summary.js';
 import { normaliseConfig } from '../src/models/index.js';
 import { WORKER_MALLOC_TUNABLES, workerEnvironment } from '../src/run/isolate.js';
-import { backendOf, fakeModel } from './fake-backend.js';
+import { backendOf, fakeModel, type ModelRequest } from './fake-backend.js';
 
-/** A backend whose calls take `next()` seconds; records every measure() request. */
-function fakeBackend(next: () => number): { backend: Backend; requests: MeasureOptions[] } {
-  const requests: MeasureOptions[] = [];
-  const model = fakeModel(async (o: MeasureOptions) => {
-    requests.push(o);
-    const samples: number[] = [];
-    let total = 0;
-    while (o.speed && (samples.length < o.minSamples || total < o.minTimeS) && !(samples.length >= o.minSamples && total >= o.maxTimeS)) {
-      samples.push(next());
-      total += samples.at(-1)!;
-    }
-    return { samplesSeconds: samples, warmupSeconds: [], phasesSeconds: null, memory: o.memory ? { rssBeforeBytes: 100, rssPeakBytes: 150 } : null };
-  });
-  const backend = backendOf(model, 1);
+/** A backend whose calls take `next()` seconds; records every request to the model. */
+function fakeBackend(next: () => number): { backend: Backend; requests: ModelRequest[] } {
+  const requests: ModelRequest[] = [];
+  const backend = backendOf(fakeModel({ seconds: next }, requests), 1);
   return { backend, requests };
+}
+
+/** The timed blocks: the runCalls requests after the memory call. */
+function timedBlocks(requests: ModelRequest[]): ModelRequest[] {
+  const memory = requests.findIndex((r) => r.method === 'measureMemory');
+  return requests.slice(memory + 1).filter((r) => r.method === 'runCalls');
 }
 
 function job(over: Partial<CellJob>): CellJob {
@@ -53,7 +50,7 @@ function job(over: Partial<CellJob>): CellJob {
 test('steady calls stop after the first block', async () => {
   const { backend, requests } = fakeBackend(() => 2 ** -6); // exact in binary, so the sums are too
   const m = await measureCell(backend, job({ minTimeS: 2 ** -3 }));
-  assert.equal(requests.length, 1);
+  assert.equal(timedBlocks(requests).length, 1);
   assert.equal(m.samplesSeconds.length, 8); // minTimeS of 1/8 s in calls of 1/64 s
   assert.equal(m.threads, 2);
   assert.deepEqual(m.memory, { rssBeforeBytes: 100, rssPeakBytes: 150 });
@@ -64,11 +61,9 @@ test('noisy calls sample on until the CI target is met, without warm-up or memor
   const pattern = [0.009, 0.011, 0.010, 0.0105, 0.0095];
   const { backend, requests } = fakeBackend(() => pattern[i++ % pattern.length]!);
   const m = await measureCell(backend, job({ targetRelCi: 0.05 }));
-  assert.ok(requests.length > 1);
-  for (const r of requests.slice(1)) {
-    assert.equal(r.warmup, 0);
-    assert.equal(r.memory, false);
-  }
+  assert.ok(timedBlocks(requests).length > 1);
+  assert.equal(requests.filter((r) => r.method === 'measureMemory').length, 1);
+  assert.equal(m.warmupSeconds.length, requests.findIndex((r) => r.method === 'measureMemory'), 'warm-up calls come before the memory call only');
   assert.ok(summarize(m.samplesSeconds).relCiHalfWidth <= 0.05);
 });
 
@@ -82,9 +77,12 @@ test('an unreachable CI target stops at maxTimeS', async () => {
 
 test('targetRelCi 0 turns the continuation off', async () => {
   let i = 0;
-  const { backend, requests } = fakeBackend(() => (i++ % 2 === 0 ? 0.01 : 0.03));
-  await measureCell(backend, job({ targetRelCi: 0 }));
-  assert.equal(requests.length, 1);
+  const { backend } = fakeBackend(() => (i++ % 2 === 0 ? 0.01 : 0.03));
+  const m = await measureCell(backend, job({ targetRelCi: 0 }));
+  // sampling ends with the first call past minTimeS (0.1 s), however wide the CI
+  const spent = m.samplesSeconds.reduce((a, b) => a + b, 0);
+  assert.ok(spent >= 0.1 && spent - m.samplesSeconds.at(-1)! < 0.1, `spent ${spent}`);
+  assert.ok(summarize(m.samplesSeconds).relCiHalfWidth > 0.01);
 });
 
 test('the worker gets malloc settings that keep freed memory mapped; the user’s GLIBC_TUNABLES come after and win', () => {

@@ -5,12 +5,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MeasureOptions } from '../src/backend/index.js';
 import { ArgsError } from '../src/errors.js';
 import { writeFileAtomic } from '../src/report/atomic.js';
 import { ResultsFiles, type WriteFailure } from '../src/report/files.js';
 import { benchmark } from '../src/run/benchmark.js';
-import { fakeBackend, tiny } from './fake-backend.js';
+import { fakeBackend, tiny, type ModelRequest } from './fake-backend.js';
 import { schemaFile, validate } from './json-schema.js';
 
 const grid = { models: [tiny], batchSizes: [1, 2], sequenceLengths: [8], isolate: false, device: 'cpu', threads: 2, targetRelCi: 0 };
@@ -54,7 +53,7 @@ test('the JSON and CSV files are rewritten after every cell; mid-sweep they are 
 test('an unwritable output place is refused before anything is measured, naming the argument and the path', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tfbench-files-'));
   writeFileSync(join(dir, 'file'), '');
-  const measured: MeasureOptions[] = [];
+  const measured: ModelRequest[] = [];
   const refusal = benchmark(
     { ...grid, outputDir: join(dir, 'file'), json: 'r.json', saveToCsv: true },
     { backend: fakeBackend(1e9, measured), sink: new ResultsFiles() },

@@ -5,11 +5,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { MeasureOptions } from '../src/backend/index.js';
 import { ArgsError, TfbenchError } from '../src/errors.js';
 import { ResultsFiles } from '../src/report/files.js';
 import { benchmark, type BenchmarkResults } from '../src/run/benchmark.js';
-import { fakeBackend, tiny } from './fake-backend.js';
+import { fakeBackend, tiny, type ModelRequest } from './fake-backend.js';
 
 // 6 cells: 1x8 1x64 4x8 4x64 8x8 8x64. With room for 100 tokens, 4x64 runs out of memory and 8x64 is skipped after it.
 const sweep = { models: [tiny], batchSizes: [1, 4, 8], sequenceLengths: [8, 64], isolate: false, device: 'cpu', threads: 2, targetRelCi: 0 };
@@ -30,7 +29,7 @@ async function interruptedFile(dir: string): Promise<{ path: string; before: Ben
 test('resume keeps ok, oom and skipped records, measures error, timeout and missing cells, and writes the joined file back', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tfbench-resume-'));
   const { path, before } = await interruptedFile(dir);
-  const measured: MeasureOptions[] = [];
+  const measured: ModelRequest[] = [];
   const plans: unknown[] = [];
   // Now everything fits: a cell measured again would come out ok, so the kept oom and skipped show they were not.
   const results = await benchmark(
@@ -59,7 +58,7 @@ test('resume keeps ok, oom and skipped records, measures error, timeout and miss
   assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')), JSON.parse(JSON.stringify(results)));
 
   // Resuming a complete file measures nothing.
-  const again: MeasureOptions[] = [];
+  const again: ModelRequest[] = [];
   const same = await benchmark({ ...sweep, outputDir: dir, resume: 'r.json' }, { backend: fakeBackend(1e9, again) });
   assert.equal(again.length, 0);
   assert.deepEqual(statuses(same), statuses(results));
@@ -68,7 +67,7 @@ test('resume keeps ok, oom and skipped records, measures error, timeout and miss
 test('resuming a file of other args, or a missing file, is refused before anything is measured', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tfbench-resume-'));
   const { path } = await interruptedFile(dir);
-  const measured: MeasureOptions[] = [];
+  const measured: ModelRequest[] = [];
   await assert.rejects(
     benchmark({ ...sweep, batchSizes: [1, 4], seed: 7, outputDir: dir, resume: 'r.json' }, { backend: fakeBackend(1e9, measured) }),
     (err: ArgsError) => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Backend, BlasInfo, MeasureOptions } from '../src/backend/index.js';
+import type { Backend, BlasInfo } from '../src/backend/index.js';
 import { libtorchBackend } from '../src/backend/index.js';
 import { detectBlas, environmentEntries } from '../src/env/index.js';
 import { blasDescription, blasThreads, chooseThreads, threadRule, threadWarnings, type ThreadChoice } from '../src/env/threads.js';
@@ -56,13 +56,14 @@ test('a reference BLAS and two stacked pools are warned about, with the library 
 
 /** A backend whose call at `threads` and batch × seq tokens takes `seconds(threads, tokens)`. */
 function timedBackend(seconds: (threads: number, tokens: number) => number) {
-  const calls: Array<{ threads: number; batchSize: number; sequenceLength: number; warmup: number; minSamples: number }> = [];
+  const calls: Array<{ threads: number; batchSize: number; sequenceLength: number; calls: number }> = [];
   const built: unknown[] = [];
-  const model = fakeModel(async (o: MeasureOptions) => {
-    const threads = backend.getThreads();
-    calls.push({ threads, batchSize: o.batchSize, sequenceLength: o.sequenceLength, warmup: o.warmup, minSamples: o.minSamples });
-    return { samplesSeconds: [seconds(threads, o.batchSize * o.sequenceLength)], warmupSeconds: [], phasesSeconds: null, memory: null };
-  });
+  const model = fakeModel({ seconds: (o) => seconds(backend.getThreads(), o.batchSize * o.sequenceLength) });
+  const runCalls = model.runCalls;
+  model.runCalls = async (o) => {
+    calls.push({ threads: backend.getThreads(), batchSize: o.batchSize, sequenceLength: o.sequenceLength, calls: o.calls });
+    return runCalls(o);
+  };
   const backend: Backend = backendOf(model, 8, {
     blasInfo: () => openmp,
     buildModel: async (spec) => {
@@ -91,8 +92,11 @@ test('the probe times 1 and N threads on one layer of the first model, in altern
   assert.ok(Math.abs(probe.candidates[0]!.score - Math.sqrt(1 * (0.1 / 0.09))) < 1e-12);
   assert.ok(Math.abs(probe.candidates[1]!.score - Math.sqrt(3 * 1)) < 1e-12);
   // Each shape: rounds of one block per count (an untimed call, then 3 timed), alternating which count goes first.
-  const blocks = fake.calls.filter((c) => c.minSamples === 3 && c.sequenceLength === 8);
-  assert.ok(blocks.every((c) => c.warmup === 1));
+  const blocks = fake.calls.filter((c) => c.calls === 3 && c.sequenceLength === 8);
+  assert.ok(
+    fake.calls.every((c, i) => c.calls !== 3 || (fake.calls[i - 1]?.calls === 1 && fake.calls[i - 1]?.threads === c.threads)),
+    'each timed block follows one untimed call at its thread count',
+  );
   assert.deepEqual(blocks.map((c) => c.threads).slice(0, 4), [1, 8, 8, 1]);
   assert.ok(probe.candidates.every((c) => c.seconds.every((s) => s.length >= 2 && s.length <= 4)));
   assert.equal(fake.threads(), 8, 'the backend is left at its default; the cells get the choice explicitly');

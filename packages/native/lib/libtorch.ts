@@ -2,12 +2,12 @@
 // Used by the loader (index.ts) before it loads a prebuilt addon, and by scripts/install.mjs at `npm install`
 // to choose between the prebuilt addon and a build from source.
 //
-// Where libtorch is looked for, first hit wins:
+// Where libtorch is looked for, first hit wins (the order cmake/FindLibtorch.cmake builds with and README states):
 //   1. LIBTORCH (environment): an unpacked LibTorch download, a torch python package directory or a CMake
-//      prefix; when it is set nothing else is looked at (as in cmake/FindLibtorch.cmake).
-//   2. the directories the dynamic linker searches: LD_LIBRARY_PATH, /etc/ld.so.conf, the system library
-//      directories (Debian/Ubuntu's libtorch-dev / libtorch1.13 put it in /usr/lib/<multiarch>).
-//   3. the torch package of python3: the python3 on PATH and Debian's /usr/bin/python3 (pip or python3-torch).
+//      prefix; when it is set nothing else is looked at.
+//   2. the system's: the directories the dynamic linker searches (LD_LIBRARY_PATH, /etc/ld.so.conf, the system
+//      library directories, where Debian/Ubuntu's libtorch-dev / libtorch1.13 put it in /usr/lib/<multiarch>).
+//   3. the torch package of python3: the python3 on PATH, then Debian's /usr/bin/python3 (pip or python3-torch).
 //
 // A libtorch found in 1 or 3 is usually not where the dynamic linker looks, and a running process cannot
 // change its own LD_LIBRARY_PATH. So the loader preloads that libtorch's libraries by absolute path
@@ -141,7 +141,7 @@ export function findOnPath(name: string, env: NodeJS.ProcessEnv = process.env): 
   return null;
 }
 
-/** The python3 interpreters whose torch counts: the one on PATH (as cmake/FindLibtorch.cmake asks) and the
+/** The python3 interpreters whose torch counts, as cmake/FindLibtorch.cmake asks them: the one on PATH, then the
  * system's (Debian's python3-torch belongs to /usr/bin/python3, while pyenv or a venv may come first on PATH). */
 function pythonInterpreters(env: NodeJS.ProcessEnv): string[] {
   const found = [findOnPath('python3', env), existsSync('/usr/bin/python3') ? '/usr/bin/python3' : null];

@@ -58,26 +58,38 @@ export interface RunOptions {
   gradients?: string[];
 }
 
-export interface MeasureOptions {
+/** What every call of a cell does, the same for each block of the cell: the model keeps the seeded inputs of the
+ * last shape and seed it was asked for, so every block runs on the same ones. */
+export interface CellCallOptions {
   mode: 'inference' | 'training';
   /** Training: 'backward' (forward with the loss, then backward; the default) or 'optimizer' (and an AdamW
    * step whose state is kept with the model). */
   trainStep?: 'backward' | 'optimizer';
   batchSize: number;
   sequenceLength: number;
-  /** Untimed calls before anything is measured; then up to 2 × warmup more while the last one was over 10%
-   * faster than the one before it (one-time costs still draining). */
-  warmup: number;
-  /** Timed calls: at least minSamples and minTimeS of them, stopping at maxTimeS (after minSamples). */
-  minSamples: number;
-  minTimeS: number;
-  maxTimeS: number;
-  speed: boolean;
-  memory: boolean;
-  /** One more call after the timed ones, timed and measured module by module (ModuleCost). Default false. */
-  breakdown?: boolean;
   /** Seeds the random input_ids in [0, vocab_size). */
   seed: number;
+}
+
+export interface RunCallsOptions extends CellCallOptions {
+  /** Calls in this block, back to back (>= 1); on CUDA one synchronisation at its end. */
+  calls: number;
+}
+
+/** A block of calls, each timed on its own; what to make of them (warm-up, samples) is the caller's. */
+export interface CallTimes {
+  /** One entry per call, seconds: host monotonic clock on CPU, CUDA events (GPU time) on CUDA. */
+  seconds: number[];
+  /** CUDA only: host wall time of each call (launch overhead); null on CPU. */
+  hostSeconds: number[] | null;
+  /** Training only (null for inference). */
+  phasesSeconds: PhaseSamples | null;
+}
+
+/** The memory-measured call: `memory` on CPU, `cudaMemory` on CUDA, the other null. */
+export interface MemoryPeaks {
+  memory: CpuMemoryPeak | null;
+  cudaMemory: CudaMemoryPeak | null;
 }
 
 export interface CpuMemoryPeak {
@@ -87,28 +99,12 @@ export interface CpuMemoryPeak {
   rssPeakBytes: number;
 }
 
-/** Training calls split into their phases, one entry per timed call (seconds); optimizer is empty without
- * an optimizer step. */
+/** Training calls split into their phases, one entry per call (seconds); optimizer is empty without an
+ * optimizer step. Each call's phases add up to about its time. */
 export interface PhaseSamples {
   forward: number[];
   backward: number[];
   optimizer: number[];
-}
-
-export interface MeasureResult {
-  /** One entry per timed call, seconds on a monotonic clock. Empty when speed is false. */
-  samplesSeconds: number[];
-  warmupSeconds: number[];
-  /** Training only (null for inference). */
-  phasesSeconds: PhaseSamples | null;
-  /** CUDA only: host wall time of each timed call (samplesSeconds are GPU times from CUDA events). */
-  hostSeconds: number[] | null;
-  /** The memory-measured call on CPU; null when memory is false or on CUDA. */
-  memory: CpuMemoryPeak | null;
-  /** The memory-measured call on CUDA; null when memory is false or on CPU. */
-  cudaMemory: CudaMemoryPeak | null;
-  /** breakdown: true: one more call, module by module; null otherwise. */
-  breakdown: ModuleCost[] | null;
 }
 
 /** One module of a breakdown call — "embeddings", "layer.N" (T5: "encoder.layer.N", "decoder.embeddings",
@@ -143,8 +139,14 @@ export interface NativeModel {
    * decoder_input_ids, default input_ids): returns last_hidden_state, encoder_last_hidden_state (T5),
    * pooler_output and logits (when the model has them), loss and grad.<name> as asked. */
   run(inputs: Record<string, HostTensor>, options?: RunOptions): Promise<Record<string, HostTensor>>;
-  /** Warm-up, one memory-measured call, then timed calls; raw samples back, statistics are the caller's. */
-  measure(options: MeasureOptions): Promise<MeasureResult>;
+  /** A block of `calls` timed calls of a cell; raw times back. The sampling policy (warm-up, how many blocks) is
+   * the caller's (core/src/run/sampling.ts). */
+  runCalls(options: RunCallsOptions): Promise<CallTimes>;
+  /** One call with its peak memory measured (CPU: VmHWM reset before it; CUDA: the allocator's peak stats). */
+  measureMemory(options: CellCallOptions): Promise<MemoryPeaks>;
+  /** One call timed and memory-measured module by module (in training, then its loss, backward and optimizer
+   * phases). */
+  measureBreakdown(options: CellCallOptions): Promise<ModuleCost[]>;
 }
 
 export interface Versions {

@@ -1,4 +1,4 @@
-// tfbench_native: the whole native API on one screen (typed in lib/index.ts as `Binding`).
+// tfbench_native: the whole native API on one screen (typed in lib/types.ts as `Binding`).
 //
 //   versions()                  -> { addon, libtorch, libtorchSource, cuda, parallelInfo }
 //   getThreads()                -> intra-op thread count the workers use (default: physical cores)
@@ -7,9 +7,9 @@
 //                                  runs its threads (src/threads/blas.h)
 //   cudaDeviceCount()           -> torch::cuda::device_count() (0 with a CPU-only libtorch)
 //   gpuInfo()                   -> { cudaRuntimeVersion, cudnnVersion, cudaDevices, nvml }: the GPU fields of
-//                                  the environment block (src/measure/devices.h, src/measure/nvml.h)
+//                                  the environment block (src/measure/cuda.h, src/measure/nvml.h)
 //   buildModel(spec, options)   -> Promise<Model>  (src/napi/model_wrap.cc: parameters, parameterCount,
-//                                                   loadWeights, run, measure)
+//                                                   loadWeights, run, runCalls, measureMemory, measureBreakdown)
 //   measureAllocation(bytes)    -> Promise<{ rssBeforeBytes, rssPeakBytes }>: the CPU peak-memory measurement
 //                                  applied to a call that allocates and touches `bytes` (a self-check)
 #include <napi.h>
@@ -19,11 +19,14 @@
 #include <torch/version.h>
 
 #include "errors.h"
-#include "measure/devices.h"
-#include "measure/measure.h"
+#include "measure/cpu_memory.h"
+#include "measure/cuda.h"
 #include "measure/nvml.h"
 #include "models/model.h"
-#include "napi/convert.h"
+#include "napi/compute_thread.h"
+#include "napi/fields.h"
+#include "napi/js_error.h"
+#include "napi/measurement.h"
 #include "napi/model_wrap.h"
 #include "napi/spec_reader.h"
 #include "threads/blas.h"
@@ -36,14 +39,6 @@ namespace tfbench {
 namespace {
 
 constexpr const char* kAddonVersion = "0.1.0";
-
-bool cuda_usable() {
-#ifdef TFBENCH_WITH_CUDA
-  return torch::cuda::device_count() > 0;
-#else
-  return false;
-#endif
-}
 
 Napi::Value Versions(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

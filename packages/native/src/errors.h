@@ -1,4 +1,4 @@
-// Errors that reach JavaScript with a stable `code` (see NativeErrorCode in lib/index.ts).
+// Errors that reach JavaScript with a stable `code` (see NativeErrorCode in lib/types.ts).
 // Model, measurement and weight code throws these; src/napi/ turns them (and any other C++ exception)
 // into a rejected promise or a thrown JS Error.
 #pragma once

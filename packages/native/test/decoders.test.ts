@@ -1,5 +1,5 @@
 // LLaMA-shaped decoders and T5 through the addon: what the parity fixtures cannot show (causality, the sliding
-// window, grouped-query heads, decoder inputs, other dtypes, training through measure()).
+// window, grouped-query heads, decoder inputs, other dtypes, training through runCalls()).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadBinding } from '../lib/index.js';
@@ -91,13 +91,13 @@ test('decoder_input_ids are refused by a model without a decoder', async () => {
   await rejectsWith(model.run({ input_ids: ids, decoder_input_ids: ids }), 'BAD_INPUT', /no decoder/);
 });
 
-test('training through measure(): llama and t5 (gated, untied) give positive forward and backward times', async () => {
+test('training through runCalls(): llama and t5 (gated, untied) give positive forward and backward times', async () => {
   for (const spec of [tinyLlamaSpec(), tinyT5Spec({ gated_feed_forward: true, hidden_act: 'gelu_new', tie_word_embeddings: false })]) {
     const model = await binding.buildModel(spec, cpu);
-    const r = await model.measure({
-      mode: 'training', batchSize: 2, sequenceLength: 16, warmup: 1, minSamples: 2, minTimeS: 0, maxTimeS: 5, memory: false, speed: true, seed: 1,
-    });
-    assert.equal(r.samplesSeconds.length, 2, spec.family);
+    const cell = { mode: 'training', batchSize: 2, sequenceLength: 16, seed: 1 } as const;
+    await model.runCalls({ ...cell, calls: 1 }); // warm-up
+    const r = await model.runCalls({ ...cell, calls: 2 });
+    assert.equal(r.seconds.length, 2, spec.family);
     const phases = r.phasesSeconds!;
     assert.ok(phases.forward.every((s) => s > 0) && phases.backward.every((s) => s > 0), spec.family);
   }
@@ -105,18 +105,19 @@ test('training through measure(): llama and t5 (gated, untied) give positive for
 
 test('breakdown: one cost per module in forward order, then the training phases', async () => {
   const model = await binding.buildModel(tinyT5Spec(), cpu);
-  const base = { batchSize: 2, sequenceLength: 8, warmup: 0, minSamples: 1, minTimeS: 0, maxTimeS: 1, speed: false, memory: false, seed: 1, breakdown: true } as const;
-  const inference = await model.measure({ ...base, mode: 'inference' });
-  assert.deepEqual(inference.breakdown?.map((m) => m.module), [
+  const base = { batchSize: 2, sequenceLength: 8, seed: 1 } as const;
+  const inference = await model.measureBreakdown({ ...base, mode: 'inference' });
+  assert.deepEqual(inference.map((m) => m.module), [
     'embeddings', 'encoder.layer.0', 'encoder.layer.1', 'decoder.embeddings', 'decoder.layer.0', 'decoder.layer.1', 'head',
   ]);
-  assert.ok(inference.breakdown!.every((m) => m.seconds >= 0 && m.peakBytes >= m.beforeBytes && m.beforeBytes > 0));
-  const training = await model.measure({ ...base, mode: 'training', trainStep: 'optimizer' });
-  assert.deepEqual(training.breakdown?.slice(-4).map((m) => m.module), ['head', 'loss', 'backward', 'optimizer']);
+  assert.ok(inference.every((m) => m.seconds >= 0 && m.peakBytes >= m.beforeBytes && m.beforeBytes > 0));
+  const training = await model.measureBreakdown({ ...base, mode: 'training', trainStep: 'optimizer' });
+  assert.deepEqual(training.slice(-4).map((m) => m.module), ['head', 'loss', 'backward', 'optimizer']);
   const llama = await binding.buildModel(tinyLlamaSpec(), cpu);
-  const modules = (await llama.measure({ ...base, mode: 'inference' })).breakdown?.map((m) => m.module);
+  const modules = (await llama.measureBreakdown({ ...base, mode: 'inference' })).map((m) => m.module);
   assert.deepEqual(modules, ['embeddings', 'layer.0', 'layer.1', 'head']);
-  assert.equal((await llama.measure({ ...base, mode: 'inference', breakdown: false })).breakdown, null);
+  // the probe is cleared after a breakdown: a run afterwards works as before
+  await llama.run({ input_ids: ids });
 });
 
 test('llama: the pad token’s embedding row starts at zero and gets no gradient (padding_idx)', async () => {

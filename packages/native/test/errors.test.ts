@@ -72,12 +72,9 @@ test('bad inputs to run() reject with BAD_INPUT', async () => {
 
 test('a second async call on a busy model rejects with BAD_INPUT; the first completes', async () => {
   const model = await binding.buildModel(tinySpec(), cpu);
-  const first = model.measure({
-    mode: 'inference', batchSize: 2, sequenceLength: 32, warmup: 0, minSamples: 20, minTimeS: 0, maxTimeS: 10,
-    speed: true, memory: false, seed: 0,
-  });
+  const first = model.runCalls({ mode: 'inference', batchSize: 2, sequenceLength: 32, seed: 0, calls: 20 });
   await rejectsWith(model.run({ input_ids: int64Tensor([[1, 2]]) }), 'BAD_INPUT', /model busy/);
-  assert.equal((await first).samplesSeconds.length, 20);
+  assert.equal((await first).seconds.length, 20);
   const after = await model.run({ input_ids: int64Tensor([[1, 2]]) });
   assert.deepEqual(after.logits!.shape, [1, 2, 99]);
 });

@@ -4,19 +4,42 @@ import {
   loadBinding,
   type BlasInfo,
   type BuildOptions,
+  type CallTimes,
+  type CellCallOptions,
+  type CpuMemoryPeak,
+  type CudaMemoryPeak,
   type DType,
   type GpuReport,
   type HostTensor,
-  type MeasureOptions,
-  type MeasureResult,
+  type MemoryPeaks,
+  type ModuleCost,
   type NativeModel,
   type PhaseSamples,
+  type RunCallsOptions,
   type RunOptions,
   type WeightEntry,
 } from '@tfbench/native';
 import type { ModelSpec } from '../models/index.js';
 
-export type { BlasInfo, BuildOptions, DType, GpuReport, HostTensor, MeasureOptions, MeasureResult, PhaseSamples, RunOptions, WeightEntry };
+export type {
+  BlasInfo,
+  BuildOptions,
+  CallTimes,
+  CellCallOptions,
+  CpuMemoryPeak,
+  CudaMemoryPeak,
+  DType,
+  GpuReport,
+  HostTensor,
+  MemoryPeaks,
+  ModuleCost,
+  PhaseSamples,
+  RunCallsOptions,
+  RunOptions,
+  WeightEntry,
+};
+/** A built model: forward and check runs, and a cell's measurement blocks (runCalls, measureMemory,
+ * measureBreakdown), whose policy is run/sampling.ts's. */
 export type BackendModel = NativeModel;
 
 export interface BackendInfo {

@@ -193,8 +193,9 @@ export async function probeThreads(backend: Backend, candidates: number[], targe
   // of PROBE_BLOCK timed calls back to back, as a cell takes them.
   const block = async (threads: number, shape: { batchSize: number; sequenceLength: number }, samples = PROBE_BLOCK) => {
     backend.setThreads(threads);
-    const r = await model.measure({ mode: 'inference', ...shape, seed: 0, warmup: 1, minSamples: samples, minTimeS: 0, maxTimeS: 0, speed: true, memory: false });
-    return median(r.samplesSeconds);
+    const call = { mode: 'inference', ...shape, seed: 0 } as const;
+    await model.runCalls({ ...call, calls: 1 });
+    return median((await model.runCalls({ ...call, calls: samples })).seconds);
   };
   const shapes: ThreadProbe['shapes'] = [];
   const seconds = candidates.map(() => [] as number[][]);

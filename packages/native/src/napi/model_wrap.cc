@@ -1,24 +1,53 @@
-// Model: parameters(), parameterCount(), loadWeights(file, entries), run(inputs, options), measure(options).
-// The async methods read their arguments on the JS thread, do the work on libuv's thread pool, and reject
-// (never throw) on bad arguments. One async call at a time per model: a second one rejects 'model busy'.
+// Model: parameters(), parameterCount(), loadWeights(file, entries), run(inputs, options), and the measurement
+// blocks of a cell: runCalls(options), measureMemory(options), measureBreakdown(options).
+// The async methods read their arguments on the JS thread, do the work on the compute thread
+// (compute_thread.h), and reject (never throw) on bad arguments. One async call at a time per model: a second
+// one rejects 'model busy'.
 #include "napi/model_wrap.h"
 
 #include <atomic>
-#include <cmath>
+#include <optional>
 
 #include "errors.h"
-#include "measure/measure.h"
-#include "napi/convert.h"
+#include "measure/breakdown.h"
+#include "measure/calls.h"
+#include "napi/compute_thread.h"
+#include "napi/fields.h"
+#include "napi/js_error.h"
+#include "napi/measurement.h"
+#include "napi/tensor.h"
 #include "weights/safetensors.h"
 
 namespace tfbench {
 namespace js {
 namespace {
 
+// The random inputs of the cell being measured, kept so that every block of the cell runs on the same ones.
+struct CachedInputs {
+  int64_t batch_size = 0;
+  int64_t sequence_length = 0;
+  uint64_t seed = 0;
+  ModelInputs inputs;
+};
+
 struct ModelState {
   std::shared_ptr<Model> model;
   std::atomic<bool> busy{false};
+  std::optional<CachedInputs> cell_inputs;  // touched only by the call holding `busy`, on the compute thread
 };
+
+// The inputs of `cell`: made on first use, then the same tensors until another shape or seed is asked for
+// (the previous ones are released first).
+const ModelInputs& inputs_for(ModelState& state, const CellCall& cell) {
+  check_cell_call(*state.model, cell);
+  auto& cached = state.cell_inputs;
+  if (!cached || cached->batch_size != cell.batch_size || cached->sequence_length != cell.sequence_length ||
+      cached->seed != cell.seed) {
+    cached.reset();
+    cached = CachedInputs{cell.batch_size, cell.sequence_length, cell.seed, cell_inputs(*state.model, cell)};
+  }
+  return cached->inputs;
+}
 
 // Held by a call in flight; releases the model on the JS thread when the call settles.
 class BusyLease {
@@ -36,7 +65,7 @@ std::shared_ptr<void> acquire(const std::shared_ptr<ModelState>& state, const ch
   bool expected = false;
   if (!state->busy.compare_exchange_strong(expected, true))
     throw_bad_input(c10::str("model busy: ", method,
-                             "() was called while another run, measure or loadWeights call on this model is still "
+                             "() was called while another call (run, loadWeights or a measurement) on this model is still "
                              "running; await it first"));
   return std::make_shared<BusyLease>(state);
 }
@@ -60,7 +89,9 @@ class ModelWrap final : public Napi::ObjectWrap<ModelWrap> {
                            InstanceMethod<&ModelWrap::ParameterCount>("parameterCount"),
                            InstanceMethod<&ModelWrap::LoadWeights>("loadWeights"),
                            InstanceMethod<&ModelWrap::Run>("run"),
-                           InstanceMethod<&ModelWrap::Measure>("measure"),
+                           InstanceMethod<&ModelWrap::RunCalls>("runCalls"),
+                           InstanceMethod<&ModelWrap::MeasureMemory>("measureMemory"),
+                           InstanceMethod<&ModelWrap::MeasureBreakdown>("measureBreakdown"),
                        });
   }
 
@@ -107,17 +138,7 @@ class ModelWrap final : public Napi::ObjectWrap<ModelWrap> {
         WeightEntry e;
         e.parameter = f.string("parameter");
         e.dtype = f.one_of("dtype", {"F32", "F16", "BF16", "F64"});
-        Napi::Value shape = f.get("shape", "an array of integers");
-        if (!shape.IsArray()) f.fail("shape", "must be an array of integers");
-        auto dims = shape.As<Napi::Array>();
-        for (uint32_t d = 0; d < dims.Length(); ++d) {
-          Napi::Value dim = dims.Get(d);
-          double x = dim.IsNumber() ? dim.As<Napi::Number>().DoubleValue() : -1.0;
-          // Bounded before the cast: converting a double past int64's range is undefined behaviour.
-          if (!(x >= 0.0 && x <= 9007199254740991.0) || std::floor(x) != x)
-            f.fail("shape", c10::str("must hold safe non-negative integers; item ", d, " is not one"));
-          e.shape.push_back(static_cast<int64_t>(x));
-        }
+        e.shape = shape_field(f, "shape");
         e.begin = static_cast<uint64_t>(f.integer("begin", 0));
         e.end = static_cast<uint64_t>(f.integer("end", 0));
         entries.push_back(std::move(e));
@@ -195,70 +216,50 @@ class ModelWrap final : public Napi::ObjectWrap<ModelWrap> {
     }
   }
 
-  Napi::Value Measure(const Napi::CallbackInfo& info) {
+  // runCalls({ mode, trainStep?, batchSize, sequenceLength, seed, calls }) -> CallTimes
+  Napi::Value RunCalls(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     try {
-      Fields f(info[0], "options", "BAD_INPUT");
-      MeasureOptions o;
-      o.training = f.one_of("mode", {"inference", "training"}) == "training";
-      // Optional: "backward" (forward + backward) unless "optimizer" (and an AdamW step).
-      o.optimizer_step = f.has("trainStep") && f.one_of("trainStep", {"backward", "optimizer"}) == "optimizer";
-      o.batch_size = f.integer("batchSize", 1);
-      o.sequence_length = f.integer("sequenceLength", 1);
-      o.warmup = f.integer("warmup", 0);
-      o.min_samples = f.integer("minSamples", 0);
-      o.min_time_s = f.number("minTimeS", 0.0);
-      o.max_time_s = f.number("maxTimeS", 0.0);
-      o.speed = f.boolean("speed");
-      o.memory = f.boolean("memory");
-      o.breakdown = f.boolean_or("breakdown", false);
-      o.seed = static_cast<uint64_t>(f.integer("seed", 0));
-
-      auto hold = acquire(state_, "measure");
-      auto model = state_->model;
-      auto result = std::make_shared<MeasureResult>();
+      const CellCall cell = cell_call_from_js(info[0]);
+      const int64_t calls = Fields(info[0], "options", "BAD_INPUT").integer("calls", 1);
+      auto hold = acquire(state_, "runCalls");
+      auto state = state_;
+      auto times = std::make_shared<CallTimes>();
       return run_async(
-          env, [model, o, result] { *result = measure(*model, o); },
-          [result](Napi::Env env) -> Napi::Value {
-            auto numbers = [&](const std::vector<double>& v) {
-              Napi::Array a = Napi::Array::New(env, v.size());
-              for (size_t i = 0; i < v.size(); ++i) a.Set(static_cast<uint32_t>(i), Napi::Number::New(env, v[i]));
-              return a;
-            };
-            Napi::Object out = Napi::Object::New(env);
-            out.Set("samplesSeconds", numbers(result->samples_seconds));
-            out.Set("warmupSeconds", numbers(result->warmup_seconds));
-            if (result->forward_seconds.empty()) {
-              out.Set("phasesSeconds", env.Null());
-            } else {
-              Napi::Object phases = Napi::Object::New(env);
-              phases.Set("forward", numbers(result->forward_seconds));
-              phases.Set("backward", numbers(result->backward_seconds));
-              phases.Set("optimizer", numbers(result->optimizer_seconds));
-              out.Set("phasesSeconds", phases);
-            }
-            out.Set("memory", result->memory ? js::cpu_memory_peak_to_js(env, *result->memory) : env.Null());
-            out.Set("cudaMemory",
-                    result->cuda_memory ? js::cuda_memory_peak_to_js(env, *result->cuda_memory) : env.Null());
-            out.Set("hostSeconds", result->host_seconds.empty() ? env.Null() : numbers(result->host_seconds));
-            if (result->breakdown.empty()) {
-              out.Set("breakdown", env.Null());
-            } else {
-              Napi::Array modules = Napi::Array::New(env, result->breakdown.size());
-              for (size_t i = 0; i < result->breakdown.size(); ++i) {
-                const ModuleCost& c = result->breakdown[i];
-                Napi::Object m = Napi::Object::New(env);
-                m.Set("module", c.module);
-                m.Set("seconds", c.seconds);
-                m.Set("beforeBytes", static_cast<double>(c.before_bytes));
-                m.Set("peakBytes", static_cast<double>(c.peak_bytes));
-                modules.Set(static_cast<uint32_t>(i), m);
-              }
-              out.Set("breakdown", modules);
-            }
-            return out;
-          },
-          hold);
+          env, [state, cell, calls, times] { *times = run_calls(*state->model, cell, inputs_for(*state, cell), calls); },
+          [times](Napi::Env env) -> Napi::Value { return call_times_to_js(env, *times); }, hold);
+    } catch (...) {
+      return rejected_promise(env);
+    }
+  }
+
+  // measureMemory({ mode, trainStep?, batchSize, sequenceLength, seed }) -> { memory, cudaMemory }
+  Napi::Value MeasureMemory(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    try {
+      const CellCall cell = cell_call_from_js(info[0]);
+      auto hold = acquire(state_, "measureMemory");
+      auto state = state_;
+      auto peaks = std::make_shared<MemoryPeaks>();
+      return run_async(
+          env, [state, cell, peaks] { *peaks = measure_memory(*state->model, cell, inputs_for(*state, cell)); },
+          [peaks](Napi::Env env) -> Napi::Value { return memory_peaks_to_js(env, *peaks); }, hold);
+    } catch (...) {
+      return rejected_promise(env);
+    }
+  }
+
+  // measureBreakdown({ mode, trainStep?, batchSize, sequenceLength, seed }) -> ModuleCost[]
+  Napi::Value MeasureBreakdown(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    try {
+      const CellCall cell = cell_call_from_js(info[0]);
+      auto hold = acquire(state_, "measureBreakdown");
+      auto state = state_;
+      auto costs = std::make_shared<std::vector<ModuleCost>>();
+      return run_async(
+          env, [state, cell, costs] { *costs = measure_breakdown(*state->model, cell, inputs_for(*state, cell)); },
+          [costs](Napi::Env env) -> Napi::Value { return module_costs_to_js(env, *costs); }, hold);
     } catch (...) {
       return rejected_promise(env);
     }

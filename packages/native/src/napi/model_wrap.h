@@ -1,4 +1,4 @@
-// The JS `Model` object (NativeModel in lib/index.ts) around a tfbench::Model.
+// The JS `Model` object (NativeModel in lib/types.ts) around a tfbench::Model.
 #pragma once
 
 #include <napi.h>

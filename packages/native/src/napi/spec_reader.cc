@@ -1,7 +1,7 @@
 #include "napi/spec_reader.h"
 
 #include "models/families.h"
-#include "napi/convert.h"
+#include "napi/fields.h"
 
 namespace tfbench {
 namespace js {
