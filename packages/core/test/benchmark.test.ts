@@ -2,7 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MeasureOptions } from '../src/backend/index.js';
-import { benchmark, dominatingOom, timeWarnings } from '../src/run/benchmark.js';
+import { benchmark } from '../src/run/benchmark.js';
+import { dominatingOom } from '../src/run/plan.js';
+import { timeWarnings } from '../src/stats/warnings.js';
 import { summarize } from '../src/stats/summary.js';
 import { fakeBackend, tiny } from './fake-backend.js';
 

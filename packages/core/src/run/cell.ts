@@ -4,7 +4,7 @@ import type { Backend, DType, MeasureResult } from '../backend/index.js';
 import { blasThreads } from '../env/threads.js';
 import type { ModelSpec } from '../models/index.js';
 import { summarize } from '../stats/summary.js';
-import type { Cell } from './records.js';
+import type { Cell } from '../report/results.js';
 import { loadCheckpointWeights } from './weights.js';
 
 /** Everything a child process needs to measure one cell; plain data so it crosses IPC. */
