@@ -28,6 +28,7 @@ function fakeBackend(next: () => number): { backend: Backend; requests: MeasureO
 
 function job(over: Partial<CellJob>): CellJob {
   return {
+    backend: { id: 'fake' },
     model: 'tiny',
     batchSize: 2,
     sequenceLength: 8,

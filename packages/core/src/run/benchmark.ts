@@ -3,6 +3,7 @@
 // The results so far go to the sink (the files the args name: report/files.ts) after every cell.
 import { parseArgs, parseShard, type BenchmarkArgs } from '../args/index.js';
 import { libtorchBackend, type Backend } from '../backend/index.js';
+import { canBuildInWorker, notIsolatableError } from '../backend/resolve.js';
 import { collectEnvironment } from '../env/index.js';
 import { chooseThreads, resumedChoice, threadWarnings, type ProbeTarget } from '../env/threads.js';
 import { devicePeak } from '../env/peaks.js';
@@ -33,7 +34,8 @@ export interface BenchmarkOptions {
   signal?: AbortSignal;
   /** Directory that relative model paths are resolved against (default: the current directory). */
   baseDir?: string;
-  /** Defaults to the libtorch backend. */
+  /** Defaults to the libtorch backend. Isolated cells (and the thread probe) run in worker processes that build
+   * the same backend from its `ref`, so a backend that is not built in must name a module there. */
   backend?: Backend;
   /** Receives the results after every cell and at the end. */
   sink?: ResultsSink;
@@ -96,6 +98,7 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
   const models = resolveModels(args, { baseDir: options.baseDir ?? process.cwd() });
 
   const backend = options.backend ?? libtorchBackend();
+  if (args.isolate && !canBuildInWorker(backend.ref)) throw notIsolatableError(backend.ref);
   const device = resolveDevice(args.device, backend);
   checkModelsFit(models, args, memoryCapacity(device, () => backend.gpuInfo())); // parameters past RAM or GPU memory: exit 2
   const problems = unsupportedProblems(args, device);
@@ -121,7 +124,7 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
           { pinned: args.threads, device, blas, backendDefault: backend.getThreads() },
           probeTarget(wholePlan, byName, args.dtype),
           // Isolated cells: the probe runs in a worker as they do; else here, where they run.
-          args.isolate ? (candidates, target) => probeThreadsIsolated(candidates, target, { timeoutS: PROBE_TIMEOUT_S, signal: options.signal }) : undefined,
+          args.isolate ? (candidates, target) => probeThreadsIsolated(backend.ref, candidates, target, { timeoutS: PROBE_TIMEOUT_S, signal: options.signal }) : undefined,
         );
   const threads = threadChoice.threads;
   const environment = await collectEnvironment(backend, {
@@ -169,6 +172,7 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
     const model = byName.get(cell.model)!;
     const job: CellJob = {
       ...cell,
+      backend: backend.ref,
       spec: cell.mode === 'training' ? model.trainSpec : model.spec,
       weightFiles: model.weightFiles,
       device,

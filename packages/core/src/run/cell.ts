@@ -1,6 +1,6 @@
 // Measuring one cell in this process: build the model, load weights if any, run the native measurement.
 // Runs inside an isolated child (worker.ts) by default, or in-process with isolate: false.
-import type { Backend, DType, MeasureResult } from '../backend/index.js';
+import type { Backend, BackendRef, DType, MeasureResult } from '../backend/index.js';
 import { blasThreads } from '../env/threads.js';
 import type { ModelSpec } from '../models/index.js';
 import { summarize } from '../stats/summary.js';
@@ -9,6 +9,8 @@ import { loadCheckpointWeights } from './weights.js';
 
 /** Everything a child process needs to measure one cell; plain data so it crosses IPC. */
 export interface CellJob extends Cell {
+  /** The backend to measure with: a worker builds it from this (backend/resolve.ts). */
+  backend: BackendRef;
   spec: ModelSpec;
   /** safetensors files to load (checkpoint directories); empty for random weights. */
   weightFiles: string[];
