@@ -7,6 +7,7 @@ export {
   helpRows,
   kebabCase,
   parseArgs,
+  readArgsFile,
   type ArgDefinition,
   type BenchmarkArgs,
   type HelpRow,
