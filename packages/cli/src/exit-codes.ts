@@ -13,6 +13,9 @@ export const EXIT_SIGINT = 130;
 export const EXIT_SIGTERM = 143;
 
 /** The exit code of a run stopped by `signal`. */
-export function exitCodeForSignal(signal: 'SIGINT' | 'SIGTERM'): number {
+export function exitCodeForSignal(signal: 'SIGINT' | 'SIGTERM'): ExitCode {
   return signal === 'SIGINT' ? EXIT_SIGINT : EXIT_SIGTERM;
 }
+
+/** What a command returns and the process exits with. */
+export type ExitCode = typeof EXIT_OK | typeof EXIT_FAILED | typeof EXIT_BAD_INPUT | typeof EXIT_SIGINT | typeof EXIT_SIGTERM;

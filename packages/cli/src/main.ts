@@ -1,19 +1,28 @@
-// The tfbench command: a thin yargs layer over @tfbench/core with one top-level error handler.
-// main(argv) returns the exit code (exit-codes.ts) so tests can drive it directly.
+// The tfbench command: a thin yargs layer over @tfbench/core, one CommandModule per file in commands/, and one
+// top-level error handler. main(argv) returns the exit code (exit-codes.ts) so tests can drive it directly.
 import yargs from 'yargs';
 import { TfbenchError } from '@tfbench/core';
-import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK } from './exit-codes.js';
-import { withBenchmarkFlags } from './flags.js';
-import { runCommand } from './commands/run.js';
-import { envCommand } from './commands/env.js';
-import { modelsCommand } from './commands/models.js';
+import type { CommandContext } from './command.js';
 import { checkCommand } from './commands/check.js';
 import { compareCommand } from './commands/compare.js';
+import { envCommand } from './commands/env.js';
 import { mergeCommand } from './commands/merge.js';
+import { modelsCommand } from './commands/models.js';
 import { reportCommand } from './commands/report.js';
+import { runCommand } from './commands/run.js';
+import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, type ExitCode } from './exit-codes.js';
 import type { Io } from './io.js';
 
-function reportError(err: unknown, io: Io): number {
+/** A command line yargs rejects (missing argument, unknown option). */
+class UsageError extends Error {}
+
+/** The top-level error handler: a usage error with a pointer to --help, a known error (a TfbenchError, or the
+ * addon loader's coded error) as its message and hint, both exit 2; anything else is a bug, exit 1. */
+function reportError(err: unknown, io: Io): ExitCode {
+  if (err instanceof UsageError) {
+    io.stderr(`tfbench: ${err.message}\nRun \`tfbench --help\` or \`tfbench run --help\` for usage.\n`);
+    return EXIT_BAD_INPUT;
+  }
   if (err instanceof TfbenchError || isCodedError(err)) {
     const e = err as Error & { code: string; hint?: string };
     const lines = e.message.split('\n');
@@ -54,87 +63,19 @@ export function joinDashValues(argv: readonly string[]): string[] {
   return out;
 }
 
-/** A command line yargs rejects (missing argument, unknown option): printed with a pointer to --help. */
-class UsageError extends Error {}
-
-export async function main(argv: string[], io: Io): Promise<number> {
-  let exitCode = EXIT_OK;
-  let usageError: string | null = null;
+export async function main(argv: string[], io: Io): Promise<ExitCode> {
+  let exitCode: ExitCode = EXIT_OK;
+  const context: CommandContext = { io, exit: (code) => (exitCode = code) };
   const cli = yargs(joinDashValues(argv))
     .scriptName('tfbench')
     .usage('$0 <command> [options]\n\nBenchmark transformer models: speed and memory, inference and training, with libtorch.')
-    .command(
-      'run [args]',
-      'Run a benchmark sweep (args.json, flags override it) and print the result tables',
-      (y) => withBenchmarkFlags(y.positional('args', { describe: 'Path to an args.json file', type: 'string' }))
-        .option('quiet', { type: 'boolean', describe: 'No progress line', group: 'Output:' })
-        .option('format', {
-          type: 'string',
-          choices: ['default', 'hf'],
-          default: 'default',
-          describe: "Console tables: 'default' adds the CI, throughput, phases, TFLOP/s, MFU and allocator columns to Hugging Face's; 'hf' prints Hugging Face's columns exactly",
-          group: 'Output:',
-        }),
-      async (a) => {
-        exitCode = await runCommand(a as unknown as Record<string, unknown>, io);
-      },
-    )
-    .command('env', 'Print the environment information block', (y) => y, async () => {
-      exitCode = await envCommand(io);
-    })
-    .command('models', 'List the known model ids with their parameter counts', (y) => y, () => {
-      exitCode = modelsCommand(io);
-    })
-    .command(
-      'compare <base> <new>',
-      'Compare two results files (--json of run) cell by cell: time ratio with a 95% interval and a verdict; exit 1 on a regression',
-      (y) =>
-        y
-          .positional('base', { describe: 'The baseline results file', type: 'string', demandOption: true })
-          .positional('new', { describe: 'The results file to judge', type: 'string', demandOption: true })
-          .option('threshold', { type: 'number', default: 0.05, describe: 'A significantly slower cell regresses when new / base exceeds 1 + this' })
-          .option('force', { type: 'boolean', default: false, describe: 'Compare cells measured on different devices or dtypes' })
-          .option('json', { type: 'boolean', default: false, describe: 'Print the comparison as JSON' }),
-      (a) => {
-        exitCode = compareCommand({ base: a.base, next: a.new as string, threshold: a.threshold, force: a.force, json: a.json }, io);
-      },
-    )
-    .command(
-      'merge <files..>',
-      'Join the results files of the shards of one sweep (run --shard i/n) into one, in the unsharded order; exit 2 on overlapping or mismatched runs',
-      (y) =>
-        y
-          .positional('files', { describe: 'Results files (--json of run --shard i/n)', type: 'string', array: true, demandOption: true })
-          .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'Where to write the merged results file; "-": stdout' }),
-      (a) => {
-        exitCode = mergeCommand({ files: a.files, output: a.output }, io);
-      },
-    )
-    .command(
-      'report <results>',
-      'Write a self-contained HTML report of a results file (--json of run): charts of time and memory against sequence length and batch size, the records, the environment',
-      (y) =>
-        y
-          .positional('results', { describe: 'The results file to report on', type: 'string', demandOption: true })
-          .option('output', { alias: 'o', type: 'string', describe: 'Where to write the HTML page', defaultDescription: 'the results path with .html for .json' }),
-      (a) => {
-        exitCode = reportCommand({ results: a.results, output: a.output }, io);
-      },
-    )
-    .command(
-      'check <dir>',
-      "Run a checkpoint directory on its expected.safetensors inputs and compare every stored tensor (exit 1 past the tolerance)",
-      (y) =>
-        y
-          .positional('dir', { describe: 'Checkpoint directory: config.json, *.safetensors, expected.safetensors', type: 'string', demandOption: true })
-          .option('device', { type: 'string', default: 'cpu', describe: 'cpu, cuda or cuda:N' })
-          .option('json', { type: 'boolean', default: false, describe: 'Print the comparison as JSON' })
-          .option('atol', { type: 'number', describe: "Absolute tolerance (default: the file's, else 1e-4)" })
-          .option('rtol', { type: 'number', describe: "Relative tolerance (default: the file's, else 1e-4)" }),
-      async (a) => {
-        exitCode = await checkCommand({ dir: a.dir, device: a.device, json: a.json, atol: a.atol, rtol: a.rtol }, io);
-      },
-    )
+    .command(runCommand(context))
+    .command(envCommand(context))
+    .command(modelsCommand(context))
+    .command(compareCommand(context))
+    .command(mergeCommand(context))
+    .command(reportCommand(context))
+    .command(checkCommand(context))
     .demandCommand(1, 'Name a command: run, compare, merge, report, check, env or models.')
     .strict()
     .help()
@@ -151,12 +92,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   try {
     await cli.parseAsync();
   } catch (err) {
-    if (err instanceof UsageError) usageError = err.message;
-    else return reportError(err, io);
-  }
-  if (usageError !== null) {
-    io.stderr(`tfbench: ${usageError}\nRun \`tfbench --help\` or \`tfbench run --help\` for usage.\n`);
-    return EXIT_BAD_INPUT;
+    return reportError(err, io);
   }
   return exitCode;
 }

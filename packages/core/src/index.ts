@@ -7,6 +7,7 @@ export {
   helpRows,
   kebabCase,
   parseArgs,
+  readArgsFile,
   type ArgDefinition,
   type BenchmarkArgs,
   type HelpRow,
@@ -30,18 +31,25 @@ export {
   type ModelSpec,
   type ResolvedModel,
 } from './models/index.js';
-export { libtorchBackend, type Backend, type BackendInfo, type BackendModel } from './backend/index.js';
+export { LIBTORCH_BACKEND, libtorchBackend, type Backend, type BackendFactory, type BackendInfo, type BackendModel, type BackendRef } from './backend/index.js';
+export { benchmark, resolveDevice, type BenchmarkOptions, type ProgressEvent } from './run/benchmark.js';
 export {
-  benchmark,
-  resolveDevice,
+  cellName,
+  headlineMemoryBytes,
   RESULTS_SCHEMA_VERSION,
-  type BenchmarkOptions,
   type BenchmarkResults,
-  type ProgressEvent,
+  type Cell,
+  type CellRecord,
+  type CellStatus,
+  type CpuMemoryRecord,
+  type GpuMemoryRecord,
+  type MergedFrom,
+  type Mode,
+  type ModuleRecord,
+  type ResultsShard,
   type ResultsSink,
-} from './run/benchmark.js';
-export type { Cell, CellRecord, CellStatus, CpuMemoryRecord, GpuMemoryRecord, Mode, ModuleRecord, TimeRecord } from './run/records.js';
-export { cellName, headlineMemoryBytes } from './run/records.js';
+  type TimeRecord,
+} from './report/results.js';
 export { loadCheckpointWeights } from './run/weights.js';
 export { RESUME_KEPT_STATUSES } from './run/resume.js';
 export { checkCheckpoint, compareTensor, type CheckOptions, type CheckResult, type TensorComparison } from './run/check.js';
@@ -50,7 +58,7 @@ export { collectEnvironment, detectBlas, environmentEntries, type EnvironmentInf
 export { blasDescription, chooseThreads, threadRule, threadWarnings, type ThreadChoice, type ThreadProbe, type ThreadRule } from './env/threads.js';
 export { formatRate, formatSeconds, renderBreakdowns, renderEnvironment, renderSection, renderSections, SECTION_TITLES, TABLE_FORMATS, type Section, type TableFormat } from './report/table.js';
 export { readResultsJson, resultsToJson, writeResultsJson } from './report/json.js';
-export { MERGE_IGNORED_ARGS, MergeError, describeShard, mergeResults, missingShards, runDisagreements, type MergedFrom, type MergeOptions, type ResultsShard } from './report/merge.js';
+export { MERGE_IGNORED_ARGS, MergeError, describeShard, mergeResults, missingShards, runDisagreements, type MergeOptions } from './report/merge.js';
 export { csvFiles, sectionCsvRows, writeCsvFiles } from './report/csv.js';
 export { writeFileAtomic } from './report/atomic.js';
 export { ResultsFiles, resultsJsonPath, type ResultsFilesOptions, type WriteFailure } from './report/files.js';

@@ -1,7 +1,9 @@
 // The sweep loop against a fake backend (in-process): records, warnings, skipping after an OOM, failures.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { benchmark, dominatingOom, timeWarnings } from '../src/run/benchmark.js';
+import { benchmark } from '../src/run/benchmark.js';
+import { dominatingOom } from '../src/run/plan.js';
+import { timeWarnings } from '../src/stats/warnings.js';
 import { summarize } from '../src/stats/summary.js';
 import { fakeBackend, tiny, type ModelRequest } from './fake-backend.js';
 

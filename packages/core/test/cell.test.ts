@@ -25,6 +25,7 @@ function timedBlocks(requests: ModelRequest[]): ModelRequest[] {
 
 function job(over: Partial<CellJob>): CellJob {
   return {
+    backend: { id: 'fake' },
     model: 'tiny',
     batchSize: 2,
     sequenceLength: 8,

@@ -2,8 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { compareResults } from '../src/report/compare.js';
-import type { BenchmarkResults } from '../src/run/benchmark.js';
-import type { CellRecord } from '../src/run/records.js';
+import type { BenchmarkResults, CellRecord } from '../src/report/results.js';
 import { medianRatio, verdictOf } from '../src/stats/compare.js';
 import { summarize } from '../src/stats/summary.js';
 

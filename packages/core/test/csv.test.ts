@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseString } from 'fast-csv';
 import { writeCsvFiles } from '../src/report/csv.js';
-import type { CellRecord } from '../src/run/records.js';
+import type { CellRecord } from '../src/report/results.js';
 import { summarize } from '../src/stats/summary.js';
 import { cellRecord, MIB } from './records.js';
 

@@ -1,5 +1,6 @@
-// A backend without libtorch for the sweep loop's tests (in-process): every call takes 1 ms, and a call of more
-// than `maxTokens` tokens fails as libtorch's CPU allocator does (code OOM).
+// A backend without libtorch for the sweep loop's tests: every call takes 1 ms (or `sampleSeconds`), and a call of
+// more than `maxTokens` tokens fails as libtorch's CPU allocator does (code OOM). fakeBackend's ref names this
+// module, whose createBackend builds the same fake in an isolated cell's worker process.
 import type { Backend, BackendModel, CellCallOptions } from '../src/backend/index.js';
 
 /** The tiny BERT of DESIGN.md as an inline model. */
@@ -45,9 +46,10 @@ export function fakeModel(calls: FakeCalls, requests: ModelRequest[] = []): Back
 }
 
 /** A CPU-only backend without libtorch: buildModel gives `model`, the BLAS is unknown unless `over` says, and the
- * thread count starts at `threads` and follows setThreads. */
+ * thread count starts at `threads` and follows setThreads. In-process only, unless `over` gives a ref with a module. */
 export function backendOf(model: BackendModel, threads = 2, over: Partial<Backend> = {}): Backend {
   return {
+    ref: { id: 'fake' },
     info: () => ({ framework: 'fake', frameworkVersion: '0', frameworkSource: 'test', addonVersion: '0', parallelInfo: '' }),
     cudaDeviceCount: () => 0,
     gpuInfo: () => ({ cudaRuntimeVersion: null, cudnnVersion: null, cudaDevices: [], nvml: { reason: 'test backend', driverVersion: null, cudaDriverVersion: null, devices: [] } }),
@@ -59,8 +61,9 @@ export function backendOf(model: BackendModel, threads = 2, over: Partial<Backen
   };
 }
 
-/** `measured` collects every request the model gets. */
-export function fakeBackend(maxTokens: number, measured: ModelRequest[] = []): Backend {
+/** `measured` collects every request the model gets (in this process). */
+export function fakeBackend(maxTokens: number, measured: ModelRequest[] = [], sampleSeconds = 0.001): Backend {
+  const options: FakeBackendOptions = { maxTokens, sampleSeconds };
   return backendOf(
     fakeModel(
       {
@@ -68,11 +71,23 @@ export function fakeBackend(maxTokens: number, measured: ModelRequest[] = []): B
           if (o.batchSize * o.sequenceLength > maxTokens) {
             throw Object.assign(new Error("DefaultCPUAllocator: can't allocate memory: you tried to allocate 1e12 bytes"), { code: 'OOM' });
           }
-          return 0.001;
+          return sampleSeconds;
         },
         memory: { rssBeforeBytes: 2e8, rssPeakBytes: 3e8 },
       },
       measured,
     ),
+    2,
+    { ref: { id: 'fake', module: import.meta.url, options } },
   );
+}
+
+export interface FakeBackendOptions {
+  maxTokens: number;
+  sampleSeconds: number;
+}
+
+/** What a worker calls to build fakeBackend's twin from its ref (BackendRef.module is this file). */
+export function createBackend(options: FakeBackendOptions): Backend {
+  return fakeBackend(options.maxTokens, [], options.sampleSeconds);
 }

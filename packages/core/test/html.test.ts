@@ -4,8 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chooseXScale, chooseYScale, formatTick, renderLineChartSvg, SERIES_COLOURS } from '../src/report/chart.js';
 import { buildChart, renderReportHtml } from '../src/report/html.js';
-import type { BenchmarkResults } from '../src/run/benchmark.js';
-import type { CellRecord } from '../src/run/records.js';
+import type { BenchmarkResults, CellRecord } from '../src/report/results.js';
 import { summarize } from '../src/stats/summary.js';
 import { cellRecord, cpuEnvironment } from './records.js';
 

@@ -9,9 +9,8 @@ import { parseShard } from '../src/args/shard.js';
 import type { EnvironmentInfo } from '../src/env/index.js';
 import { readResultsJson } from '../src/report/json.js';
 import { MergeError, describeShard, mergeResults, missingShards } from '../src/report/merge.js';
-import type { BenchmarkResults } from '../src/run/benchmark.js';
+import type { BenchmarkResults, Cell, CellRecord } from '../src/report/results.js';
 import { cellSize, planCells, shardAssignment, shardCells } from '../src/run/plan.js';
-import type { Cell, CellRecord } from '../src/run/records.js';
 
 const key = (c: Cell) => `${c.model} ${c.batchSize} ${c.sequenceLength} ${c.mode}`;
 const grid = (over: Partial<Parameters<typeof planCells>[0]> = {}) =>

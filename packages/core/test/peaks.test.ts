@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { devicePeak } from '../src/env/peaks.js';
-import { efficiency } from '../src/run/benchmark.js';
+import { efficiency } from '../src/stats/efficiency.js';
 
 test('device names as drivers report them find their datasheet row', () => {
   const peak = (name: string, dtype: 'float32' | 'float16' | 'bfloat16' = 'bfloat16') => devicePeak('cuda', name, dtype, null)?.tflops;

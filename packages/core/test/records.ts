@@ -2,7 +2,7 @@
 // inference, three samples around 0.1023 s, peak RSS 553 MiB of which 53 MiB added by the call. Tests override
 // what they look at.
 import type { EnvironmentInfo } from '../src/env/index.js';
-import type { CellRecord } from '../src/run/records.js';
+import type { CellRecord } from '../src/report/results.js';
 import { summarize } from '../src/stats/summary.js';
 
 export const MIB = 1024 * 1024;

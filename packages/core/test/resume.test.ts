@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ArgsError, TfbenchError } from '../src/errors.js';
 import { ResultsFiles } from '../src/report/files.js';
-import { benchmark, type BenchmarkResults } from '../src/run/benchmark.js';
+import type { BenchmarkResults } from '../src/report/results.js';
+import { benchmark } from '../src/run/benchmark.js';
 import { fakeBackend, tiny, type ModelRequest } from './fake-backend.js';
 
 // 6 cells: 1x8 1x64 4x8 4x64 8x8 8x64. With room for 100 tokens, 4x64 runs out of memory and 8x64 is skipped after it.

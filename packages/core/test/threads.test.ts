@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Backend, BlasInfo } from '../src/backend/index.js';
-import { libtorchBackend } from '../src/backend/index.js';
+import { LIBTORCH_BACKEND, libtorchBackend } from '../src/backend/index.js';
 import { detectBlas, environmentEntries } from '../src/env/index.js';
 import { blasDescription, blasThreads, chooseThreads, threadRule, threadWarnings, type ThreadChoice } from '../src/env/threads.js';
 import { normaliseConfig } from '../src/models/index.js';
@@ -188,7 +188,7 @@ test('a resumed sweep keeps the thread count of the file it resumes instead of p
 
 test('the probe runs in a worker process, as isolated cells do, and brings its timings back', async () => {
   const tiny = normaliseConfig({ model_type: 'bert', architectures: ['BertForMaskedLM'], vocab_size: 99, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 37 });
-  const probe = await probeThreadsIsolated([1, 2], { model: 'tiny', spec: tiny, dtype: 'float32', shapes: [{ batchSize: 1, sequenceLength: 8 }, { batchSize: 2, sequenceLength: 16 }] }, { timeoutS: 120 });
+  const probe = await probeThreadsIsolated(LIBTORCH_BACKEND, [1, 2], { model: 'tiny', spec: tiny, dtype: 'float32', shapes: [{ batchSize: 1, sequenceLength: 8 }, { batchSize: 2, sequenceLength: 16 }] }, { timeoutS: 120 });
   assert.equal(probe.model, 'tiny');
   assert.deepEqual(probe.shapes, [{ batchSize: 1, sequenceLength: 8 }, { batchSize: 2, sequenceLength: 16 }]);
   assert.deepEqual(probe.candidates.map((c) => c.threads), [1, 2]);
@@ -199,7 +199,7 @@ test('the probe runs in a worker process, as isolated cells do, and brings its t
   assert.equal(Math.min(...probe.candidates.map((c) => c.score)), 1);
   // A model the worker cannot build: the probe's error comes back with the worker's message.
   await assert.rejects(
-    probeThreadsIsolated([1, 2], { model: 'bad', spec: { ...tiny, hidden_size: 30 }, dtype: 'float32', shapes: [{ batchSize: 1, sequenceLength: 8 }] }, { timeoutS: 120 }),
+    probeThreadsIsolated(LIBTORCH_BACKEND, [1, 2], { model: 'bad', spec: { ...tiny, hidden_size: 30 }, dtype: 'float32', shapes: [{ batchSize: 1, sequenceLength: 8 }] }, { timeoutS: 120 }),
     /hidden_size|head|divis/i,
   );
 });

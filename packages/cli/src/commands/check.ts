@@ -1,6 +1,8 @@
 // tfbench check <dir>: compare what the model computes with a checkpoint's expected.safetensors.
 import { table } from 'table';
 import { checkCheckpoint } from '@tfbench/core';
+import type { TfbenchCommand } from '../command.js';
+import { EXIT_FAILED, EXIT_OK, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 
 export interface CheckArgs {
@@ -11,11 +13,25 @@ export interface CheckArgs {
   rtol?: number;
 }
 
-export async function checkCommand(a: CheckArgs, io: Io): Promise<number> {
+export const checkCommand: TfbenchCommand<CheckArgs> = ({ io, exit }) => ({
+  command: 'check <dir>',
+  describe: "Run a checkpoint directory on its expected.safetensors inputs and compare every stored tensor (exit 1 past the tolerance)",
+  builder: (y) =>
+    y
+      .positional('dir', { describe: 'Checkpoint directory: config.json, *.safetensors, expected.safetensors', type: 'string', demandOption: true })
+      .option('device', { type: 'string', default: 'cpu', describe: 'cpu, cuda or cuda:N' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the comparison as JSON' })
+      .option('atol', { type: 'number', describe: "Absolute tolerance (default: the file's, else 1e-4)" })
+      .option('rtol', { type: 'number', describe: "Relative tolerance (default: the file's, else 1e-4)" }),
+  handler: async (a) => exit(await check(a, io)),
+});
+
+/** Exit 1 when a tensor differs past the tolerance. */
+export async function check(a: CheckArgs, io: Io): Promise<ExitCode> {
   const result = await checkCheckpoint(a.dir, { device: a.device, atol: a.atol, rtol: a.rtol });
   if (a.json) {
     io.stdout(JSON.stringify(result, null, 2) + '\n');
-    return result.ok ? 0 : 1;
+    return result.ok ? EXIT_OK : EXIT_FAILED;
   }
   const rows = result.tensors.map((t) => [
     t.name,
@@ -33,5 +49,5 @@ export async function checkCommand(a: CheckArgs, io: Io): Promise<number> {
   if (result.missingParameters.length > 0) io.stdout(`parameters the checkpoint did not fill (left random): ${result.missingParameters.join(', ')}\n`);
   const bad = result.tensors.filter((t) => !t.ok).length;
   io.stdout(bad === 0 ? `all ${result.tensors.length} tensors match\n` : `${bad} of ${result.tensors.length} tensors differ past the tolerance\n`);
-  return bad === 0 ? 0 : 1;
+  return bad === 0 ? EXIT_OK : EXIT_FAILED;
 }

@@ -2,11 +2,14 @@
 // cell regresses past the threshold (a CI gate).
 import { table } from 'table';
 import { compareResults, readResultsJson, type CompareRow } from '@tfbench/core';
+import type { TfbenchCommand } from '../command.js';
+import { EXIT_FAILED, EXIT_OK, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 
 export interface CompareArgs {
   base: string;
-  next: string;
+  /** The results file to judge (the command line's <new>). */
+  new: string;
   threshold: number;
   force: boolean;
   json: boolean;
@@ -19,11 +22,25 @@ function ratioText(r: CompareRow): string {
   return `${r.ratio.toFixed(3)} [${r.ciLow!.toFixed(3)}, ${r.ciHigh!.toFixed(3)}]`;
 }
 
-export function compareCommand(a: CompareArgs, io: Io): number {
-  const comparison = compareResults(readResultsJson(a.base), readResultsJson(a.next), { threshold: a.threshold, force: a.force });
+export const compareCommand: TfbenchCommand<CompareArgs> = ({ io, exit }) => ({
+  command: 'compare <base> <new>',
+  describe: 'Compare two results files (--json of run) cell by cell: time ratio with a 95% interval and a verdict; exit 1 on a regression',
+  builder: (y) =>
+    y
+      .positional('base', { describe: 'The baseline results file', type: 'string', demandOption: true })
+      .positional('new', { describe: 'The results file to judge', type: 'string', demandOption: true })
+      .option('threshold', { type: 'number', default: 0.05, describe: 'A significantly slower cell regresses when new / base exceeds 1 + this' })
+      .option('force', { type: 'boolean', default: false, describe: 'Compare cells measured on different devices or dtypes' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the comparison as JSON' }),
+  handler: (a) => exit(compare(a, io)),
+});
+
+/** Exit 1 when a cell regressed. */
+export function compare(a: CompareArgs, io: Io): ExitCode {
+  const comparison = compareResults(readResultsJson(a.base), readResultsJson(a.new), { threshold: a.threshold, force: a.force });
   if (a.json) {
     io.stdout(JSON.stringify(comparison, null, 2) + '\n');
-    return comparison.regressions > 0 ? 1 : 0;
+    return comparison.regressions > 0 ? EXIT_FAILED : EXIT_OK;
   }
   const rows = comparison.rows.map((r) => [
     r.model,
@@ -35,7 +52,7 @@ export function compareCommand(a: CompareArgs, io: Io): number {
     ratioText(r),
     r.regression ? `${r.verdict} (regression)` : r.verdict,
   ]);
-  io.stdout(`tfbench compare: ${a.base} → ${a.next} (time ratio new / base, 95% bootstrap interval)\n`);
+  io.stdout(`tfbench compare: ${a.base} → ${a.new} (time ratio new / base, 95% bootstrap interval)\n`);
   io.stdout(
     table([['Model', 'Batch', 'Seq', 'Mode', 'Base s', 'New s', 'Ratio [95% CI]', 'Verdict'], ...rows], {
       columns: { 1: { alignment: 'right' }, 2: { alignment: 'right' }, 4: { alignment: 'right' }, 5: { alignment: 'right' } },
@@ -43,12 +60,12 @@ export function compareCommand(a: CompareArgs, io: Io): number {
     }),
   );
   if (comparison.onlyInBase.length > 0) io.stdout(`only in ${a.base}: ${comparison.onlyInBase.join('; ')}\n`);
-  if (comparison.onlyInNew.length > 0) io.stdout(`only in ${a.next}: ${comparison.onlyInNew.join('; ')}\n`);
+  if (comparison.onlyInNew.length > 0) io.stdout(`only in ${a.new}: ${comparison.onlyInNew.join('; ')}\n`);
   const pct = `${(comparison.threshold * 100).toFixed(1)}%`;
   io.stdout(
     comparison.regressions > 0
       ? `${comparison.regressions} of ${comparison.rows.length} cells regressed: significantly slower by more than ${pct}, or failing now\n`
       : `no regression past ${pct} in ${comparison.rows.length} cells\n`,
   );
-  return comparison.regressions > 0 ? 1 : 0;
+  return comparison.regressions > 0 ? EXIT_FAILED : EXIT_OK;
 }

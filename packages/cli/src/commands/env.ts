@@ -1,8 +1,16 @@
 // tfbench env: the ENVIRONMENT INFORMATION block on its own (device auto, float32, defaults).
 import { chooseThreads, collectEnvironment, defaultArgs, environmentEntries, libtorchBackend, renderEnvironment, resolveDevice } from '@tfbench/core';
+import type { TfbenchCommand } from '../command.js';
+import { EXIT_OK, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 
-export async function envCommand(io: Io): Promise<number> {
+export const envCommand: TfbenchCommand<object> = ({ io, exit }) => ({
+  command: 'env',
+  describe: 'Print the environment information block',
+  handler: async () => exit(await printEnvironment(io)),
+});
+
+export async function printEnvironment(io: Io): Promise<ExitCode> {
   const backend = libtorchBackend();
   const defaults = defaultArgs();
   const device = resolveDevice(defaults.device, backend);
@@ -18,5 +26,5 @@ export async function envCommand(io: Io): Promise<number> {
     threads,
   });
   io.stdout(renderEnvironment(environmentEntries(env)));
-  return 0;
+  return EXIT_OK;
 }

@@ -12,6 +12,8 @@ import {
   writeResultsJson,
   type BenchmarkResults,
 } from '@tfbench/core';
+import type { TfbenchCommand } from '../command.js';
+import { EXIT_OK, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 
 export interface MergeArgs {
@@ -39,7 +41,18 @@ function readAll(files: readonly string[]): BenchmarkResults[] {
   return results;
 }
 
-export function mergeCommand(a: MergeArgs, io: Io): number {
+export const mergeCommand: TfbenchCommand<MergeArgs> = ({ io, exit }) => ({
+  command: 'merge <files..>',
+  describe: 'Join the results files of the shards of one sweep (run --shard i/n) into one, in the unsharded order; exit 2 on overlapping or mismatched runs',
+  builder: (y) =>
+    y
+      .positional('files', { describe: 'Results files (--json of run --shard i/n)', type: 'string', array: true, demandOption: true })
+      .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'Where to write the merged results file; "-": stdout' }),
+  handler: (a) => exit(merge(a, io)),
+});
+
+/** Exit 0 once written: a refusal is a MergeError, exit 2 from main's error handler. */
+export function merge(a: MergeArgs, io: Io): ExitCode {
   const inputs = readAll(a.files);
   const merged = mergeResults(inputs, { names: a.files });
 
@@ -68,5 +81,5 @@ export function mergeCommand(a: MergeArgs, io: Io): number {
     io.stderr(`tfbench: note: the inputs ran in different environments; the merged file keeps ${a.files[0]}'s and lists the differences under merged.environmentDifferences:\n`);
     for (const line of differences) io.stderr(`  ${line}\n`);
   }
-  return 0;
+  return EXIT_OK;
 }

@@ -3,6 +3,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { readResultsJson, renderReportHtml, TfbenchError } from '@tfbench/core';
+import type { TfbenchCommand } from '../command.js';
+import { EXIT_OK, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
 
 export interface ReportArgs {
@@ -16,7 +18,18 @@ export function defaultReportPath(resultsPath: string): string {
   return /\.json$/i.test(resultsPath) ? resultsPath.replace(/\.json$/i, '.html') : `${resultsPath}.html`;
 }
 
-export function reportCommand(a: ReportArgs, io: Io): number {
+export const reportCommand: TfbenchCommand<ReportArgs> = ({ io, exit }) => ({
+  command: 'report <results>',
+  describe:
+    'Write a self-contained HTML report of a results file (--json of run): charts of time and memory against sequence length and batch size, the records, the environment',
+  builder: (y) =>
+    y
+      .positional('results', { describe: 'The results file to report on', type: 'string', demandOption: true })
+      .option('output', { alias: 'o', type: 'string', describe: 'Where to write the HTML page', defaultDescription: 'the results path with .html for .json' }),
+  handler: (a) => exit(writeReport(a, io)),
+});
+
+export function writeReport(a: ReportArgs, io: Io): ExitCode {
   const results = readResultsJson(a.results); // a missing or foreign file throws a TfbenchError: exit 2
   const output = a.output ?? defaultReportPath(a.results);
   if (resolve(output) === resolve(a.results)) {
@@ -31,5 +44,5 @@ export function reportCommand(a: ReportArgs, io: Io): number {
   }
   const charts = html.match(/<svg class="chart"/g)?.length ?? 0;
   io.stdout(`tfbench report: wrote ${output} (${charts} chart${charts === 1 ? '' : 's'}, ${results.records.length} cell${results.records.length === 1 ? '' : 's'})\n`);
-  return 0;
+  return EXIT_OK;
 }

@@ -1,46 +1,51 @@
 // tfbench run [args.json] [flags]: validate, run the sweep with a progress line, print the tables. The
 // results files are core's ResultsFiles, rewritten after every cell. Ctrl-C or SIGTERM stops the sweep and
 // still prints and writes what was measured (exit 130 or 143).
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
   benchmark,
   cellName,
   environmentEntries,
+  readArgsFile,
   renderEnvironment,
   renderBreakdowns,
   renderSections,
   resultsToJson,
   ResultsFiles,
   RESUME_KEPT_STATUSES,
-  TfbenchError,
   type ProgressEvent,
   type TableFormat,
   type WriteFailure,
 } from '@tfbench/core';
-import { EXIT_FAILED, EXIT_OK, exitCodeForSignal } from '../exit-codes.js';
-import { flagOverrides } from '../flags.js';
+import type { TfbenchCommand } from '../command.js';
+import { EXIT_FAILED, EXIT_OK, exitCodeForSignal, type ExitCode } from '../exit-codes.js';
+import { flagOverrides, withBenchmarkFlags } from '../flags.js';
 import type { Io } from '../io.js';
 
-function readArgsFile(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new TfbenchError(`cannot read args file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-      code: 'BAD_ARGS',
-      hint: 'Pass the path of an existing args.json (see examples/), or give everything as flags.',
-    });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new TfbenchError(`${path} is not valid JSON: ${(err as Error).message}`, {
-      code: 'BAD_ARGS',
-      hint: 'Fix the JSON syntax (a trailing comma or a missing quote is the usual cause).',
-    });
-  }
+/** run's own options, and every benchmark argument as a flag (flags.ts) under its camelCase name. */
+export interface RunArgs {
+  /** The args file's path. */
+  args?: string;
+  quiet?: boolean;
+  format: string;
+  [flag: string]: unknown;
 }
+
+export const runCommand: TfbenchCommand<RunArgs> = ({ io, exit }) => ({
+  command: 'run [args]',
+  describe: 'Run a benchmark sweep (args.json, flags override it) and print the result tables',
+  builder: (y) =>
+    withBenchmarkFlags(y.positional('args', { describe: 'Path to an args.json file', type: 'string' }))
+      .option('quiet', { type: 'boolean', describe: 'No progress line', group: 'Output:' })
+      .option('format', {
+        type: 'string',
+        choices: ['default', 'hf'],
+        default: 'default',
+        describe: "Console tables: 'default' adds the CI, throughput, phases, TFLOP/s, MFU and allocator columns to Hugging Face's; 'hf' prints Hugging Face's columns exactly",
+        group: 'Output:',
+      }),
+  handler: async (a) => exit(await runSweep(a, io)),
+});
 
 /** "42s", "3m 05s", "1h 02m". */
 export function formatDuration(seconds: number): string {
@@ -67,7 +72,8 @@ export function progressLine(io: Io, quiet: boolean, now: () => number = () => p
   };
 }
 
-export async function runCommand(argv: Record<string, unknown>, io: Io): Promise<number> {
+/** Exit 1 when a cell failed or the final results could not be written; 130 or 143 when stopped by a signal. */
+export async function runSweep(argv: RunArgs, io: Io): Promise<ExitCode> {
   const argsPath = typeof argv.args === 'string' ? resolve(argv.args) : null;
   const fileArgs = argsPath ? readArgsFile(argsPath) : {};
 

@@ -1,4 +1,5 @@
-// @tfbench/core args: the argument table, parsing with problems as data, --help rows, JSON Schema.
+// @tfbench/core args: the argument table, reading the args file, parsing with problems as data, --help rows,
+// JSON Schema.
 export type {
   ArgAlias,
   ArgDefinition,
@@ -19,6 +20,7 @@ export {
 } from './definitions.js';
 export type { ParseArgsResult } from './parse.js';
 export { ROOT_PATH, acceptedArgNames, flagName, parseArgs } from './parse.js';
+export { readArgsFile } from './file.js';
 export { SHARD_PATTERN, formatShard, parseShard, type Shard } from './shard.js';
 export type { HelpRow } from './help.js';
 export { argsJsonSchema, defaultText, helpRows, kindText } from './help.js';

@@ -53,7 +53,27 @@ export interface BackendInfo {
   parallelInfo: string;
 }
 
+/**
+ * Names a backend so that a worker process can build the same one; plain data, as it travels in a cell job.
+ * The built-in libtorch backend is `{ id: 'libtorch' }` (LIBTORCH_BACKEND). Any other backend names `module`,
+ * a specifier the worker imports (a file: URL or a package name) whose export `createBackend(options)` returns
+ * the backend (or a promise of it), `options` being plain data; without `module` it runs in-process only
+ * (isolate: false).
+ */
+export interface BackendRef {
+  id: string;
+  module?: string;
+  options?: unknown;
+}
+
+/** What a backend module named by BackendRef.module exports. */
+export type BackendFactory = (options: unknown) => Backend | Promise<Backend>;
+
+export const LIBTORCH_BACKEND: BackendRef = { id: 'libtorch' };
+
 export interface Backend {
+  /** How a worker process builds this backend: cells run isolated with the backend the sweep was given. */
+  readonly ref: BackendRef;
   info(): BackendInfo;
   cudaDeviceCount(): number;
   /** CUDA devices and versions, and what NVML says of the GPUs (for the environment block). */
@@ -72,6 +92,7 @@ export function libtorchBackend(): Backend {
   if (libtorch) return libtorch;
   const binding = loadBinding();
   libtorch = {
+    ref: LIBTORCH_BACKEND,
     info() {
       const v = binding.versions();
       return {

@@ -1,8 +1,7 @@
 // tfbench compare: two results files (base and new) cell by cell: the ratio of median times with its
 // confidence interval, a verdict, and whether the change is a regression past the threshold.
 import { TfbenchError } from '../errors.js';
-import type { BenchmarkResults } from '../run/benchmark.js';
-import { cellName, type CellRecord } from '../run/records.js';
+import { cellName, type BenchmarkResults } from './results.js';
 import { medianRatio, verdictOf, type Verdict } from '../stats/compare.js';
 
 export interface CompareOptions {

@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { writeToString } from 'fast-csv';
 import type { BenchmarkArgs } from '../args/index.js';
-import { headlineMemoryBytes, type CellRecord } from '../run/records.js';
+import { headlineMemoryBytes, type CellRecord } from './results.js';
 import { writeFileAtomic } from './atomic.js';
 import { SECTION_ORDER, sectionRecords, type Section } from './table.js';
 

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { ArgKey, BenchmarkArgs } from '../args/definitions.js';
 import { environmentEntries } from '../env/index.js';
 import { ArgsError } from '../errors.js';
-import type { BenchmarkResults, ResultsSink } from '../run/benchmark.js';
+import type { BenchmarkResults, ResultsSink } from './results.js';
 import { writeFileAtomic, unwritableReason } from './atomic.js';
 import { csvFiles, csvFileArgs } from './csv.js';
 import { resultsToJson } from './json.js';

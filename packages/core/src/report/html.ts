@@ -1,9 +1,8 @@
 // The HTML report: one self-contained page (inline CSS and SVG, no script, no font or file fetched) with
 // charts of time and memory against sequence length and batch size per model, what Hugging Face's
 // plot_csv_file.py drew, plus each median's 95% interval, every record in a table, and the environment.
-import type { BenchmarkResults } from '../run/benchmark.js';
 import { environmentEntries } from '../env/index.js';
-import { headlineMemoryBytes, type CellRecord, type Mode } from '../run/records.js';
+import { headlineMemoryBytes, type BenchmarkResults, type CellRecord, type Mode } from './results.js';
 import { escapeXml, renderLineChartSvg, type ChartPoint, type ChartSeries, type LineChart } from './chart.js';
 
 export { chooseXScale, chooseYScale, escapeXml, renderLineChartSvg, SERIES_COLOURS, seriesStyle } from './chart.js';

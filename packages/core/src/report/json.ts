@@ -1,8 +1,8 @@
 // The JSON results file: versioned, everything a later compare/report needs, raw samples included.
 import { readFileSync } from 'node:fs';
 import { TfbenchError } from '../errors.js';
-import { RESULTS_SCHEMA_VERSION, type BenchmarkResults } from '../run/benchmark.js';
 import { writeFileAtomic } from './atomic.js';
+import { RESULTS_SCHEMA_VERSION, type BenchmarkResults } from './results.js';
 
 export function resultsToJson(results: BenchmarkResults): string {
   return JSON.stringify(results, null, 2) + '\n';

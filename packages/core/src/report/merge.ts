@@ -7,11 +7,8 @@ import { formatShard } from '../args/shard.js';
 import type { EnvironmentInfo } from '../env/index.js';
 import { TfbenchError, formatValue } from '../errors.js';
 import { modelName } from '../models/ref.js';
-import { RESULTS_SCHEMA_VERSION, type BenchmarkResults, type MergedFrom, type ResultsShard } from '../run/benchmark.js';
 import { planCells, shardAssignment } from '../run/plan.js';
-import { cellName } from '../run/records.js';
-
-export type { MergedFrom, ResultsShard } from '../run/benchmark.js';
+import { cellName, RESULTS_SCHEMA_VERSION, type BenchmarkResults, type MergedFrom, type ResultsShard } from './results.js';
 
 export interface MergeOptions {
   /** A name per input (its file path), used in problems and in `merged.sources`; default "input 1", … */

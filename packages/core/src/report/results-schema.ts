@@ -1,7 +1,7 @@
 // The JSON Schema (draft 2020-12) of the results file `tfbench run --json` writes (schemaVersion 1.x),
 // shipped as schemas/results.schema.json. Keep it in step with BenchmarkResults and CellRecord: a test
 // validates a real run's file against it.
-import { RESULTS_SCHEMA_VERSION } from '../run/benchmark.js';
+import { RESULTS_SCHEMA_VERSION } from './results.js';
 
 type Schema = Record<string, unknown>;
 

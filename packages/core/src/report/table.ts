@@ -1,7 +1,7 @@
 // Console tables in Hugging Face's benchmark layout: section title centred in '=' (20 + 40 + 20 wide),
 // an 80-dash frame, columns Model Name / Batch Size / Seq Length / value centred in 30 / 15 / 15 / 15.
 import { table, type TableUserConfig } from 'table';
-import { headlineMemoryBytes, type CellRecord, type Mode } from '../run/records.js';
+import { headlineMemoryBytes, type CellRecord, type Mode } from './results.js';
 
 export type Section = 'inference-speed' | 'inference-memory' | 'training-speed' | 'training-memory';
 

@@ -2,61 +2,20 @@
 // by default), and return typed results. A failed cell becomes a record with its status; the sweep goes on.
 // The results so far go to the sink (the files the args name: report/files.ts) after every cell.
 import { parseArgs, parseShard, type BenchmarkArgs } from '../args/index.js';
-import { libtorchBackend, type Backend, type PhaseSamples } from '../backend/index.js';
-import { collectEnvironment, type EnvironmentInfo } from '../env/index.js';
+import { libtorchBackend, type Backend } from '../backend/index.js';
+import { canBuildInWorker, notIsolatableError } from '../backend/resolve.js';
+import { collectEnvironment } from '../env/index.js';
 import { chooseThreads, resumedChoice, threadWarnings, type ProbeTarget } from '../env/threads.js';
-import { devicePeak, type Peak } from '../env/peaks.js';
+import { devicePeak } from '../env/peaks.js';
 import { ArgsError, TfbenchError, type Problem } from '../errors.js';
 import { checkModelsFit, memoryCapacity, resolveModels, type ResolvedModel } from '../models/index.js';
-import { callFlops } from '../models/flops.js';
-import { levelShift, median, summarize, type SampleSummary } from '../stats/summary.js';
+import { cellName, RESULTS_SCHEMA_VERSION, type BenchmarkResults, type Cell, type CellRecord, type ResultsSink } from '../report/results.js';
 import { TOOL_VERSION } from '../version.js';
-import { measureCell, type CellJob, type CellMeasurement } from './cell.js';
+import { measureCell, type CellJob } from './cell.js';
 import { classifyFailure, describeError, probeThreadsIsolated, runIsolated, type CellOutcome } from './isolate.js';
-import { planCells, shardCells } from './plan.js';
-import { cellName, type Cell, type CellRecord, type CellStatus } from './records.js';
+import { dominatingOom, planCells, shardCells } from './plan.js';
+import { recordFromOutcome, skippedRecord } from './records.js';
 import { keptRecords, readResumeFile } from './resume.js';
-
-// 1.1: `shard` (which share of the sweep a file holds) and `merged` (set by tfbench merge). Files of 1.0
-// have neither; readResultsJson reads their shard as null.
-// 1.2: status `timeout` for a cell stopped after cellTimeoutS (1.1 wrote status `error` with code TIMEOUT),
-// and the arguments cellTimeoutS and resume.
-export const RESULTS_SCHEMA_VERSION = '1.2.0';
-
-/** Which shares of a sweep's cells a results file holds: shards `indices` (1-based, ascending) of `count`. */
-export interface ResultsShard {
-  count: number;
-  indices: number[];
-}
-
-/** What tfbench merge joined into a results file. */
-export interface MergedFrom {
-  /** Each input, in the order given: its name (file path), shard, record count and run times. */
-  sources: Array<{ name: string; shard: ResultsShard | null; records: number; startedAt: string; finishedAt: string }>;
-  /** The file's `environment` is the first input's; one line per field where another input's differs
-   * (`cpuRamBytes: 16777216 in a.json; 33554432 in b.json`). Empty when every input ran on the same setup. */
-  environmentDifferences: string[];
-}
-
-export interface BenchmarkResults {
-  schemaVersion: string;
-  tool: { name: 'tfbench'; version: string };
-  /** When the sweep started (a resumed sweep: when the resumed file's did). */
-  startedAt: string;
-  /** When the file was written: after the last cell, or the latest cell while the sweep runs. */
-  finishedAt: string;
-  /** True when the file lacks a record of some planned cell: while the sweep runs (the results are written
-   * after every cell), and when it was stopped (Ctrl-C, SIGTERM, abort, a killed process) before the end. */
-  interrupted: boolean;
-  args: BenchmarkArgs;
-  /** The shares of the planned cells this file holds (args.shard of a run; tfbench merge joins shares);
-   * null: every cell. */
-  shard: ResultsShard | null;
-  /** Only in files written by tfbench merge. */
-  merged?: MergedFrom;
-  environment: EnvironmentInfo;
-  records: CellRecord[];
-}
 
 export type ProgressEvent =
   /** The cells this run will measure: the whole plan, or this shard's share of it, less the cells kept from
@@ -67,16 +26,6 @@ export type ProgressEvent =
   | { type: 'cell-start'; index: number; total: number; cell: Cell }
   | { type: 'cell-end'; index: number; total: number; record: CellRecord };
 
-/** Where the results go while the sweep runs; ResultsFiles (report/files.ts) writes the files the args name. */
-export interface ResultsSink {
-  /** Called once the args are valid, before anything is measured: throw (an ArgsError) to refuse the run. */
-  open?(args: BenchmarkArgs): void | Promise<void>;
-  /** Called with the results so far after every cell, and with the returned results at the end
-   * (`interrupted` stays true until every planned cell has a record). Failing to store them is the sink's
-   * to report and retry: a throw ends the sweep. */
-  write(results: BenchmarkResults): void | Promise<void>;
-}
-
 export interface BenchmarkOptions {
   /** Values that override `input`'s keys (CLI flags), camelCase; problems in them are reported as --flag. */
   overrides?: Record<string, unknown>;
@@ -85,7 +34,8 @@ export interface BenchmarkOptions {
   signal?: AbortSignal;
   /** Directory that relative model paths are resolved against (default: the current directory). */
   baseDir?: string;
-  /** Defaults to the libtorch backend. */
+  /** Defaults to the libtorch backend. Isolated cells (and the thread probe) run in worker processes that build
+   * the same backend from its `ref`, so a backend that is not built in must name a module there. */
   backend?: Backend;
   /** Receives the results after every cell and at the end. */
   sink?: ResultsSink;
@@ -113,121 +63,6 @@ function unsupportedProblems(args: BenchmarkArgs, device: string): Problem[] {
     problems.push({ path: 'dtype', message: 'float16 cannot run on the CPU with this libtorch (no half-precision matmul); use "bfloat16" or "float32", or a CUDA device' });
   }
   return problems;
-}
-
-/** Warnings about a time record's reliability, attached to the record rather than printed. `time.samples`: in the order taken. */
-export function timeWarnings(time: SampleSummary & { samples: readonly number[] }, targetRelCi: number): string[] {
-  const warnings: string[] = [];
-  const pct = (x: number) => `${x >= 0.001 ? (100 * x).toFixed(1) : (100 * x).toPrecision(1)}%`; // 1.0%, 0.05%
-  if (time.ciLevel < 0.95) {
-    warnings.push(`only ${time.count} samples: [min, max] bounds the median with ${pct(time.ciLevel)} confidence, not 95%`);
-  }
-  if (targetRelCi > 0 && time.relCiHalfWidth > targetRelCi) {
-    warnings.push(`the median's 95% CI is ±${pct(time.relCiHalfWidth)}, wider than the ±${pct(targetRelCi)} asked, when maxTimeS ran out`);
-  }
-  if (time.median > 0 && time.stdev / time.median > 0.1) {
-    warnings.push(`high spread: the standard deviation is ${pct(time.stdev / time.median)} of the median (other load on the machine?)`);
-  }
-  const shift = levelShift(time.samples);
-  if (shift) {
-    const s = (x: number) => x.toPrecision(4);
-    warnings.push(
-      `the speed changed during the measurement: the median of the first ${shift.first.count} calls is ${s(shift.first.median)} s, ` +
-        `of the last ${shift.second.count} ${s(shift.second.median)} s (${shift.relChange >= 0 ? '+' : '-'}${pct(Math.abs(shift.relChange))}; ` +
-        `their 95% CIs do not overlap), so the CI assumes a steadiness the machine did not have (other load, or a VM's varying memory bandwidth?)`,
-    );
-  }
-  return warnings;
-}
-
-/** A record with no measurement: a failed or skipped cell (what every record has, nothing measured). */
-function unmeasuredRecord(cell: Cell, job: CellJob, model: ResolvedModel, status: CellStatus, error: CellRecord['error']): CellRecord {
-  return {
-    ...cell,
-    status,
-    error,
-    device: job.device,
-    dtype: job.dtype,
-    threads: job.threads,
-    blasThreads: null,
-    parameterCount: cell.mode === 'training' ? model.trainParameterCount : model.parameterCount,
-    timeSeconds: null,
-    phasesSeconds: null,
-    throughput: null,
-    memory: null,
-    gpuMemory: null,
-    hostSeconds: null,
-    breakdown: null,
-    buildSeconds: null,
-    efficiency: efficiency(callFlops(job.spec, { ...cell, trainStep: job.trainStep }), null, null),
-    warnings: [],
-  };
-}
-
-function recordFromOutcome(
-  cell: Cell,
-  job: CellJob,
-  model: ResolvedModel,
-  outcome: CellOutcome,
-  targetRelCi: number,
-  peak: Peak | null,
-): CellRecord {
-  if (!outcome.ok) return unmeasuredRecord(cell, job, model, outcome.status, outcome.error);
-  const m: CellMeasurement = outcome.measurement;
-  const base = unmeasuredRecord(cell, job, model, 'ok', null);
-  const summary = m.samplesSeconds.length > 0 ? summarize(m.samplesSeconds) : null;
-  const time = summary ? { ...summary, samples: m.samplesSeconds, warmup: m.warmupSeconds } : null;
-  return {
-    ...base,
-    threads: m.threads,
-    blasThreads: m.blasThreads,
-    timeSeconds: time,
-    phasesSeconds: m.phasesSeconds ? phaseRecords(m.phasesSeconds) : null,
-    throughput: time
-      ? { samplesPerSecond: cell.batchSize / time.median, tokensPerSecond: (cell.batchSize * cell.sequenceLength) / time.median }
-      : null,
-    memory: m.memory
-      ? { rssPeakBytes: m.memory.rssPeakBytes, rssBeforeBytes: m.memory.rssBeforeBytes, rssIncreaseBytes: m.memory.rssPeakBytes - m.memory.rssBeforeBytes }
-      : null,
-    gpuMemory: m.cudaMemory
-      ? { ...m.cudaMemory, allocatedIncreaseBytes: m.cudaMemory.peakAllocatedBytes - m.cudaMemory.allocatedBeforeBytes }
-      : null,
-    hostSeconds: m.hostSeconds && m.hostSeconds.length > 0 ? { median: median(m.hostSeconds), samples: m.hostSeconds } : null,
-    breakdown: m.breakdown ? m.breakdown.map((c) => ({ ...c, increaseBytes: c.peakBytes - c.beforeBytes })) : null,
-    buildSeconds: m.buildSeconds,
-    efficiency: efficiency(base.efficiency.flopsPerCall, time?.median ?? null, peak),
-    warnings: time ? timeWarnings(time, targetRelCi) : [],
-  };
-}
-
-/** Achieved TFLOP/s of the median call, and MFU against the device's dense peak when it is known. */
-export function efficiency(flopsPerCall: number, medianSeconds: number | null, peak: Peak | null): CellRecord['efficiency'] {
-  const tflopsPerSecond = medianSeconds ? flopsPerCall / medianSeconds / 1e12 : null;
-  return {
-    flopsPerCall,
-    tflopsPerSecond,
-    mfu: tflopsPerSecond !== null && peak ? tflopsPerSecond / peak.tflops : null,
-    peakTflops: peak?.tflops ?? null,
-    peakSource: peak?.source ?? null,
-  };
-}
-
-function phaseRecords(p: PhaseSamples): NonNullable<CellRecord['phasesSeconds']> {
-  const phase = (samples: number[]) => ({ median: median(samples), samples });
-  return { forward: phase(p.forward), backward: phase(p.backward), optimizer: p.optimizer.length > 0 ? phase(p.optimizer) : null };
-}
-
-/** A record for a cell not run because a smaller cell of the same model and mode ran out of memory. */
-function skippedRecord(cell: Cell, job: CellJob, model: ResolvedModel, after: Cell): CellRecord {
-  const reason = `skipped: ${after.model} ran out of memory in ${after.mode} at batch ${after.batchSize}, sequence ${after.sequenceLength} (set skipAfterOom: false to try anyway)`;
-  return { ...unmeasuredRecord(cell, job, model, 'skipped', { code: 'SKIPPED_AFTER_OOM', message: reason }), warnings: [reason] };
-}
-
-/** The out-of-memory cell that makes `cell` hopeless: same model and mode, batch and sequence no larger. */
-export function dominatingOom(cell: Cell, ooms: readonly Cell[]): Cell | undefined {
-  return ooms.find(
-    (o) => o.model === cell.model && o.mode === cell.mode && o.batchSize <= cell.batchSize && o.sequenceLength <= cell.sequenceLength,
-  );
 }
 
 /** The thread probe's worker is stopped past this (building one layer and a few seconds of calls). */
@@ -263,6 +98,7 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
   const models = resolveModels(args, { baseDir: options.baseDir ?? process.cwd() });
 
   const backend = options.backend ?? libtorchBackend();
+  if (args.isolate && !canBuildInWorker(backend.ref)) throw notIsolatableError(backend.ref);
   const device = resolveDevice(args.device, backend);
   checkModelsFit(models, args, memoryCapacity(device, () => backend.gpuInfo())); // parameters past RAM or GPU memory: exit 2
   const problems = unsupportedProblems(args, device);
@@ -288,7 +124,7 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
           { pinned: args.threads, device, blas, backendDefault: backend.getThreads() },
           probeTarget(wholePlan, byName, args.dtype),
           // Isolated cells: the probe runs in a worker as they do; else here, where they run.
-          args.isolate ? (candidates, target) => probeThreadsIsolated(candidates, target, { timeoutS: PROBE_TIMEOUT_S, signal: options.signal }) : undefined,
+          args.isolate ? (candidates, target) => probeThreadsIsolated(backend.ref, candidates, target, { timeoutS: PROBE_TIMEOUT_S, signal: options.signal }) : undefined,
         );
   const threads = threadChoice.threads;
   const environment = await collectEnvironment(backend, {
@@ -336,6 +172,7 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
     const model = byName.get(cell.model)!;
     const job: CellJob = {
       ...cell,
+      backend: backend.ref,
       spec: cell.mode === 'training' ? model.trainSpec : model.spec,
       weightFiles: model.weightFiles,
       device,

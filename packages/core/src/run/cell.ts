@@ -1,14 +1,16 @@
 // Measuring one cell in this process: build the model, load weights if any, sample it (sampling.ts).
 // Runs inside an isolated child (worker.ts) by default, or in-process with isolate: false.
-import type { Backend, DType } from '../backend/index.js';
+import type { Backend, BackendRef, DType } from '../backend/index.js';
 import { blasThreads } from '../env/threads.js';
 import type { ModelSpec } from '../models/index.js';
-import type { Cell } from './records.js';
+import type { Cell } from '../report/results.js';
 import { sampleCell, type CellSamples } from './sampling.js';
 import { loadCheckpointWeights } from './weights.js';
 
 /** Everything a child process needs to measure one cell; plain data so it crosses IPC. */
 export interface CellJob extends Cell {
+  /** The backend to measure with: a worker builds it from this (backend/resolve.ts). */
+  backend: BackendRef;
   spec: ModelSpec;
   /** safetensors files to load (checkpoint directories); empty for random weights. */
   weightFiles: string[];

@@ -3,11 +3,13 @@
 import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { BackendRef } from '../backend/index.js';
 import type { ProbeTarget, ThreadProbe } from '../env/threads.js';
 import type { CellJob, CellMeasurement } from './cell.js';
 
-/** What a worker is asked to do: measure one cell, or time thread counts (env/threads.ts) where cells run. */
-export type WorkerTask = { type: 'cell'; job: CellJob } | { type: 'thread-probe'; candidates: number[]; target: ProbeTarget };
+/** What a worker is asked to do: measure one cell, or time thread counts (env/threads.ts) where cells run; each
+ * names the backend to do it with (the cell in its job). */
+export type WorkerTask = { type: 'cell'; job: CellJob } | { type: 'thread-probe'; backend: BackendRef; candidates: number[]; target: ProbeTarget };
 
 export type WorkerMessage =
   | { type: 'result'; measurement: CellMeasurement }
@@ -21,11 +23,30 @@ export type CellOutcome =
 /** Kept from a child's stderr to explain a crash. */
 const STDERR_TAIL_BYTES = 4096;
 
+/** Node flags that register module hooks or preload modules, each followed by its value. */
+const MODULE_HOOK_FLAGS = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader']);
+
+/** This process's module hooks as [flag, value] pairs: a worker started with them can import what this process
+ * can, such as a backend module written in TypeScript while tests run under tsx. */
+export function moduleHookFlags(execArgv: readonly string[] = process.execArgv): string[] {
+  const flags: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!;
+    const eq = arg.indexOf('=');
+    if (eq > 0 && MODULE_HOOK_FLAGS.has(arg.slice(0, eq))) flags.push(arg.slice(0, eq), arg.slice(eq + 1));
+    else if (MODULE_HOOK_FLAGS.has(arg) && i + 1 < execArgv.length) flags.push(arg, execArgv[++i]!);
+  }
+  return flags;
+}
+
+/** The worker's file (compiled, or the TypeScript source when this module runs from source) and its Node flags. */
 function workerEntry(): { path: string; execArgv: string[] } {
+  const hooks = moduleHookFlags();
   const js = fileURLToPath(new URL('./worker.js', import.meta.url));
-  if (existsSync(js)) return { path: js, execArgv: [] };
-  // Running from TypeScript sources (tests under tsx): the child needs the same loader.
-  return { path: fileURLToPath(new URL('./worker.ts', import.meta.url)), execArgv: ['--import', 'tsx'] };
+  if (existsSync(js)) return { path: js, execArgv: hooks };
+  // Running from TypeScript sources (tests under tsx): the worker needs tsx too.
+  const withTsx = hooks.some((value, i) => i % 2 === 1 && value === 'tsx') ? hooks : [...hooks, '--import', 'tsx'];
+  return { path: fileURLToPath(new URL('./worker.ts', import.meta.url)), execArgv: withTsx };
 }
 
 /**
@@ -145,8 +166,8 @@ export async function runIsolated(job: CellJob, options: IsolateOptions): Promis
 
 /** The thread probe in a worker, so that it runs in the process setup the cells run in (their malloc settings:
  * in a process without them, fresh pages on every call made 2 threads look twice as slow as they were). */
-export async function probeThreadsIsolated(candidates: number[], target: ProbeTarget, options: IsolateOptions): Promise<ThreadProbe> {
-  const end = await runWorker({ type: 'thread-probe', candidates, target }, options);
+export async function probeThreadsIsolated(backend: BackendRef, candidates: number[], target: ProbeTarget, options: IsolateOptions): Promise<ThreadProbe> {
+  const end = await runWorker({ type: 'thread-probe', backend, candidates, target }, options);
   if (end.message?.type === 'probe') return end.message.probe;
   if (end.message?.type === 'failure') throw new Error(end.message.error.message);
   if (end.spawnError !== null) throw new Error(`could not start a worker: ${end.spawnError}`);

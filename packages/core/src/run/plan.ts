@@ -1,8 +1,8 @@
 // The grid of a sweep: modes × models × batch sizes × sequence lengths, in Hugging Face's order
 // (every inference cell first, then training; within a mode model by model, batch by batch), and the
-// share of it one shard runs.
+// share of it one shard runs; and the cells an out-of-memory cell makes hopeless.
 import type { Shard } from '../args/shard.js';
-import type { Cell, Mode } from './records.js';
+import type { Cell, Mode } from '../report/results.js';
 
 export interface GridSpec {
   models: readonly string[];
@@ -63,4 +63,11 @@ export function shardCells(cells: readonly Cell[], shard: Shard | null): Cell[] 
   if (shard === null) return [...cells];
   const shardOf = shardAssignment(cells, shard.count);
   return cells.filter((_, position) => shardOf[position] === shard.index);
+}
+
+/** The out-of-memory cell that makes `cell` hopeless: same model and mode, batch and sequence no larger. */
+export function dominatingOom(cell: Cell, ooms: readonly Cell[]): Cell | undefined {
+  return ooms.find(
+    (o) => o.model === cell.model && o.mode === cell.mode && o.batchSize <= cell.batchSize && o.sequenceLength <= cell.sequenceLength,
+  );
 }

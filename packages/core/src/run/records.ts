@@ -1,122 +1,84 @@
-// Results are data: one flat list of cell records. Units are in the field names; MiB appear only when rendered.
-import type { SampleSummary } from '../stats/summary.js';
+// Building a cell's record (report/results.ts) from what happened to it: a measurement, a failure, or a skip
+// after a smaller cell ran out of memory. Statistics, warnings and efficiency come from stats/.
+import type { PhaseSamples } from '../backend/index.js';
+import type { Peak } from '../env/peaks.js';
+import { callFlops } from '../models/flops.js';
+import type { ResolvedModel } from '../models/index.js';
+import type { Cell, CellRecord, CellStatus } from '../report/results.js';
+import { efficiency } from '../stats/efficiency.js';
+import { median, summarize } from '../stats/summary.js';
+import { timeWarnings } from '../stats/warnings.js';
+import type { CellJob, CellMeasurement } from './cell.js';
+import type { CellOutcome } from './isolate.js';
 
-export type Mode = 'inference' | 'training';
-/** ok: measured. oom: out of memory (the backend's OOM, or the worker killed by SIGKILL). error: any other failure
- * (a crash, an exception). timeout: an isolated cell stopped after cellTimeoutS. skipped: not run because a
- * smaller cell of the same model and mode ran out of memory. */
-export type CellStatus = 'ok' | 'oom' | 'error' | 'timeout' | 'skipped';
-
-/** One point of the grid. */
-export interface Cell {
-  /** The model's display name (known id, path, or inline name). */
-  model: string;
-  batchSize: number;
-  sequenceLength: number;
-  mode: Mode;
-}
-
-/** "bert-base-uncased batch 8 seq 128 training": how messages name a cell, and the key cells are matched by
- * across results files (compare, merge). */
-export function cellName(cell: Cell): string {
-  return `${cell.model} batch ${cell.batchSize} seq ${cell.sequenceLength} ${cell.mode}`;
-}
-
-export interface TimeRecord extends SampleSummary {
-  /** Every timed call, in the order measured (seconds). */
-  samples: number[];
-  /** Untimed warm-up calls (seconds), kept to show settling. */
-  warmup: number[];
-}
-
-/** One phase of a training call: its median and every sample (seconds), aligned with the call's samples. */
-export interface PhaseRecord {
-  median: number;
-  samples: number[];
-}
-
-/** One module of the breakdown call — "embeddings", "layer.N" (T5: "encoder.layer.N", "decoder.embeddings",
- * "decoder.layer.N"), "head" — or a training phase after the forward pass ("loss", "backward", "optimizer"). */
-export interface ModuleRecord {
-  module: string;
-  seconds: number;
-  /** CPU: resident set size when the module starts; CUDA: bytes allocated to tensors then. */
-  beforeBytes: number;
-  /** CPU: peak resident set size while it runs; CUDA: peak bytes allocated while it runs. */
-  peakBytes: number;
-  /** peakBytes - beforeBytes: what the module added at its peak. */
-  increaseBytes: number;
-}
-
-export interface GpuMemoryRecord {
-  /** Peak bytes allocated to tensors during the call (torch.cuda.max_memory_allocated, reset right before). */
-  peakAllocatedBytes: number;
-  /** Peak bytes the caching allocator held from the device (torch.cuda.max_memory_reserved). */
-  peakReservedBytes: number;
-  /** Bytes allocated to tensors right before the call. */
-  allocatedBeforeBytes: number;
-  /** peakAllocatedBytes - allocatedBeforeBytes: what the call itself added. */
-  allocatedIncreaseBytes: number;
-  /** Device memory in use right after the call as NVML reports it (nvidia-smi's figure, as Hugging Face's
-   * tool reported): null with deviceUsedReason when NVML is not available. */
-  deviceUsedBytes: number | null;
-  deviceUsedReason: string | null;
-}
-
-/** The figure the memory tables and CSV files show, in bytes: the peak RSS on CPU; on CUDA the device memory
- * NVML reports (Hugging Face's figure), else the allocator's peak reserved bytes. */
-export function headlineMemoryBytes(record: Pick<CellRecord, 'memory' | 'gpuMemory'>): number | null {
-  if (record.gpuMemory) return record.gpuMemory.deviceUsedBytes ?? record.gpuMemory.peakReservedBytes;
-  return record.memory?.rssPeakBytes ?? null;
-}
-
-export interface CpuMemoryRecord {
-  /** Peak resident set size of the process during the measured call: absolute, as Hugging Face reported. */
-  rssPeakBytes: number;
-  /** Resident set size right before the measured call. */
-  rssBeforeBytes: number;
-  /** rssPeakBytes - rssBeforeBytes: what the call itself added. */
-  rssIncreaseBytes: number;
-}
-
-export interface CellRecord extends Cell {
-  status: CellStatus;
-  /** Why the cell is not 'ok': a stable code (OOM, BAD_INPUT, EXIT_1, SIGSEGV, TIMEOUT, …) and the message. */
-  error: { code: string; message: string } | null;
-  device: string;
-  dtype: string;
-  /** Intra-op threads the measurement ran with. */
-  threads: number | null;
-  /** Threads the BLAS ran one matrix product on: libtorch's own with an OpenMP BLAS, its own pool's with a
-   * pthreads one (the environment says which BLAS); null when unknown or not measured. */
-  blasThreads: number | null;
-  parameterCount: number;
-  /** Seconds per call; null when speed was not measured or the cell failed. */
-  timeSeconds: TimeRecord | null;
-  /** Training: the call split into forward (with the loss), backward and optimizer step (null without one). */
-  phasesSeconds: { forward: PhaseRecord; backward: PhaseRecord; optimizer: PhaseRecord | null } | null;
-  throughput: { samplesPerSecond: number; tokensPerSecond: number } | null;
-  /** CPU cells: the process's resident memory around the measured call. */
-  memory: CpuMemoryRecord | null;
-  /** CUDA cells: the caching allocator's peaks and NVML's device memory around the measured call. */
-  gpuMemory: GpuMemoryRecord | null;
-  /** CUDA cells: host wall time per timed call (timeSeconds are GPU times from CUDA events); the gap between
-   * the two medians is launch overhead. */
-  hostSeconds: { median: number; samples: number[] } | null;
-  /** breakdown: true: one more call, module by module (see ModuleRecord); null otherwise. */
-  breakdown: ModuleRecord[] | null;
-  /** Seconds spent building the model (allocation + random init or weight loading). */
-  buildSeconds: number | null;
-  /** Matrix-multiply FLOPs of one call, and the rate the median call achieved. MFU (achieved / the device's
-   * dense peak for the dtype, peakTflops, from peakSource: tfbench's GPU table or the peakTflops argument) is
-   * null where the peak is not known (CPUs, unlisted GPUs). */
-  efficiency: {
-    flopsPerCall: number;
-    tflopsPerSecond: number | null;
-    mfu: number | null;
-    peakTflops: number | null;
-    peakSource: string | null;
+/** A record with no measurement: a failed or skipped cell (what every record has, nothing measured). */
+export function unmeasuredRecord(cell: Cell, job: CellJob, model: ResolvedModel, status: CellStatus, error: CellRecord['error']): CellRecord {
+  return {
+    ...cell,
+    status,
+    error,
+    device: job.device,
+    dtype: job.dtype,
+    threads: job.threads,
+    blasThreads: null,
+    parameterCount: cell.mode === 'training' ? model.trainParameterCount : model.parameterCount,
+    timeSeconds: null,
+    phasesSeconds: null,
+    throughput: null,
+    memory: null,
+    gpuMemory: null,
+    hostSeconds: null,
+    breakdown: null,
+    buildSeconds: null,
+    efficiency: efficiency(callFlops(job.spec, { ...cell, trainStep: job.trainStep }), null, null),
+    warnings: [],
   };
-  /** What a reader should know about the figures (few samples, wide CI, high spread, a change of speed mid-measurement, why skipped). */
-  warnings: string[];
+}
+
+/** The record of a cell that ran: its figures when measured, else its failure. `peak`: the device's, for MFU. */
+export function recordFromOutcome(
+  cell: Cell,
+  job: CellJob,
+  model: ResolvedModel,
+  outcome: CellOutcome,
+  targetRelCi: number,
+  peak: Peak | null,
+): CellRecord {
+  if (!outcome.ok) return unmeasuredRecord(cell, job, model, outcome.status, outcome.error);
+  const m: CellMeasurement = outcome.measurement;
+  const base = unmeasuredRecord(cell, job, model, 'ok', null);
+  const summary = m.samplesSeconds.length > 0 ? summarize(m.samplesSeconds) : null;
+  const time = summary ? { ...summary, samples: m.samplesSeconds, warmup: m.warmupSeconds } : null;
+  return {
+    ...base,
+    threads: m.threads,
+    blasThreads: m.blasThreads,
+    timeSeconds: time,
+    phasesSeconds: m.phasesSeconds ? phaseRecords(m.phasesSeconds) : null,
+    throughput: time
+      ? { samplesPerSecond: cell.batchSize / time.median, tokensPerSecond: (cell.batchSize * cell.sequenceLength) / time.median }
+      : null,
+    memory: m.memory
+      ? { rssPeakBytes: m.memory.rssPeakBytes, rssBeforeBytes: m.memory.rssBeforeBytes, rssIncreaseBytes: m.memory.rssPeakBytes - m.memory.rssBeforeBytes }
+      : null,
+    gpuMemory: m.cudaMemory
+      ? { ...m.cudaMemory, allocatedIncreaseBytes: m.cudaMemory.peakAllocatedBytes - m.cudaMemory.allocatedBeforeBytes }
+      : null,
+    hostSeconds: m.hostSeconds && m.hostSeconds.length > 0 ? { median: median(m.hostSeconds), samples: m.hostSeconds } : null,
+    breakdown: m.breakdown ? m.breakdown.map((c) => ({ ...c, increaseBytes: c.peakBytes - c.beforeBytes })) : null,
+    buildSeconds: m.buildSeconds,
+    efficiency: efficiency(base.efficiency.flopsPerCall, time?.median ?? null, peak),
+    warnings: time ? timeWarnings(time, targetRelCi) : [],
+  };
+}
+
+function phaseRecords(p: PhaseSamples): NonNullable<CellRecord['phasesSeconds']> {
+  const phase = (samples: number[]) => ({ median: median(samples), samples });
+  return { forward: phase(p.forward), backward: phase(p.backward), optimizer: p.optimizer.length > 0 ? phase(p.optimizer) : null };
+}
+
+/** A record for a cell not run because a smaller cell of the same model and mode (`after`) ran out of memory. */
+export function skippedRecord(cell: Cell, job: CellJob, model: ResolvedModel, after: Cell): CellRecord {
+  const reason = `skipped: ${after.model} ran out of memory in ${after.mode} at batch ${after.batchSize}, sequence ${after.sequenceLength} (set skipAfterOom: false to try anyway)`;
+  return { ...unmeasuredRecord(cell, job, model, 'skipped', { code: 'SKIPPED_AFTER_OOM', message: reason }), warnings: [reason] };
 }

@@ -6,8 +6,7 @@ import type { ArgKey, BenchmarkArgs } from '../args/definitions.js';
 import { ArgsError } from '../errors.js';
 import { readResultsJson } from '../report/json.js';
 import { MERGE_IGNORED_ARGS, listed, runDisagreements } from '../report/merge.js';
-import type { BenchmarkResults } from './benchmark.js';
-import { cellName, type Cell, type CellRecord, type CellStatus } from './records.js';
+import { cellName, type BenchmarkResults, type Cell, type CellRecord, type CellStatus } from '../report/results.js';
 
 /** Records a resumed sweep keeps: a measurement (ok), or a failure another try would repeat (out of memory,
  * and the larger cells skipped after it). Cells with status error or timeout are measured again (a crash or a
@@ -16,11 +15,8 @@ import { cellName, type Cell, type CellRecord, type CellStatus } from './records
 export const RESUME_KEPT_STATUSES: readonly CellStatus[] = ['ok', 'oom', 'skipped'];
 
 /** What may differ from the resumed run: merge's list (the output settings, cellTimeoutS) but the shard,
- * which must be the same share of the sweep. A function: report/merge.ts and this module import each other
- * through run/benchmark.ts. */
-export function resumeIgnoredArgs(): ArgKey[] {
-  return MERGE_IGNORED_ARGS.filter((key) => key !== 'shard');
-}
+ * which must be the same share of the sweep. */
+const RESUME_IGNORED_ARGS: readonly ArgKey[] = MERGE_IGNORED_ARGS.filter((key) => key !== 'shard');
 
 /** The resume file (args.resume under outputDir, as json is) and its contents; a missing or foreign file is a
  * TfbenchError (exit 2). */
@@ -40,7 +36,7 @@ export function keptRecords(
   current: Pick<BenchmarkResults, 'tool' | 'args' | 'environment'>,
   cells: readonly Cell[],
 ): Map<string, CellRecord> {
-  const { problems } = runDisagreements([previous, current], [path, 'this run'], resumeIgnoredArgs());
+  const { problems } = runDisagreements([previous, current], [path, 'this run'], RESUME_IGNORED_ARGS);
   if (problems.length === 0) {
     const planned = new Set(cells.map(cellName));
     const outside = previous.records.map(cellName).filter((name) => !planned.has(name));

@@ -1,7 +1,7 @@
 // Child-process entry for one isolated cell: receives a task over IPC (a cell to measure, or the start-up thread
 // probe), runs it, sends the outcome back. A fresh process per cell means one result cannot pollute the next,
 // and a crash or OOM ends only this cell.
-import { libtorchBackend } from '../backend/index.js';
+import { backendFromRef } from '../backend/resolve.js';
 import { probeThreads } from '../env/threads.js';
 import { measureCell } from './cell.js';
 import { describeError, type WorkerMessage, type WorkerTask } from './isolate.js';
@@ -17,10 +17,12 @@ process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
 process.once('message', (task: WorkerTask) => {
   void (async () => {
     try {
+      // The backend the parent was given, built here as the parent built it (backend/resolve.ts).
+      const backend = await backendFromRef(task.type === 'cell' ? task.job.backend : task.backend);
       if (task.type === 'thread-probe') {
-        await send({ type: 'probe', probe: await probeThreads(libtorchBackend(), task.candidates, task.target) });
+        await send({ type: 'probe', probe: await probeThreads(backend, task.candidates, task.target) });
       } else {
-        await send({ type: 'result', measurement: await measureCell(libtorchBackend(), task.job) });
+        await send({ type: 'result', measurement: await measureCell(backend, task.job) });
       }
     } catch (err) {
       await send({ type: 'failure', error: describeError(err) });
