@@ -26,6 +26,8 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hf_reference as ref  # noqa: E402
+from families.llama import llama_like_shape  # noqa: E402
+from families.t5 import t5_resolve  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DEFAULT_OUT = os.path.join(ROOT, "packages", "core", "test", "fixtures", "variants")
@@ -140,7 +142,7 @@ def gpt2_params(c):
 
 
 def llama_params(c, family):
-    c, nkv, hd, qkv_b, o_b, mlp_b = ref.llama_like_shape(c, family)
+    c, nkv, hd, qkv_b, o_b, mlp_b = llama_like_shape(c, family)
     H, I, L = c["hidden_size"], c["intermediate_size"], c["num_hidden_layers"]
     nh = c["num_attention_heads"]
     p = {"model.embed_tokens.weight": ((c["vocab_size"], H), "emb"), "model.norm.weight": ((H,), "norm")}
@@ -165,7 +167,7 @@ def llama_params(c, family):
 
 
 def t5_params(c):
-    c = ref.t5_resolve(c)
+    c = t5_resolve(c)
     D, F_, nh, dk = c["d_model"], c["d_ff"], c["num_heads"], c["d_kv"]
     inner = nh * dk
     p = {"shared.weight": ((c["vocab_size"], D), "emb")}
