@@ -137,17 +137,22 @@ def kind_of(architecture):
     raise ValueError(architecture)
 
 
-def compute_expected(config, params, input_ids, attention_mask, grad_names, architecture=None):
+def compute_expected(config, params, input_ids, attention_mask, grad_names, architecture=None,
+                     dtype=torch.float32):
     """The tensors a fixture stores, computed the way the parity fixtures were:
     - encoder: last_hidden_state and logits with the attention mask (pooler_output for a base model);
     - decoder: last_hidden_state and logits without a mask;
     - seq2seq: encoder_last_hidden_state and logits with decoder_input_ids = input_ids;
     - loss: a second forward, no mask, labels = input_ids (T5: decoder_input_ids = input_ids too);
     - grad.<name>: after one backward of that loss.
-    Base models (no head) get no loss and no gradients."""
+    Base models (no head) get no loss and no gradients.
+    dtype: the model's dtype, as from_pretrained(torch_dtype=dtype) gives it: weights and activations in that dtype,
+    upcast where transformers upcasts (see families/). Outputs come back in that dtype; gradients only in float32."""
     arch = architecture or config["architectures"][0]
     kind = kind_of(arch)
-    params = {k: v.detach().float().requires_grad_(True) for k, v in params.items()}
+    if dtype != torch.float32 and grad_names:
+        raise ValueError("gradients are only computed in float32")
+    params = {k: v.detach().to(dtype).requires_grad_(True) for k, v in params.items()}
     res = {}
     with torch.no_grad():
         if kind == "encoder":
@@ -162,7 +167,8 @@ def compute_expected(config, params, input_ids, attention_mask, grad_names, arch
     if "logits" in out:  # has a head: loss and gradients
         kw = {"decoder_input_ids": input_ids} if kind == "seq2seq" else {}
         out = forward(config, params, input_ids, labels=input_ids, architecture=arch, **kw)
-        out["loss"].backward()
+        if grad_names:
+            out["loss"].backward()
         res["loss"] = out["loss"].detach().clone().reshape(())
         for name in grad_names:
             g = params[name].grad

@@ -441,20 +441,24 @@ def make_case(name, config, spec, grads, std, out_dir):
     if mask is not None:
         exp["attention_mask"] = mask
     meta = dict(case=name, kind=kind, architecture=arch, atol="1e-4", rtol="1e-4", note=NOTE, generator=GENERATOR)
-    d = os.path.join(out_dir, name)
+    write_case(os.path.join(out_dir, name), config, params, exp, meta)
+    if contrast:
+        print(contrast)
+
+
+def write_case(d, config, params, expected, meta):
+    """Writes one checkpoint directory: config.json, model.safetensors (params as given), expected.safetensors."""
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "config.json"), "w") as f:
         json.dump(config, f, indent=2, sort_keys=True)
         f.write("\n")
     ref.write_safetensors(os.path.join(d, "model.safetensors"), params, {"format": "pt"})
-    ref.write_safetensors(os.path.join(d, "expected.safetensors"), exp, meta)
+    ref.write_safetensors(os.path.join(d, "expected.safetensors"), expected, meta)
     sizes = {f: os.path.getsize(os.path.join(d, f)) for f in ("model.safetensors", "expected.safetensors")}
-    loss = f"loss {exp['loss'].item():.4f}" if "loss" in exp else "no head"
-    print(f"{name:26s} {arch:28s} {kind:8s} {loss:12s} "
+    loss = f"loss {expected['loss'].item():.4f}" if "loss" in expected else "no head"
+    print(f"{meta['case']:26s} {meta['architecture']:28s} {meta['kind']:8s} {loss:12s} "
           f"model {sizes['model.safetensors'] / 1024:.1f} KiB, expected {sizes['expected.safetensors'] / 1024:.1f} KiB")
-    print("    " + ", ".join(sorted(exp)))
-    if contrast:
-        print(contrast)
+    print("    " + ", ".join(sorted(expected)))
 
 
 def main():

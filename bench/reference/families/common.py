@@ -104,12 +104,22 @@ def causal_mask(attention_mask, B, T, dtype, min_dtype, sliding_window):
     return mask
 
 
+def softmax_in_float32(scores):
+    """Attention probabilities over the last dim, computed in float32 and cast back to the scores' dtype: the
+    upcast of LlamaAttention.forward (softmax(..., dtype=torch.float32).to(query_states.dtype)) and of
+    T5Attention.forward (softmax(scores.float()).type_as(scores)); the identity on float32."""
+    return F.softmax(scores, dim=-1, dtype=torch.float32).to(scores.dtype)
+
+
 def cross_entropy(logits, labels):
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), labels.reshape(-1), ignore_index=-100)
+    """nn.CrossEntropyLoss (mean, ignore_index -100) in the logits' dtype: BertForMaskedLM, RobertaForMaskedLM,
+    DistilBertForMaskedLM and T5ForConditionalGeneration.forward (4.47) call it on the head's output without an
+    upcast, so a bfloat16 model's loss is computed in bfloat16."""
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1), ignore_index=-100)
 
 
 def causal_lm_loss(logits, labels):
-    """ForCausalLMLoss: shift by one, mean CE in float32, ignore_index -100."""
+    """loss_utils.ForCausalLMLoss (4.47): logits.float() first, then shift by one, mean CE, ignore_index -100."""
     shift_logits = logits[..., :-1, :].contiguous().float()
     shift_labels = labels[..., 1:].contiguous()
     return cross_entropy(shift_logits, shift_labels)

@@ -61,6 +61,8 @@ def gpt2_forward(c, params, arch, input_ids, attention_mask, labels):
         scores = torch.where(causal, scores, torch.full([], torch.finfo(scores.dtype).min, dtype=scores.dtype))
         if add_mask is not None:
             scores = scores + add_mask
+        # GPT2Attention._attn (4.47) takes the softmax in the scores' dtype: no upcast in a bfloat16 model unless
+        # reorder_and_upcast_attn made the scores float32 above
         probs = F.softmax(scores, dim=-1).type(v.dtype)
         ctx = torch.matmul(probs, v).permute(0, 2, 1, 3).contiguous().view(B, T, D)
         x = x + conv1d(ctx, w(p + "attn.c_proj.weight"), w(p + "attn.c_proj.bias"))

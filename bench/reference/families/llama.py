@@ -3,9 +3,9 @@ modeling_llama.py, modeling_mistral.py, modeling_qwen2.py, rotary parameters fro
 import math
 
 import torch
-import torch.nn.functional as F
 
-from .common import Weights, act, causal_lm_loss, causal_mask, embedding, linear, with_lm_head
+from .common import (Weights, act, causal_lm_loss, causal_mask, embedding, linear, softmax_in_float32,
+                     with_lm_head)
 
 LLAMA_DEFAULTS = dict(vocab_size=32000, hidden_size=4096, intermediate_size=11008, num_hidden_layers=32,
                       num_attention_heads=32, num_key_value_heads=None, hidden_act="silu",
@@ -26,7 +26,8 @@ QWEN2_DEFAULTS = dict(vocab_size=151936, hidden_size=4096, intermediate_size=220
 
 
 def rms_norm(x, weight, eps):
-    """LlamaRMSNorm / MistralRMSNorm / Qwen2RMSNorm: statistics in float32, weight applied after the cast back."""
+    """LlamaRMSNorm.forward / MistralRMSNorm / Qwen2RMSNorm (modeling_llama.py etc., 4.47): normalised in float32,
+    cast back to the input's dtype, then multiplied by the weight (in the weight's dtype: bfloat16 * bfloat16)."""
     dtype = x.dtype
     h = x.to(torch.float32)
     var = h.pow(2).mean(-1, keepdim=True)
@@ -75,7 +76,11 @@ def rope_inv_freq(dim, theta, rope_scaling=None):
 
 
 def rope_cos_sin(head_dim, theta, position_ids, dtype, rope_scaling=None, partial_rotary_factor=1.0):
-    """ROPE_INIT_FUNCTIONS[rope_type] + LlamaRotaryEmbedding.forward (attention_scaling 1.0)."""
+    """ROPE_INIT_FUNCTIONS[rope_type] + LlamaRotaryEmbedding.forward (modeling_llama.py, 4.47): inv_freq and the
+    angles in float32 whatever the model's dtype, cos/sin cast to the activations' dtype at the end. inv_freq stays
+    float32 in a bfloat16 model loaded with from_pretrained(torch_dtype=torch.bfloat16): it is computed in float32
+    (arange(...).float()) and not loaded from the checkpoint. (model.to(torch.bfloat16) would round the buffer to
+    bfloat16 as well; the reference follows from_pretrained.)"""
     dim = int(head_dim * partial_rotary_factor)
     inv_freq = rope_inv_freq(dim, theta, rope_scaling)
     B = position_ids.shape[0]
@@ -162,7 +167,7 @@ def llama_like_forward(c, params, arch, input_ids, attention_mask, labels, famil
         k, v = repeat_kv(k, nh // nkv), repeat_kv(v, nh // nkv)
         scores = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(hd)
         scores = scores + mask[:, :, :, : k.shape[-2]]
-        probs = F.softmax(scores, dim=-1, dtype=torch.float32).to(q.dtype)
+        probs = softmax_in_float32(scores)  # q, k and so the scores are in the working dtype
         ctx = torch.matmul(probs, v).transpose(1, 2).contiguous().reshape(B, T, -1)
         x = x + linear(ctx, w(p + "self_attn.o_proj.weight"), b(p + "self_attn.o_proj.bias", o_bias))
         h = rms_norm(x, w(p + "post_attention_layernorm.weight"), eps)

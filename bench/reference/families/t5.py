@@ -4,7 +4,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .common import Weights, act, causal_mask, cross_entropy, extended_mask, linear, with_lm_head
+from .common import (Weights, act, causal_mask, cross_entropy, extended_mask, linear, softmax_in_float32,
+                     with_lm_head)
 
 T5_DEFAULTS = dict(vocab_size=32128, d_model=512, d_kv=64, d_ff=2048, num_layers=6, num_decoder_layers=None,
                    num_heads=8, relative_attention_num_buckets=32, relative_attention_max_distance=128,
@@ -29,7 +30,8 @@ def t5_resolve(c):
 
 
 def t5_layer_norm(x, weight, eps):
-    """T5LayerNorm: RMS over the last dim computed in float32, no mean subtraction, no bias."""
+    """T5LayerNorm.forward (modeling_t5.py, 4.47): RMS over the last dim with the variance in float32, no mean
+    subtraction, no bias; x * rsqrt(...) promotes to float32, cast to the weight's dtype when that is 16-bit."""
     var = x.to(torch.float32).pow(2).mean(-1, keepdim=True)
     x = x * torch.rsqrt(var + eps)
     if weight.dtype in (torch.float16, torch.bfloat16):
@@ -75,7 +77,7 @@ def t5_attention(c, w, p, x, kv, bias):
     v = linear(kv, w(p + "v.weight")).view(B, Tk, nh, dk).transpose(1, 2)
     scores = torch.matmul(q, k.transpose(3, 2))
     scores = scores + bias
-    probs = F.softmax(scores.float(), dim=-1).type_as(scores)
+    probs = softmax_in_float32(scores)
     ctx = torch.matmul(probs, v).transpose(1, 2).contiguous().view(B, Tq, nh * dk)
     return linear(ctx, w(p + "o.weight"))
 
@@ -87,6 +89,9 @@ def t5_ff(c, w, p, x):
         h = f(linear(h, w(p + "DenseReluDense.wi_0.weight"))) * linear(h, w(p + "DenseReluDense.wi_1.weight"))
     else:
         h = f(linear(h, w(p + "DenseReluDense.wi.weight")))
+    # T5DenseActDense / T5DenseGatedActDense cast the activations to wo's dtype before wo. That is a no-op here:
+    # from_pretrained keeps T5's _keep_in_fp32_modules (["wo"]) in float32 only for float16 (4.47), so in a
+    # bfloat16 model wo is bfloat16 like the activations.
     return x + linear(h, w(p + "DenseReluDense.wo.weight"))
 
 
