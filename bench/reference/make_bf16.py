@@ -105,12 +105,11 @@ def layer_norm_in_bf16(x, shape, weight, bias, eps):
     return (x - mean) * torch.rsqrt(var + eps) * weight + bias
 
 
-def rope_in_bf16(head_dim, theta, position_ids, dtype, rope_scaling=None, partial_rotary_factor=1.0):
+def rope_in_bf16(inv_freq, attention_factor, position_ids, dtype):
     """cos/sin from inv_freq, positions and angles in the working dtype instead of float32."""
-    inv_freq = families.llama.rope_inv_freq(int(head_dim * partial_rotary_factor), theta, rope_scaling).to(dtype)
-    freqs = position_ids[:, :, None].to(dtype) * inv_freq[None, None, :]
+    freqs = position_ids[:, :, None].to(dtype) * inv_freq.to(dtype)[None, None, :]
     emb = torch.cat((freqs, freqs), dim=-1)
-    return emb.cos(), emb.sin()
+    return emb.cos() * attention_factor, emb.sin() * attention_factor
 
 
 class FunctionalWith(types.SimpleNamespace):

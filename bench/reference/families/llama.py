@@ -48,15 +48,18 @@ def rope_type_of(rope_scaling):
     return rope_scaling["rope_type"]
 
 
-def rope_inv_freq(dim, theta, rope_scaling=None):
-    """modeling_rope_utils (4.47) ROPE_INIT_FUNCTIONS for "default", "linear" and "llama3", in float32 with the
-    same operation order (python scalars against float32 tensors); attention_scaling is 1.0 for all three."""
+def rope_inv_freq(dim, theta, rope_scaling=None, max_position_embeddings=None, seq_len=None):
+    """ROPE_INIT_FUNCTIONS[rope_type] of modeling_rope_utils: (inv_freq [dim / 2] float32, attention_factor).
+    "default", "linear", "llama3" as in 4.47 (attention_factor 1.0); "dynamic" and "yarn" as current transformers
+    define them (main, v5: _compute_dynamic_ntk_parameters, _compute_yarn_parameters). Float32 with the same
+    operation order: python scalars against float32 tensors. seq_len: the length the rotary embedding is called
+    for (max(position_ids) + 1), which only "dynamic" reads."""
     inv_freq = 1.0 / (theta ** (torch.arange(0, dim, 2, dtype=torch.int64).float() / dim))
     rope_type = rope_type_of(rope_scaling)
     if rope_type == "default":
-        return inv_freq
+        return inv_freq, 1.0
     if rope_type == "linear":  # _compute_linear_scaling_rope_parameters
-        return inv_freq / rope_scaling["factor"]
+        return inv_freq / rope_scaling["factor"], 1.0
     if rope_type == "llama3":  # _compute_llama3_parameters
         factor = rope_scaling["factor"]
         low_freq_factor = rope_scaling["low_freq_factor"]
@@ -71,24 +74,99 @@ def rope_inv_freq(dim, theta, rope_scaling=None):
         smooth = (old_context_len / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor)
         smoothed = (1 - smooth) * scaled / factor + smooth * scaled
         medium = ~(wavelen < high_freq_wavelen) * ~(wavelen > low_freq_wavelen)
-        return torch.where(medium, smoothed, scaled)
-    raise ValueError(f"rope_type {rope_type!r} not implemented (only default, linear, llama3)")
+        return torch.where(medium, smoothed, scaled), 1.0
+    if rope_type == "dynamic":
+        return dynamic_ntk_inv_freq(dim, theta, rope_scaling["factor"], max_position_embeddings, seq_len), 1.0
+    if rope_type == "yarn":
+        return yarn_inv_freq(dim, theta, rope_scaling, max_position_embeddings)
+    raise ValueError(f"rope_type {rope_type!r} not implemented (only default, linear, llama3, dynamic, yarn)")
 
 
-def rope_cos_sin(head_dim, theta, position_ids, dtype, rope_scaling=None, partial_rotary_factor=1.0):
-    """ROPE_INIT_FUNCTIONS[rope_type] + LlamaRotaryEmbedding.forward (modeling_llama.py, 4.47): inv_freq and the
-    angles in float32 whatever the model's dtype, cos/sin cast to the activations' dtype at the end. inv_freq stays
-    float32 in a bfloat16 model loaded with from_pretrained(torch_dtype=torch.bfloat16): it is computed in float32
-    (arange(...).float()) and not loaded from the checkpoint. (model.to(torch.bfloat16) would round the buffer to
-    bfloat16 as well; the reference follows from_pretrained.)"""
-    dim = int(head_dim * partial_rotary_factor)
-    inv_freq = rope_inv_freq(dim, theta, rope_scaling)
+def dynamic_ntk_inv_freq(dim, theta, factor, max_position_embeddings, seq_len):
+    """Dynamic NTK: the base grows with the sequence length once it passes max_position_embeddings (the config's;
+    dynamic does not read original_max_position_embeddings):
+        L = max(seq_len, max_position_embeddings)
+        base = theta * (factor * L / max_position_embeddings - (factor - 1)) ** (dim / (dim - 2))
+    which is theta itself for L = max_position_embeddings. transformers' dynamic_rope_update passes seq_len as the
+    int64 tensor max(position_ids) + 1, so the new base is a float32 0-dim tensor; the same here."""
+    L = torch.maximum(torch.tensor(seq_len), torch.tensor(max_position_embeddings))
+    base = theta * ((factor * L / max_position_embeddings) - (factor - 1)) ** (dim / (dim - 2))
+    return 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.int64).float() / dim))
+
+
+def yarn_inv_freq(dim, theta, rope_scaling, max_position_embeddings):
+    """YaRN: frequencies that turn fewer than beta_slow times over the original context are interpolated
+    (divided by factor), those that turn more than beta_fast times are kept, a linear ramp over the dimension
+    index blends the two in between; cos and sin are then scaled by attention_factor. Returns
+    (inv_freq, attention_factor). original_max_position_embeddings defaults to max_position_embeddings (as
+    RotaryEmbeddingConfigMixin.standardize_rope_params fills it); factor None means
+    max_position_embeddings / original_max_position_embeddings."""
+    original = rope_scaling.get("original_max_position_embeddings", max_position_embeddings)
+    factor = rope_scaling.get("factor")
+    if factor is None:
+        factor = max_position_embeddings / original
+
+    def mscale_of(scale, mscale=1):
+        return 1.0 if scale <= 1 else 0.1 * mscale * math.log(scale) + 1.0
+
+    attention_factor = rope_scaling.get("attention_factor")
+    if attention_factor is None:
+        mscale, mscale_all_dim = rope_scaling.get("mscale"), rope_scaling.get("mscale_all_dim")
+        if mscale and mscale_all_dim:
+            attention_factor = float(mscale_of(factor, mscale) / mscale_of(factor, mscale_all_dim))
+        else:
+            attention_factor = mscale_of(factor)
+    beta_fast = rope_scaling.get("beta_fast") or 32  # `or`: 0 and None both mean the default
+    beta_slow = rope_scaling.get("beta_slow") or 1
+
+    def correction_dim(rotations):  # the dimension index whose frequency turns `rotations` times in `original`
+        return (dim * math.log(original / (rotations * 2 * math.pi))) / (2 * math.log(theta))
+
+    low, high = correction_dim(beta_fast), correction_dim(beta_slow)
+    if rope_scaling.get("truncate", True):
+        low, high = math.floor(low), math.ceil(high)
+    low, high = max(low, 0), min(high, dim - 1)
+    if low == high:
+        high += 0.001
+    ramp = torch.clamp((torch.arange(dim // 2, dtype=torch.float32) - low) / (high - low), 0, 1)
+    pos_freqs = theta ** (torch.arange(0, dim, 2).float() / dim)
+    extrapolation = 1.0 / pos_freqs
+    interpolation = 1.0 / (factor * pos_freqs)
+    keep = 1 - ramp  # 1: the frequency as trained, 0: divided by factor
+    return interpolation * (1 - keep) + extrapolation * keep, attention_factor
+
+
+def rope_cos_sin(inv_freq, attention_factor, position_ids, dtype):
+    """LlamaRotaryEmbedding.forward (modeling_llama.py): inv_freq [dim / 2] and the angles in float32 whatever the
+    model's dtype, cos/sin times attention_factor, cast to the activations' dtype at the end. Returns cos, sin
+    [B, T, dim]. inv_freq stays float32 in a bfloat16 model loaded with from_pretrained(torch_dtype=torch.bfloat16):
+    it is computed in float32 (arange(...).float()) and not loaded from the checkpoint. (model.to(torch.bfloat16)
+    would round the buffer to bfloat16 as well; the reference follows from_pretrained.)"""
     B = position_ids.shape[0]
     inv = inv_freq[None, :, None].float().expand(B, -1, 1)
     pos = position_ids[:, None, :].float()
     freqs = (inv.float() @ pos.float()).transpose(1, 2)
     emb = torch.cat((freqs, freqs), dim=-1)
-    return emb.cos().to(dtype), emb.sin().to(dtype)
+    cos, sin = emb.cos() * attention_factor, emb.sin() * attention_factor
+    return cos.to(dtype), sin.to(dtype)
+
+
+def layer_types(c, family):
+    """Each layer's attention: "full_attention" or "sliding_attention" (a window of c["sliding_window"] keys).
+    Qwen2 as current transformers define it (Qwen2Config.__init__): a stored layer_types list wins; otherwise the
+    layers from index max_window_layers on slide, when use_sliding_window is set (sliding_window is None
+    otherwise). (transformers 4.47's eager Qwen2 instead applied the window to every layer, warning that
+    max_window_layers was not implemented.) Mistral slides on every layer when sliding_window is set; LLaMA never."""
+    n = c["num_hidden_layers"]
+    if family == "qwen2":
+        if c.get("layer_types") is not None:
+            return list(c["layer_types"])
+        window = c.get("sliding_window") if c.get("use_sliding_window") else None
+        return ["sliding_attention" if window is not None and i >= c["max_window_layers"] else "full_attention"
+                for i in range(n)]
+    if family == "mistral" and c.get("sliding_window") is not None:
+        return ["sliding_attention"] * n
+    return ["full_attention"] * n
 
 
 def rotate_half(x):
@@ -136,20 +214,18 @@ def llama_like_forward(c, params, arch, input_ids, attention_mask, labels, famil
     nh = c["num_attention_heads"]
     eps = c["rms_norm_eps"]
     f = act(c["hidden_act"])
-    sliding = None
-    if family == "mistral":
-        sliding = c.get("sliding_window")
-    elif family == "qwen2" and c.get("use_sliding_window"):
-        sliding = c.get("sliding_window")
-
     x = embedding(input_ids, w("embed_tokens.weight"), padding_idx=c.get("pad_token_id"))
     position_ids = torch.arange(T).unsqueeze(0)
     # MistralRotaryEmbedding (4.47) is built from head_dim, max_position_embeddings and rope_theta alone:
     # MistralConfig has no rope_scaling field and the model never reads one.
     rope_scaling = None if family == "mistral" else c.get("rope_scaling")
-    cos, sin = rope_cos_sin(hd, c["rope_theta"], position_ids, x.dtype, rope_scaling,
-                            c.get("partial_rotary_factor", 1.0))
-    mask = causal_mask(attention_mask, B, T, x.dtype, torch.finfo(x.dtype).min, sliding)
+    inv_freq, attention_factor = rope_inv_freq(int(hd * c.get("partial_rotary_factor", 1.0)), c["rope_theta"],
+                                               rope_scaling, c["max_position_embeddings"], seq_len=T)
+    cos, sin = rope_cos_sin(inv_freq, attention_factor, position_ids, x.dtype)
+    kinds = layer_types(c, family)
+    masks = {kind: causal_mask(attention_mask, B, T, x.dtype, torch.finfo(x.dtype).min,
+                               c["sliding_window"] if kind == "sliding_attention" else None)
+             for kind in set(kinds)}
 
     def b(name, on):
         return w(name) if on else None
@@ -166,7 +242,7 @@ def llama_like_forward(c, params, arch, input_ids, attention_mask, labels, famil
         q, k = apply_rope(q, k, cos, sin)
         k, v = repeat_kv(k, nh // nkv), repeat_kv(v, nh // nkv)
         scores = torch.matmul(q, k.transpose(2, 3)) / math.sqrt(hd)
-        scores = scores + mask[:, :, :, : k.shape[-2]]
+        scores = scores + masks[kinds[i]][:, :, :, : k.shape[-2]]
         probs = softmax_in_float32(scores)  # q, k and so the scores are in the working dtype
         ctx = torch.matmul(probs, v).transpose(1, 2).contiguous().reshape(B, T, -1)
         x = x + linear(ctx, w(p + "self_attn.o_proj.weight"), b(p + "self_attn.o_proj.bias", o_bias))
