@@ -2,7 +2,9 @@
 """An independent re-statement, in plain PyTorch (1.13), of the eager forward of Hugging Face transformers (4.47)
 for the model classes tfbench reproduces, plus a minimal safetensors reader/writer. The math lives in
 families/<family>.py, one file per family as in packages/core/src/models/families; this file holds the entry
-points.
+points. Float32 by default; compute_expected(dtype=torch.bfloat16) runs a model as from_pretrained(
+torch_dtype=torch.bfloat16) does. Three features follow current transformers instead of 4.47 (families/llama.py):
+Qwen2's per-layer sliding window (layer_types) and the "dynamic" and "yarn" rotary scalings.
 
 transformers is not installable on the development machine, so this is the stand-in "HF" that
 bench/reference/make_variants.py uses to compute expected outputs. bench/reference/parity_check.py proves it
