@@ -26,6 +26,8 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hf_reference as ref  # noqa: E402
+from families.llama import llama_like_shape  # noqa: E402
+from families.t5 import t5_resolve  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DEFAULT_OUT = os.path.join(ROOT, "packages", "core", "test", "fixtures", "variants")
@@ -140,7 +142,7 @@ def gpt2_params(c):
 
 
 def llama_params(c, family):
-    c, nkv, hd, qkv_b, o_b, mlp_b = ref.llama_like_shape(c, family)
+    c, nkv, hd, qkv_b, o_b, mlp_b = llama_like_shape(c, family)
     H, I, L = c["hidden_size"], c["intermediate_size"], c["num_hidden_layers"]
     nh = c["num_attention_heads"]
     p = {"model.embed_tokens.weight": ((c["vocab_size"], H), "emb"), "model.norm.weight": ((H,), "norm")}
@@ -165,7 +167,7 @@ def llama_params(c, family):
 
 
 def t5_params(c):
-    c = ref.t5_resolve(c)
+    c = t5_resolve(c)
     D, F_, nh, dk = c["d_model"], c["d_ff"], c["num_heads"], c["d_kv"]
     inner = nh * dk
     p = {"shared.weight": ((c["vocab_size"], D), "emb")}
@@ -361,6 +363,31 @@ def cases():
         "model.layers.0.self_attn.q_proj.bias", "model.layers.1.self_attn.v_proj.bias",
         "model.embed_tokens.weight"])
 
+    # layer 0 attends to every earlier key, layers 1 and 2 to the last 3 (own position included)
+    c = qwen2_config(num_hidden_layers=3, use_sliding_window=True, sliding_window=3, max_window_layers=1)
+    out["qwen2-sliding-window-layers"] = (c, llama_params(c, "qwen2"), [
+        "model.layers.0.self_attn.k_proj.weight", "model.layers.2.self_attn.q_proj.bias", "lm_head.weight"])
+
+    # 7 positions against max_position_embeddings 4: the base becomes 1e4 * (2 * 7 / 4 - 1) ** (8 / 6) = 3.39e4
+    c = llama_config(max_position_embeddings=4, rope_scaling={"rope_type": "dynamic", "factor": 2.0})
+    out["llama-rope-dynamic"] = (c, llama_params(c, "llama"), [
+        "model.layers.0.self_attn.q_proj.weight", "model.layers.1.self_attn.k_proj.weight", "lm_head.weight"])
+
+    # theta 100 spreads head_dim 8's four frequencies over the ramp: correction range [0, 3] (beta_fast 32 -> -0.99,
+    # beta_slow 1 -> 2.02, truncated), keep-factors 1, 2/3, 1/3, 0; attention_factor 1 + 0.1 ln 4
+    c = llama_config(max_position_embeddings=256, rope_theta=100.0, rope_scaling={
+        "rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 64})
+    out["llama-rope-yarn"] = (c, llama_params(c, "llama"), [
+        "model.layers.0.self_attn.q_proj.weight", "model.layers.1.self_attn.k_proj.weight", "lm_head.weight"])
+
+    # every optional yarn key: beta_fast 16 / beta_slow 2 (range [0, 1.41], not truncated: keep-factors 1, 0.29, 0, 0),
+    # mscale / mscale_all_dim (attention_factor (1 + 0.1 ln 4) / (1 + 0.05 ln 4) = 1.0648)
+    c = qwen2_config(max_position_embeddings=256, rope_theta=100.0, rope_scaling={
+        "rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 64, "beta_fast": 16.0,
+        "beta_slow": 2.0, "mscale": 1.0, "mscale_all_dim": 0.5, "truncate": False})
+    out["qwen2-rope-yarn-mscale"] = (c, llama_params(c, "qwen2"), [
+        "model.layers.0.self_attn.q_proj.bias", "model.layers.1.self_attn.k_proj.weight", "lm_head.weight"])
+
     c = t5_config(feed_forward_proj="gated-gelu", tie_word_embeddings=False, num_layers=2, num_decoder_layers=3,
                   relative_attention_num_buckets=16, relative_attention_max_distance=32, d_kv=8, num_heads=3,
                   d_ff=16)
@@ -379,9 +406,17 @@ def cases():
 # Cases whose config field must visibly move the outputs: the same weights and inputs with these overrides must
 # change logits (or last_hidden_state) by more than CONTRAST_MIN, or the case tests nothing.
 CONTRASTS = {
-    "llama3-rope-scaling": {"rope_scaling": None},
-    "llama-linear-rope": {"rope_scaling": None},
-    "mistral-sliding-window-3": {"sliding_window": None},
+    "llama3-rope-scaling": [{"rope_scaling": None}],
+    "llama-linear-rope": [{"rope_scaling": None}],
+    "mistral-sliding-window-3": [{"sliding_window": None}],
+    # no window at all, and the window on every layer (what transformers 4.47's eager Qwen2 did)
+    "qwen2-sliding-window-layers": [{"use_sliding_window": False}, {"max_window_layers": 0}],
+    "llama-rope-dynamic": [{"rope_scaling": None}],
+    "llama-rope-yarn": [{"rope_scaling": None}, {"rope_scaling": {
+        "rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 64, "attention_factor": 1.0}}],
+    "qwen2-rope-yarn-mscale": [{"rope_scaling": None}, {"rope_scaling": {
+        "rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 64, "beta_fast": 16.0,
+        "beta_slow": 2.0, "truncate": False}}],
 }
 CONTRAST_MIN = 1e-3
 
@@ -421,17 +456,17 @@ def make_case(name, config, spec, grads, std, out_dir):
     params = init_params(spec, seed, std)
     ids, mask = inputs(config, kind, seed + 1)
     exp = ref.compute_expected(config, params, ids, mask, grads, arch)
-    contrast = None
-    if name in CONTRASTS:
-        other = dict(config, **CONTRASTS[name])
+    contrasts = []
+    for override in CONTRASTS.get(name, []):
+        other = dict(config, **override)
         with torch.no_grad():
             alt = ref.forward(other, params, ids, attention_mask=mask if kind == "encoder" else None,
                               architecture=arch)
         key = "logits" if "logits" in alt else "last_hidden_state"
         diff = (alt[key] - exp[key]).abs().max().item()
-        contrast = f"    vs {json.dumps(CONTRASTS[name])}: max |diff| of {key} {diff:.4e}"
+        contrasts.append(f"    vs {json.dumps(override)}: max |diff| of {key} {diff:.4e}")
         if not diff > CONTRAST_MIN:
-            raise RuntimeError(f"{name}: {CONTRASTS[name]} moves {key} by only {diff:.3e}")
+            raise RuntimeError(f"{name}: {override} moves {key} by only {diff:.3e}")
     for k, v in exp.items():
         if not torch.isfinite(v).all():
             raise RuntimeError(f"{name}: {k} is not finite")
@@ -439,20 +474,24 @@ def make_case(name, config, spec, grads, std, out_dir):
     if mask is not None:
         exp["attention_mask"] = mask
     meta = dict(case=name, kind=kind, architecture=arch, atol="1e-4", rtol="1e-4", note=NOTE, generator=GENERATOR)
-    d = os.path.join(out_dir, name)
+    write_case(os.path.join(out_dir, name), config, params, exp, meta)
+    for line in contrasts:
+        print(line)
+
+
+def write_case(d, config, params, expected, meta):
+    """Writes one checkpoint directory: config.json, model.safetensors (params as given), expected.safetensors."""
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "config.json"), "w") as f:
         json.dump(config, f, indent=2, sort_keys=True)
         f.write("\n")
     ref.write_safetensors(os.path.join(d, "model.safetensors"), params, {"format": "pt"})
-    ref.write_safetensors(os.path.join(d, "expected.safetensors"), exp, meta)
+    ref.write_safetensors(os.path.join(d, "expected.safetensors"), expected, meta)
     sizes = {f: os.path.getsize(os.path.join(d, f)) for f in ("model.safetensors", "expected.safetensors")}
-    loss = f"loss {exp['loss'].item():.4f}" if "loss" in exp else "no head"
-    print(f"{name:26s} {arch:28s} {kind:8s} {loss:12s} "
+    loss = f"loss {expected['loss'].item():.4f}" if "loss" in expected else "no head"
+    print(f"{meta['case']:26s} {meta['architecture']:28s} {meta['kind']:8s} {loss:12s} "
           f"model {sizes['model.safetensors'] / 1024:.1f} KiB, expected {sizes['expected.safetensors'] / 1024:.1f} KiB")
-    print("    " + ", ".join(sorted(exp)))
-    if contrast:
-        print(contrast)
+    print("    " + ", ".join(sorted(expected)))
 
 
 def main():

@@ -7,7 +7,8 @@ encoder_last_hidden_state, pooler_output, logits, loss, grad.*) must match withi
 
 DIR defaults to ../shared/fixtures/parity beside the repository (cases bert, roberta, distilbert, gpt2, llama-gqa-bf16, t5).
 bfloat16 weights (llama-gqa-bf16) are upcast to float32, as the reference run did. Also usable on
-packages/core/test/fixtures/variants to re-check generated cases (--fixtures that dir).
+packages/core/test/fixtures/variants and packages/core/test/fixtures/bf16 to re-check generated cases (--fixtures
+that dir); a case whose metadata says dtype "bfloat16" is recomputed in bfloat16.
 Exits non-zero if anything is off.
 """
 import argparse
@@ -22,6 +23,7 @@ import hf_reference as ref  # noqa: E402
 
 # The shared fixtures sit beside the repository: <repo>/../shared/fixtures/parity
 DEFAULT_DIR = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "fixtures", "parity"))
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 COMPARED = ("last_hidden_state", "pooler_output", "encoder_last_hidden_state", "logits", "loss")
 
 
@@ -33,7 +35,9 @@ def check_case(case_dir, tol):
     expected, meta = ref.read_safetensors(os.path.join(case_dir, "expected.safetensors"))
     arch = meta.get("architecture") or config["architectures"][0]
     grads = [k[len("grad."):] for k in expected if k.startswith("grad.")]
-    got = ref.compute_expected(config, params, expected["input_ids"], expected.get("attention_mask"), grads, arch)
+    dtype = DTYPES[meta.get("dtype", "float32")]
+    got = ref.compute_expected(config, params, expected["input_ids"], expected.get("attention_mask"), grads, arch,
+                               dtype=dtype)
     rows, ok = [], True
     names = [k for k in expected if k in COMPARED or k.startswith("grad.")]
     for name in sorted(names):
@@ -42,7 +46,7 @@ def check_case(case_dir, tol):
             rows.append((name, None, "missing from the reference's output"))
             ok = False
             continue
-        g = got[name]
+        g = got[name].float()
         if tuple(g.shape) != tuple(e.shape):
             rows.append((name, None, f"shape {list(g.shape)} != {list(e.shape)}"))
             ok = False
