@@ -222,6 +222,19 @@ test('check: the RoBERTa and DistilBERT parity fixtures match', { skip: skipChec
   }
 });
 
+test('check: a bfloat16 fixture runs in bfloat16 with its own tolerances, the loss with its own', () => {
+  const fixture = fileURLToPath(new URL('../../core/test/fixtures/bf16/llama-bf16', import.meta.url));
+  const r = tfbench(['check', fixture]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /LlamaForCausalLM on cpu, bfloat16; tolerance atol 0\.13, rtol 0\.13 \(loss: atol 0\.0012, rtol 0\.0012\)/);
+  assert.match(r.stdout, /all 3 tensors match/);
+  // Computed in float32 instead, the same weights still pass the bfloat16 tolerances (fixtures/bf16/README.md).
+  const f32 = tfbench(['check', fixture, '--dtype', 'float32', '--json']);
+  const result = JSON.parse(f32.stdout);
+  assert.equal(result.dtype, 'float32');
+  assert.equal(f32.code, 0, f32.stderr);
+});
+
 test('check: a config that changes the math fails with exit 1; a bad directory is exit 2', { skip: skipCheck }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'tfbench-check-'));
   cpSync(bertFixture, dir, { recursive: true });

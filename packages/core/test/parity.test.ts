@@ -3,9 +3,11 @@
 // - test/fixtures/variants/<case>: the same families with other config values (activations, eps, rope theta,
 //   KV-head ratios, biases, tied/untied heads, gated feed-forward, decoder depth), computed by
 //   bench/reference/hf_reference.py, which bench/reference/parity_check.py shows reproduces every shared
-//   fixture exactly.
-// Every stored tensor (hidden states, logits, loss, gradients) within atol = rtol = 1e-4, every parameter
-// filled from the checkpoint and every checkpoint tensor used.
+//   fixture exactly;
+// - test/fixtures/bf16/<case>: one decoder per family run in bfloat16 as transformers runs it (same reference).
+// Every stored tensor (hidden states, logits, loss, gradients) within the case's tolerance (float32: atol = rtol =
+// 1e-4; bfloat16: the case's, set in fixtures/bf16/README.md), every parameter filled from the checkpoint and
+// every checkpoint tensor used.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
@@ -17,6 +19,7 @@ import { sharedFixture } from './shared-fixtures.js';
 const roots = [
   sharedFixture('parity'),
   fileURLToPath(new URL('./fixtures/variants', import.meta.url)),
+  fileURLToPath(new URL('./fixtures/bf16', import.meta.url)),
 ];
 const missingRoots = roots.filter((root) => !existsSync(root));
 for (const root of missingRoots) {
@@ -39,12 +42,21 @@ test('the parity cases cover every family and every head', { skip: missingRoots.
   assert.ok(cases.length >= 18, `${cases.length} cases`);
 });
 
+test('a bfloat16 case for every decoder family, each with its tolerances stated', { skip: missingRoots.length > 0 ? 'some fixtures are missing' : false }, () => {
+  const bf16 = cases.map((dir) => readSafetensors(`${dir}/expected.safetensors`).metadata ?? {}).filter((m) => m.dtype === 'bfloat16');
+  assert.deepEqual(bf16.map((m) => m.architecture).sort(), ['GPT2LMHeadModel', 'LlamaForCausalLM', 'Qwen2ForCausalLM', 'T5ForConditionalGeneration']);
+  for (const m of bf16) for (const key of ['atol', 'rtol', 'loss_atol', 'loss_rtol']) assert.ok(Number(m[key]) > 0, `${m.architecture}: ${key}`);
+});
+
 for (const dir of cases) {
   const name = dir.split('/').slice(-2).join('/');
-  test(`${name} matches the reference outputs within 1e-4`, async (t) => {
-    const metadata = readSafetensors(`${dir}/expected.safetensors`).metadata ?? {};
+  const metadata = readSafetensors(`${dir}/expected.safetensors`).metadata ?? {};
+  const dtype = metadata.dtype ?? 'float32';
+  const tolerance = metadata.atol ? `atol ${metadata.atol}, rtol ${metadata.rtol}` : '1e-4';
+  test(`${name} matches the reference outputs in ${dtype} within ${tolerance}`, async (t) => {
     const r = await checkCheckpoint(dir);
     assert.equal(r.architecture, metadata.architecture);
+    assert.equal(r.dtype, dtype);
     assert.deepEqual(r.missingParameters, [], 'every parameter comes from the checkpoint');
     assert.deepEqual(r.unexpectedTensors, [], 'every checkpoint tensor fills a parameter');
     for (const c of r.tensors) assert.ok(c.ok, `${c.name}: ${c.problem ?? `max abs diff ${c.maxAbsDiff}, ${c.mismatched} elements off`}`);

@@ -1,6 +1,6 @@
 // tfbench check <dir>: compare what the model computes with a checkpoint's expected.safetensors.
 import { table } from 'table';
-import { checkCheckpoint } from '@tfbench/core';
+import { checkCheckpoint, type DType } from '@tfbench/core';
 import type { TfbenchCommand } from '../command.js';
 import { EXIT_FAILED, EXIT_OK, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
@@ -9,6 +9,7 @@ export interface CheckArgs {
   dir: string;
   device: string;
   json: boolean;
+  dtype?: DType;
   atol?: number;
   rtol?: number;
 }
@@ -21,14 +22,15 @@ export const checkCommand: TfbenchCommand<CheckArgs> = ({ io, exit }) => ({
       .positional('dir', { describe: 'Checkpoint directory: config.json, *.safetensors, expected.safetensors', type: 'string', demandOption: true })
       .option('device', { type: 'string', default: 'cpu', describe: 'cpu, cuda or cuda:N' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the comparison as JSON' })
-      .option('atol', { type: 'number', describe: "Absolute tolerance (default: the file's, else 1e-4)" })
-      .option('rtol', { type: 'number', describe: "Relative tolerance (default: the file's, else 1e-4)" }),
+      .option('dtype', { choices: ['float32', 'float16', 'bfloat16'] as const, describe: "Compute in this dtype (default: the file's, else float32)" })
+      .option('atol', { type: 'number', describe: "Absolute tolerance for every tensor (default: the file's, else 1e-4)" })
+      .option('rtol', { type: 'number', describe: "Relative tolerance for every tensor (default: the file's, else 1e-4)" }),
   handler: async (a) => exit(await check(a, io)),
 });
 
 /** Exit 1 when a tensor differs past the tolerance. */
 export async function check(a: CheckArgs, io: Io): Promise<ExitCode> {
-  const result = await checkCheckpoint(a.dir, { device: a.device, atol: a.atol, rtol: a.rtol });
+  const result = await checkCheckpoint(a.dir, { device: a.device, dtype: a.dtype, atol: a.atol, rtol: a.rtol });
   if (a.json) {
     io.stdout(JSON.stringify(result, null, 2) + '\n');
     return result.ok ? EXIT_OK : EXIT_FAILED;
@@ -39,7 +41,9 @@ export async function check(a: CheckArgs, io: Io): Promise<ExitCode> {
     t.maxAbsDiff === null ? '-' : t.maxAbsDiff.toExponential(2),
     t.ok ? 'ok' : t.problem ?? `${t.mismatched} elements off`,
   ]);
-  io.stdout(`tfbench check ${result.dir}\n${result.architecture} on ${result.device}, float32; tolerance atol ${result.atol}, rtol ${result.rtol}\n`);
+  const lossTolerance =
+    result.lossAtol !== result.atol || result.lossRtol !== result.rtol ? ` (loss: atol ${result.lossAtol}, rtol ${result.lossRtol})` : '';
+  io.stdout(`tfbench check ${result.dir}\n${result.architecture} on ${result.device}, ${result.dtype}; tolerance atol ${result.atol}, rtol ${result.rtol}${lossTolerance}\n`);
   io.stdout(
     table([['Tensor', 'Shape', 'Max abs diff', 'Status'], ...rows], {
       columns: { 2: { alignment: 'right' } },

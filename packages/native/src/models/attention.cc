@@ -17,17 +17,33 @@
 
 namespace tfbench {
 
+namespace {
+
+void scale(at::Tensor& scores, const ScoreRule& rule) {
+  if (rule.divisor != 1.0) scores.div_(rule.divisor);
+}
+
+bool upcasts(const at::Tensor& scores, const ScoreRule& rule) {
+  return rule.softmax_in_float32 && scores.scalar_type() != at::kFloat && scores.scalar_type() != at::kDouble;
+}
+
+}  // namespace
+
 void scaled_dot_product_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                                  const at::Tensor& mask, double divisor, at::Tensor& out) {
+                                  const at::Tensor& mask, const ScoreRule& rule, at::Tensor& out) {
   const int64_t B = q.size(0), nh = q.size(1), T = q.size(2), S = k.size(2);
   at::Tensor scores = at::empty({B, nh, T, S}, q.options());  // (B, nh, T, S)
   if (!q.is_cpu()) {
-    at::matmul_out(scores, q, k.transpose(2, 3)).div_(divisor);
+    at::matmul_out(scores, q, k.transpose(2, 3));
+    scale(scores, rule);
     if (mask.defined()) scores.add_(mask);
-    out.copy_(at::matmul(at::softmax(scores, -1), v));
+    at::Tensor probs = upcasts(scores, rule) ? at::softmax(scores, -1, at::kFloat).to(q.scalar_type())
+                                             : at::softmax(scores, -1);
+    out.copy_(at::matmul(probs, v));
     return;
   }
   at::Tensor probs = at::empty_like(scores);  // (B, nh, T, S)
+  const bool upcast = upcasts(scores, rule);
   at::parallel_for(0, B * nh, 1, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end;) {
       const int64_t b = i / nh, h = i % nh, n = std::min(end - i, nh - h);  // heads [h, h + n) of item b
@@ -35,12 +51,16 @@ void scaled_dot_product_attention(const at::Tensor& q, const at::Tensor& k, cons
       at::Tensor s = heads(scores);  // (n, T, S)
       at::Tensor p = heads(probs);   // (n, T, S)
       at::Tensor o = heads(out);     // (n, T, hs)
-      at::bmm_out(s, heads(q), heads(k).transpose(1, 2)).div_(divisor);
+      at::bmm_out(s, heads(q), heads(k).transpose(1, 2));
+      scale(s, rule);
       if (mask.defined()) {
         at::Tensor m = mask[mask.size(0) == 1 ? 0 : b];  // (1 or nh, T or 1, S)
         s.add_(m.size(0) == 1 ? m : m.narrow(0, h, n));
       }
-      at::_softmax_out(p, s, -1, /*half_to_float=*/false);
+      if (upcast)
+        p.copy_(at::_softmax(s.to(at::kFloat), -1, /*half_to_float=*/false));
+      else
+        at::_softmax_out(p, s, -1, /*half_to_float=*/false);
       at::bmm_out(o, p, heads(v));
       i += n;
     }

@@ -287,7 +287,7 @@ at::Tensor Bert::self_attention(const BertLayer& l, const at::Tensor& x, const a
     at::Tensor context = at::empty({B * T, H}, x.options());                  // (B*T, H)
     at::Tensor context_heads = context.view({B, T, nh, hs}).transpose(1, 2);  // (B, nh, T, hs), strided
     // mask (B, 1, 1, T); scores / sqrt(hs) as Hugging Face scales them
-    scaled_dot_product_attention(q, k, v, mask, std::sqrt(static_cast<double>(hs)), context_heads);
+    scaled_dot_product_attention(q, k, v, mask, ScoreRule{std::sqrt(static_cast<double>(hs))}, context_heads);
     return context;
   }
   auto split_heads = [&](const at::Tensor& t) {                               // (B*T, H)

@@ -176,7 +176,7 @@ at::Tensor Gpt2::attention(const Block& b, const at::Tensor& x, const at::Tensor
   if (!at::GradMode::is_enabled() && !is_training()) {
     at::Tensor context = at::empty({B * T, H}, x.options());                  // (B*T, H)
     at::Tensor context_heads = context.view({B, T, nh, hs}).transpose(1, 2);  // (B, nh, T, hs), strided
-    scaled_dot_product_attention(q, k, v, mask, b.divisor, context_heads);
+    scaled_dot_product_attention(q, k, v, mask, ScoreRule{b.divisor}, context_heads);
     return context;
   }
   at::Tensor scores = at::matmul(q, k.transpose(2, 3)).div(b.divisor).add(mask);  // (B, nh, T, T)

@@ -228,11 +228,12 @@ at::Tensor Llama::attention(const Layer& l, const at::Tensor& x, const at::Tenso
   if (!at::GradMode::is_enabled() && !is_training()) {
     at::Tensor context = at::empty({B * T, nh * hd}, x.options());             // (B*T, nh*hd)
     at::Tensor context_heads = context.view({B, T, nh, hd}).transpose(1, 2);  // (B, nh, T, hd), strided
-    scaled_dot_product_attention(q, k, v, mask, divisor, context_heads);
+    const ScoreRule rule{divisor, /*softmax_in_float32=*/true};  // as the path below
+    scaled_dot_product_attention(q, k, v, mask, rule, context_heads);
     return l.o_proj(context);
   }
-  // Hugging Face multiplies by head_dim^-0.5 and takes the softmax in float32.
-  at::Tensor scores = at::matmul(q, k.transpose(2, 3)).mul(1.0 / divisor).add(mask);  // (B, nh, T, T)
+  // Hugging Face (4.47) divides by sqrt(head_dim) and takes the softmax in float32.
+  at::Tensor scores = at::matmul(q, k.transpose(2, 3)).div(divisor).add(mask);  // (B, nh, T, T)
   at::Tensor probs = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
   probs = at::dropout(probs, spec_.attention_dropout, is_training());
   at::Tensor context = at::matmul(probs, v);                               // (B, nh, T, hd)

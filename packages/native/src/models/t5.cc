@@ -254,7 +254,8 @@ at::Tensor T5::attend(const Attention& a, const at::Tensor& x, const at::Tensor&
   if (!at::GradMode::is_enabled() && !is_training()) {
     at::Tensor context = at::empty({B * T, nh * dkv}, x.options());             // (B*T, nh*dkv)
     at::Tensor context_heads = context.view({B, T, nh, dkv}).transpose(1, 2);  // (B, nh, T, dkv), strided
-    scaled_dot_product_attention(q, k, v, bias, /*divisor=*/1.0, context_heads);
+    const ScoreRule rule{/*divisor=*/1.0, /*softmax_in_float32=*/true};  // as the path below
+    scaled_dot_product_attention(q, k, v, bias, rule, context_heads);
     return a.o(context);
   }
   at::Tensor scores = at::matmul(q, k.transpose(2, 3)).add(bias);  // (B, nh, T, S), unscaled
@@ -334,8 +335,10 @@ at::Tensor T5::loss(const ModelOutputs& outputs, const at::Tensor& labels) {
   const int64_t V = spec_.vocab_size;
   if (outputs.logits.size(1) != labels.size(1))
     throw_bad_input("the seq2seq loss takes labels = input_ids, so decoder_input_ids must have their length");
-  // Mean cross-entropy over every decoder position (labels are not shifted: decoder_input_ids are).
-  return at::cross_entropy_loss(outputs.logits.reshape({-1, V}).to(at::kFloat), labels.reshape({-1}));
+  // Mean cross-entropy over every decoder position (labels are not shifted: decoder_input_ids are), in the
+  // logits' dtype as T5ForConditionalGeneration's CrossEntropyLoss takes it (the causal-LM heads upcast; T5 does
+  // not).
+  return at::cross_entropy_loss(outputs.logits.reshape({-1, V}), labels.reshape({-1}));
 }
 
 }  // namespace
