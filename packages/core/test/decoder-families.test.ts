@@ -40,7 +40,12 @@ describe('LLaMA-shaped decoders', () => {
       rope_low_freq_factor: 1,
       rope_high_freq_factor: 4,
       rope_original_max_position_embeddings: 8192,
+      rope_attention_factor: 1,
+      rope_beta_fast: 32,
+      rope_beta_slow: 1,
+      rope_truncate: true,
       sliding_window: 0,
+      first_sliding_layer: 0,
       hidden_act: 'silu',
       attention_bias: false,
       attention_output_bias: false,
@@ -69,6 +74,44 @@ describe('LLaMA-shaped decoders', () => {
     assert.ok(names.includes('model.layers.0.self_attn.q_proj.bias') && !names.includes('model.layers.0.self_attn.o_proj.bias'));
   });
 
+  it('Qwen2 slides from max_window_layers on with use_sliding_window, as current transformers define it; a stored layer_types wins', () => {
+    const window = (config: Record<string, unknown>) => {
+      const spec = normaliseConfig({ model_type: 'qwen2', num_hidden_layers: 4, sliding_window: 8, ...config });
+      assert.ok(spec.family === 'llama');
+      return [spec.sliding_window, spec.first_sliding_layer];
+    };
+    assert.deepEqual(window({}), [0, 4], 'use_sliding_window defaults to false');
+    assert.deepEqual(window({ use_sliding_window: true, max_window_layers: 1 }), [8, 1]);
+    assert.deepEqual(window({ use_sliding_window: true }), [0, 4], 'max_window_layers 28 >= 4 layers: none slide');
+    assert.deepEqual(window({ use_sliding_window: true, sliding_window: null }), [0, 4]);
+    assert.deepEqual(window({ use_sliding_window: true, layer_types: ['full_attention', 'full_attention', 'sliding_attention', 'sliding_attention'] }), [8, 2]);
+    const mistral = normaliseConfig({ model_type: 'mistral', sliding_window: 8 });
+    assert.ok(mistral.family === 'llama');
+    assert.deepEqual([mistral.sliding_window, mistral.first_sliding_layer], [8, 0], 'Mistral: every layer');
+  });
+
+  it('rope_scaling dynamic and yarn: factors, defaults and the attention factor as modeling_rope_utils computes them', () => {
+    const rope = (rope_scaling: Record<string, unknown>) => {
+      const spec = normaliseConfig({ model_type: 'llama', max_position_embeddings: 256, rope_scaling });
+      assert.ok(spec.family === 'llama');
+      return spec;
+    };
+    const dynamic = rope({ type: 'dynamic', factor: 2 });
+    assert.deepEqual([dynamic.rope_type, dynamic.rope_factor, dynamic.rope_attention_factor], ['dynamic', 2, 1]);
+    const yarn = rope({ rope_type: 'yarn', factor: 4, original_max_position_embeddings: 64 });
+    assert.deepEqual(
+      [yarn.rope_type, yarn.rope_factor, yarn.rope_original_max_position_embeddings, yarn.rope_beta_fast, yarn.rope_beta_slow, yarn.rope_truncate],
+      ['yarn', 4, 64, 32, 1, true],
+    );
+    assert.equal(yarn.rope_attention_factor, 0.1 * Math.log(4) + 1);
+    // No factor: max_position_embeddings / original; mscale and mscale_all_dim: the ratio of their scalings.
+    assert.equal(rope({ rope_type: 'yarn', original_max_position_embeddings: 32 }).rope_factor, 8);
+    const mscaled = rope({ rope_type: 'yarn', factor: 4, mscale: 1, mscale_all_dim: 0.5, beta_fast: 0, truncate: false });
+    assert.equal(mscaled.rope_attention_factor, (0.1 * Math.log(4) + 1) / (0.05 * Math.log(4) + 1));
+    assert.deepEqual([mscaled.rope_beta_fast, mscaled.rope_truncate], [32, false], 'beta_fast 0 means the default');
+    assert.equal(rope({ rope_type: 'yarn', factor: 4, attention_factor: 0.9 }).rope_attention_factor, 0.9);
+  });
+
   it('LLaMA attention_bias covers q, k, v and o; mlp_bias the three MLP projections', () => {
     const spec = normaliseConfig({ model_type: 'llama', hidden_size: 32, num_attention_heads: 4, num_hidden_layers: 1, attention_bias: true, mlp_bias: true });
     const biases = parameterShapes(spec).filter((p) => p.name.endsWith('.bias')).map((p) => p.name.split('.').slice(-2)[0]);
@@ -77,7 +120,7 @@ describe('LLaMA-shaped decoders', () => {
 
   it('refuse what would change the math unimplemented, naming the field', () => {
     assert.deepEqual(
-      problemsOf(() => normaliseConfig({ model_type: 'llama', rope_scaling: { rope_type: 'yarn', factor: 4 } })).map((p) => p.path),
+      problemsOf(() => normaliseConfig({ model_type: 'llama', rope_scaling: { rope_type: 'longrope', factor: 4 } })).map((p) => p.path),
       ['rope_scaling'],
     );
     assert.deepEqual(
@@ -85,8 +128,18 @@ describe('LLaMA-shaped decoders', () => {
       ['rope_scaling'],
     );
     assert.deepEqual(
-      problemsOf(() => normaliseConfig({ model_type: 'qwen2', use_sliding_window: true })).map((p) => p.path),
+      problemsOf(() => normaliseConfig({ model_type: 'qwen2', use_sliding_window: 'yes' })).map((p) => p.path),
       ['use_sliding_window'],
+    );
+    assert.deepEqual(
+      problemsOf(() =>
+        normaliseConfig({ model_type: 'qwen2', num_hidden_layers: 3, use_sliding_window: true, layer_types: ['sliding_attention', 'full_attention', 'sliding_attention'] }),
+      ).map((p) => p.path),
+      ['layer_types'],
+    );
+    assert.deepEqual(
+      problemsOf(() => normaliseConfig({ model_type: 'llama', rope_scaling: { rope_type: 'dynamic' } })).map((p) => p.path),
+      ['rope_scaling.factor'],
     );
     assert.deepEqual(
       problemsOf(() => normaliseConfig({ model_type: 'llama', num_attention_heads: 32, num_key_value_heads: 5 })).map((p) => p.path),

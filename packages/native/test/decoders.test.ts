@@ -45,6 +45,41 @@ test('llama: a sliding window shorter than the sequence changes only positions p
   assert.ok(maxAbsDiff(floats(a.last_hidden_state), floats(b.last_hidden_state)) > 1e-4);
 });
 
+test('llama: a window from first_sliding_layer on leaves the layers before it full', async () => {
+  // Layer 0 full and layer 1 windowed sits between the all-full and all-windowed models.
+  const full = await binding.buildModel(tinyLlamaSpec(), cpu);
+  const lastWindowed = await binding.buildModel(tinyLlamaSpec({ sliding_window: 3, first_sliding_layer: 1 }), cpu);
+  const allWindowed = await binding.buildModel(tinyLlamaSpec({ sliding_window: 3 }), cpu);
+  const noneWindowed = await binding.buildModel(tinyLlamaSpec({ sliding_window: 3, first_sliding_layer: 2 }), cpu);
+  const [a, b, c, d] = await Promise.all([full, lastWindowed, allWindowed, noneWindowed].map((m) => m.run({ input_ids: ids })));
+  assert.equal(maxAbsDiff(floats(a!.last_hidden_state), floats(d!.last_hidden_state)), 0, 'no layer at or past first_sliding_layer');
+  assert.ok(maxAbsDiff(floats(a!.last_hidden_state), floats(b!.last_hidden_state)) > 1e-4);
+  assert.ok(maxAbsDiff(floats(b!.last_hidden_state), floats(c!.last_hidden_state)) > 1e-4);
+});
+
+test('llama: dynamic rotary scaling runs past max_position_embeddings and changes only the longer calls', async () => {
+  const plain = await binding.buildModel(tinyLlamaSpec({ max_position_embeddings: 4 }), cpu);
+  const dynamic = await binding.buildModel(tinyLlamaSpec({ max_position_embeddings: 4, rope_type: 'dynamic', rope_factor: 2 }), cpu);
+  await assert.rejects(plain.run({ input_ids: ids }), /exceeds the longest the position embeddings allow \(4\)/);
+  const short = int64Tensor([[1, 2, 3, 4]]);
+  const plainShort = await plain.run({ input_ids: short });
+  const dynamicShort = await dynamic.run({ input_ids: short });
+  assert.equal(maxAbsDiff(floats(plainShort.logits), floats(dynamicShort.logits)), 0, 'up to max_position_embeddings the base is rope_theta');
+  const long = await dynamic.run({ input_ids: ids });
+  assert.deepEqual(long.logits?.shape, [2, 7, 99]);
+});
+
+test('llama: yarn scaling and its attention factor both move the outputs', async () => {
+  const yarn = { rope_type: 'yarn', rope_factor: 4, rope_original_max_position_embeddings: 16 } as const;
+  const outputs = await Promise.all(
+    [tinyLlamaSpec(), tinyLlamaSpec(yarn), tinyLlamaSpec({ ...yarn, rope_attention_factor: 1.2 })].map(async (spec) =>
+      floats((await (await binding.buildModel(spec, cpu)).run({ input_ids: ids })).last_hidden_state),
+    ),
+  );
+  assert.ok(maxAbsDiff(outputs[0]!, outputs[1]!) > 1e-4);
+  assert.ok(maxAbsDiff(outputs[1]!, outputs[2]!) > 1e-4);
+});
+
 test('llama: parameters follow the heads (4 query, 2 key/value of 8), biases by flag, tied head stored once', async () => {
   const model = await binding.buildModel(tinyLlamaSpec({ attention_bias: true, tie_word_embeddings: true }), cpu);
   const shapes = Object.fromEntries(model.parameters().map((p) => [p.name, p.shape]));

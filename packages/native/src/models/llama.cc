@@ -7,13 +7,17 @@
 // Blocks are pre-norm: x = x + attn(rms_1(x)); x = x + down(act(gate(rms_2(x))) * up(rms_2(x))); the output is
 // norm(x). Attention is causal (plus the attention_mask when given) with rotary position embeddings on queries
 // and keys (positions 0 … T-1, base rope_theta, Hugging Face's rotate_half layout: the first and second halves
-// of each head are the pairs), scores scaled by 1 / sqrt(head_dim), and grouped-query attention: query head h
-// reads key/value head h / (num_attention_heads / num_key_value_heads). Biases by flags: q/k/v
+// of each head are the pairs; rope_scaling as modeling_rope_utils.py computes it), scores divided by
+// sqrt(head_dim), the softmax in float32, and grouped-query attention: query head h reads key/value head
+// h / (num_attention_heads / num_key_value_heads). A sliding window (Mistral: every layer; Qwen2: layers
+// max_window_layers and up) also hides keys sliding_window or more positions back. Biases by flags: q/k/v
 // (attention_bias: LLaMA's attention_bias, Qwen2 always), o (LLaMA's attention_bias only), MLP (mlp_bias).
 //
 // Hidden states travel as (B*T, H) matrices. Shapes: B batch, T sequence, H hidden, nh query heads, nkv
 // key/value heads, hd head_dim (nh * hd need not equal H), I intermediate, V vocabulary.
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "errors.h"
 #include "models/attention.h"
@@ -38,12 +42,17 @@ struct LlamaSpec {
   Activation hidden_act;  // the gate's: act(gate_proj x) * up_proj x
   double rms_norm_eps;
   double rope_theta;                  // rotary base
-  std::string rope_type;              // rope_scaling: "default" | "linear" | "llama3"
-  double rope_factor;                 // "linear" and "llama3"
-  double rope_low_freq_factor;        // "llama3" only, as the two below
+  std::string rope_type;              // rope_scaling: "default" | "linear" | "llama3" | "dynamic" | "yarn"
+  double rope_factor;                 // all but "default"
+  double rope_low_freq_factor;        // "llama3" only, as the next
   double rope_high_freq_factor;
-  double rope_original_max_position_embeddings;
-  int64_t sliding_window;      // Mistral: attend to the last sliding_window keys only; 0 = all
+  double rope_original_max_position_embeddings;  // "llama3" and "yarn"
+  double rope_attention_factor;       // "yarn": cos and sin times this (1 otherwise)
+  double rope_beta_fast;              // "yarn": the ramp's ends, in rotations over the original context
+  double rope_beta_slow;
+  bool rope_truncate;                 // "yarn": the ramp's ends rounded outwards to whole dimensions
+  int64_t sliding_window;       // attend to the last sliding_window keys only; 0 = all
+  int64_t first_sliding_layer;  // the window applies to layers first_sliding_layer and up
   bool attention_bias;         // q/k/v projections have biases (LLaMA's attention_bias, Qwen2)
   bool attention_output_bias;  // o_proj has a bias (LLaMA's attention_bias; not Qwen2)
   bool mlp_bias;               // gate/up/down projections have biases
@@ -69,12 +78,17 @@ LlamaSpec read_spec(const SpecReader& r) {
   s.num_key_value_heads = r.integer("num_key_value_heads", 1);
   s.rope_theta = r.number("rope_theta", 0.0);
   s.rms_norm_eps = r.number("rms_norm_eps", 0.0);
-  s.rope_type = r.one_of("rope_type", {"default", "linear", "llama3"});
+  s.rope_type = r.one_of("rope_type", {"default", "linear", "llama3", "dynamic", "yarn"});
   s.rope_factor = r.number("rope_factor", 0.0);
   s.rope_low_freq_factor = r.number("rope_low_freq_factor", 0.0);
   s.rope_high_freq_factor = r.number("rope_high_freq_factor", 0.0);
   s.rope_original_max_position_embeddings = r.number("rope_original_max_position_embeddings", 0.0);
+  s.rope_attention_factor = r.number("rope_attention_factor", 0.0);
+  s.rope_beta_fast = r.number("rope_beta_fast", 0.0);
+  s.rope_beta_slow = r.number("rope_beta_slow", 0.0);
+  s.rope_truncate = r.boolean("rope_truncate");
   s.sliding_window = r.integer("sliding_window", 0);
+  s.first_sliding_layer = r.integer("first_sliding_layer", 0);
   s.pad_token_id = r.integer("pad_token_id", -1);
   s.attention_bias = r.boolean("attention_bias");
   s.attention_output_bias = r.boolean("attention_output_bias");
@@ -87,9 +101,13 @@ LlamaSpec read_spec(const SpecReader& r) {
     throw_bad_spec(c10::str("spec.num_attention_heads (", s.num_attention_heads,
                             ") must be a multiple of spec.num_key_value_heads (", s.num_key_value_heads, ")"));
   if (s.rope_theta <= 0.0 || s.rms_norm_eps <= 0.0 || s.rope_factor <= 0.0 || s.rope_low_freq_factor <= 0.0 ||
-      s.rope_original_max_position_embeddings <= 0.0)
-    throw_bad_spec("spec.rope_theta, rms_norm_eps, rope_factor, rope_low_freq_factor and "
-                   "rope_original_max_position_embeddings must be > 0");
+      s.rope_original_max_position_embeddings <= 0.0 || s.rope_attention_factor <= 0.0 || s.rope_beta_fast <= 0.0 ||
+      s.rope_beta_slow <= 0.0)
+    throw_bad_spec("spec.rope_theta, rms_norm_eps, rope_factor, rope_low_freq_factor, "
+                   "rope_original_max_position_embeddings, rope_attention_factor, rope_beta_fast and rope_beta_slow "
+                   "must be > 0");
+  if (s.rope_type == "dynamic" && s.head_dim <= 2)
+    throw_bad_spec(c10::str("spec.head_dim must exceed 2 for dynamic rotary scaling, got ", s.head_dim));
   if (s.rope_type == "llama3" && s.rope_high_freq_factor <= s.rope_low_freq_factor)
     throw_bad_spec("spec.rope_high_freq_factor must exceed spec.rope_low_freq_factor");
   check_probability("attention_dropout", s.attention_dropout);
@@ -110,7 +128,10 @@ class Llama final : public CausalDecoder {
 
   ModelOutputs forward(const ModelInputs& inputs) override;
   int64_t vocab_size() const override { return spec_.vocab_size; }
-  int64_t max_sequence_length() const override { return spec_.max_position_embeddings; }
+  // Dynamic NTK scaling exists to run past max_position_embeddings; the other rotary types stop there.
+  int64_t max_sequence_length() const override {
+    return spec_.rope_type == "dynamic" ? std::numeric_limits<int32_t>::max() : spec_.max_position_embeddings;
+  }
   void check_inputs(const ModelInputs& inputs) const override;
   std::string canonical_name(const std::string& name) const override;
 
@@ -132,19 +153,53 @@ class Llama final : public CausalDecoder {
   at::Tensor embed_tokens_;  // (V, H)
   std::vector<Layer> layers_;
   RmsNorm norm_;
-  at::Tensor inv_freq_;  // (hd/2) float32: the rotary frequencies, rope_scaling applied
+  at::Tensor inv_freq_;  // (hd/2) float32: the rotary frequencies, rope_scaling applied (dynamic: up to M)
 };
 
-// Hugging Face's rotary frequencies (modeling_rope_utils.py), in float32 as it computes them:
-// inv_freq[j] = 1 / theta^(2j / hd); 'linear' divides them by factor; 'llama3' divides those whose wavelength
-// exceeds original / low_freq_factor by factor, keeps those below original / high_freq_factor, and blends
-// between.
-at::Tensor rotary_frequencies(const LlamaSpec& s, const c10::Device& device) {
+// inv_freq[j] = 1 / theta^(2j / hd), (hd/2) float32 on `device`.
+at::Tensor plain_frequencies(double theta, int64_t hd, const c10::Device& device) {
   const auto f32 = at::TensorOptions().dtype(at::kFloat).device(device);
+  return at::pow(theta, at::arange(0, hd, 2, f32.dtype(at::kLong)).to(at::kFloat) / static_cast<double>(hd))
+      .reciprocal();
+}
+
+// YaRN: the frequencies that turn more than beta_fast times over the original context are kept, those that turn
+// fewer than beta_slow times are divided by factor, and a linear ramp over the dimension index blends the two
+// in between.
+at::Tensor yarn_frequencies(const LlamaSpec& s, const c10::Device& device) {
+  const double dim = static_cast<double>(s.head_dim), original = s.rope_original_max_position_embeddings;
+  // The (fractional) dimension index whose frequency turns `rotations` times over the original context.
+  auto correction_dim = [&](double rotations) {
+    return dim * std::log(original / (rotations * 2 * M_PI)) / (2 * std::log(s.rope_theta));
+  };
+  double low = correction_dim(s.rope_beta_fast), high = correction_dim(s.rope_beta_slow);
+  if (s.rope_truncate) low = std::floor(low), high = std::ceil(high);
+  low = std::max(low, 0.0), high = std::min(high, dim - 1);
+  if (low == high) high += 0.001;  // no division by zero
+  at::Tensor extrapolation = plain_frequencies(s.rope_theta, s.head_dim, device);  // (hd/2)
+  at::Tensor interpolation = extrapolation / s.rope_factor;
+  at::Tensor ramp = ((at::arange(s.head_dim / 2, extrapolation.options()) - low) / (high - low)).clamp(0, 1);
+  at::Tensor keep = 1 - ramp;  // 1: the frequency as trained; 0: divided by factor
+  return interpolation * (1 - keep) + extrapolation * keep;
+}
+
+// Hugging Face's rotary frequencies (modeling_rope_utils.py), in float32 as it computes them, for a sequence of
+// T positions (only 'dynamic' depends on it): inv_freq[j] = 1 / theta^(2j / hd); 'linear' divides them by
+// factor; 'llama3' divides those whose wavelength exceeds original / low_freq_factor by factor, keeps those
+// below original / high_freq_factor, and blends between; 'dynamic', once T exceeds M = max_position_embeddings,
+// raises the base to theta · (factor · T / M - (factor - 1))^(hd / (hd - 2)), a float32 scalar as transformers
+// computes it (dynamic_rope_update passes T as a tensor); 'yarn' as above.
+at::Tensor rotary_frequencies(const LlamaSpec& s, const c10::Device& device, int64_t T) {
   const int64_t hd = s.head_dim;
-  at::Tensor inv_freq =
-      at::pow(s.rope_theta, at::arange(0, hd, 2, f32.dtype(at::kLong)).to(at::kFloat) / static_cast<double>(hd))
-          .reciprocal();  // (hd/2)
+  if (s.rope_type == "yarn") return yarn_frequencies(s, device);
+  if (s.rope_type == "dynamic" && T > s.max_position_embeddings) {
+    const auto f32 = at::TensorOptions().dtype(at::kFloat).device(device);
+    const double M = static_cast<double>(s.max_position_embeddings);
+    at::Tensor L = at::full({}, static_cast<double>(T), f32);
+    at::Tensor base = (L * s.rope_factor / M - (s.rope_factor - 1)).pow(static_cast<double>(hd) / (hd - 2)) * s.rope_theta;
+    return base.pow(at::arange(0, hd, 2, f32.dtype(at::kLong)).to(at::kFloat) / static_cast<double>(hd)).reciprocal();
+  }
+  at::Tensor inv_freq = plain_frequencies(s.rope_theta, hd, device);  // (hd/2)
   if (s.rope_type == "linear") return inv_freq / s.rope_factor;
   if (s.rope_type != "llama3") return inv_freq;
   const double old_len = s.rope_original_max_position_embeddings;
@@ -187,7 +242,7 @@ Llama::Llama(const LlamaSpec& spec, const BuildOptions& options)
     layers_.push_back(std::move(l));
   }
   norm_ = rms_norm(prefix_ + "norm");
-  inv_freq_ = rotary_frequencies(spec, options.device);
+  inv_freq_ = rotary_frequencies(spec, options.device, spec.max_position_embeddings);
   make_lm_head(embed_tokens_, spec.tie_word_embeddings, spec.initializer_range);
 }
 
@@ -249,27 +304,40 @@ ModelOutputs Llama::forward(const ModelInputs& in) {
   probe("embeddings");
 
   // Rotary tables in float32, then the model's dtype: angle[t, j] = t · inv_freq[j], j < hd / 2, repeated for
-  // both halves.
-  at::Tensor angles = at::outer(at::arange(T, inv_freq_.options()), inv_freq_);  // (T, hd/2)
-  at::Tensor emb = at::cat({angles, angles}, -1);                                 // (T, hd)
-  at::Tensor cos = emb.cos().to(x.scalar_type()).view({1, T, 1, hd});
-  at::Tensor sin = emb.sin().to(x.scalar_type()).view({1, T, 1, hd});
+  // both halves; cos and sin times the attention factor (YaRN's; 1 otherwise).
+  const at::Tensor inv_freq = spec_.rope_type == "dynamic" && T > spec_.max_position_embeddings
+                                  ? rotary_frequencies(spec_, inv_freq_.device(), T)
+                                  : inv_freq_;  // (hd/2)
+  at::Tensor angles = at::outer(at::arange(T, inv_freq.options()), inv_freq);  // (T, hd/2)
+  at::Tensor emb = at::cat({angles, angles}, -1);                               // (T, hd)
+  at::Tensor cos = emb.cos(), sin = emb.sin();
+  if (spec_.rope_attention_factor != 1.0) cos = cos * spec_.rope_attention_factor, sin = sin * spec_.rope_attention_factor;
+  cos = cos.to(x.scalar_type()).view({1, T, 1, hd});
+  sin = sin.to(x.scalar_type()).view({1, T, 1, hd});
 
   // Additive mask: the dtype's lowest finite value above the diagonal and, with an attention_mask, on padded
   // keys (one lowest value, not a sum: Hugging Face fills rather than adds).
   const double lowest = lowest_finite(x.scalar_type());
-  // Mistral's sliding window also hides keys sliding_window or more positions back.
-  at::Tensor mask = at::ones({T, T}, x.options()).triu_(1);  // (T, T): 1 where query t may not see key s
-  if (spec_.sliding_window > 0 && T > spec_.sliding_window)
-    mask.add_(at::ones({T, T}, x.options()).tril_(-spec_.sliding_window));
-  mask = mask.mul_(lowest).view({1, 1, T, T});  // (1, 1, T, T)
-  if (in.attention_mask.defined()) {
-    at::Tensor padded = in.attention_mask.eq(0).view({B, 1, 1, T});
-    mask = mask.masked_fill(padded, lowest);  // (B, 1, T, T)
-  }
+  // The sliding layers' mask also hides keys sliding_window or more positions back.
+  auto make_mask = [&](bool sliding) {
+    at::Tensor mask = at::ones({T, T}, x.options()).triu_(1);  // (T, T): 1 where query t may not see key s
+    if (sliding) mask.add_(at::ones({T, T}, x.options()).tril_(-spec_.sliding_window));
+    mask = mask.mul_(lowest).view({1, 1, T, T});  // (1, 1, T, T)
+    if (in.attention_mask.defined()) {
+      at::Tensor padded = in.attention_mask.eq(0).view({B, 1, 1, T});
+      mask = mask.masked_fill(padded, lowest);  // (B, 1, T, T)
+    }
+    return mask;
+  };
+  const int64_t L = static_cast<int64_t>(layers_.size());
+  const bool window_bites = spec_.sliding_window > 0 && T > spec_.sliding_window;
+  const int64_t first_sliding = window_bites ? std::min(spec_.first_sliding_layer, L) : L;
+  const at::Tensor full_mask = first_sliding > 0 ? make_mask(false) : at::Tensor();
+  const at::Tensor sliding_mask = first_sliding < L ? make_mask(true) : at::Tensor();
 
   for (size_t i = 0; i < layers_.size(); ++i) {
     const Layer& l = layers_[i];
+    const at::Tensor& mask = static_cast<int64_t>(i) >= first_sliding ? sliding_mask : full_mask;
     x = attention(l, l.input_layernorm(x), cos, sin, mask, B, T).add(x);
     at::Tensor h = l.post_attention_layernorm(x);
     at::Tensor gate = activate(act_, l.gate_proj(h));  // (B*T, I)

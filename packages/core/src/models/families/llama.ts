@@ -38,15 +38,29 @@ export type LlamaSpec = {
   rms_norm_eps: number;
   /** Rotary base: angle(t, j) = t · rope_theta^(-2j / head_dim). */
   rope_theta: number;
-  /** rope_scaling: 'default' (none), 'linear' (every frequency / rope_factor) or 'llama3' (Llama 3.1's
-   * band-wise scaling with the low/high frequency factors and the original context length). */
-  rope_type: 'default' | 'linear' | 'llama3';
+  /** rope_scaling: 'default' (none), 'linear' (every frequency / rope_factor), 'llama3' (Llama 3.1's band-wise
+   * scaling with the low/high frequency factors and the original context length), 'dynamic' (NTK: the base
+   * grows once the sequence passes max_position_embeddings) or 'yarn' (frequencies ramped between kept and
+   * divided by rope_factor over the dimensions, cos/sin times rope_attention_factor). */
+  rope_type: 'default' | 'linear' | 'llama3' | 'dynamic' | 'yarn';
+  /** 1 for 'default'. */
   rope_factor: number;
+  /** 'llama3' only (1 otherwise). */
   rope_low_freq_factor: number;
   rope_high_freq_factor: number;
+  /** 'llama3' and 'yarn' (1 otherwise). */
   rope_original_max_position_embeddings: number;
-  /** Mistral: keys more than sliding_window - 1 positions back are masked; 0 = no window. */
+  /** 'yarn' only: cos and sin are multiplied by it (1 otherwise). */
+  rope_attention_factor: number;
+  /** 'yarn' only: the ramp runs between the dimensions that turn beta_fast and beta_slow times over the original
+   * context, rounded outwards to whole dimensions when rope_truncate. */
+  rope_beta_fast: number;
+  rope_beta_slow: number;
+  rope_truncate: boolean;
+  /** Keys more than sliding_window - 1 positions back are masked in layers first_sliding_layer and up; 0 = no
+   * window. Mistral: every layer; Qwen2 (use_sliding_window): from max_window_layers on. */
   sliding_window: number;
+  first_sliding_layer: number;
   /** The gate's activation in act(gate_proj x) · up_proj x. */
   hidden_act: Activation;
   attention_bias: boolean;
@@ -125,16 +139,39 @@ const VARIANTS: Readonly<Record<string, Variant>> = {
   qwen2: { defaults: QWEN2_DEFAULTS, heads: { Qwen2Model: 'base', Qwen2ForCausalLM: 'causal-lm' } },
 };
 
-/** rope_scaling → the spec's rotary fields. `null` is plain RoPE; 'linear' divides every frequency by factor;
- * 'llama3' (Llama 3.1+) divides low frequencies by factor and blends the middle band. Other types (dynamic,
- * yarn, longrope) change the math in ways tfbench does not implement: a problem naming the field. */
-function readRopeScaling(r: ConfigReader): Pick<LlamaSpec, 'rope_type' | 'rope_factor' | 'rope_low_freq_factor' | 'rope_high_freq_factor' | 'rope_original_max_position_embeddings'> {
-  const plain = {
-    rope_type: 'default' as const,
+type RopeFields = Pick<
+  LlamaSpec,
+  | 'rope_type'
+  | 'rope_factor'
+  | 'rope_low_freq_factor'
+  | 'rope_high_freq_factor'
+  | 'rope_original_max_position_embeddings'
+  | 'rope_attention_factor'
+  | 'rope_beta_fast'
+  | 'rope_beta_slow'
+  | 'rope_truncate'
+>;
+
+/** YaRN's attention scaling for a context scaled by `scale`: 0.1 · mscale · ln(scale) + 1 (1 when not scaled up). */
+function yarnMscale(scale: number, mscale = 1): number {
+  return scale <= 1 ? 1 : 0.1 * mscale * Math.log(scale) + 1;
+}
+
+/** rope_scaling → the spec's rotary fields (modeling_rope_utils.py). `null` is plain RoPE; 'linear' divides every
+ * frequency by factor; 'llama3' (Llama 3.1+) divides low frequencies by factor and blends the middle band;
+ * 'dynamic' and 'yarn' as current transformers compute them. The type is `type` when present (LlamaConfig copies
+ * the legacy key over rope_type), else rope_type. Other types (longrope) are a problem naming the field. */
+function readRopeScaling(r: ConfigReader, max_position_embeddings: number): RopeFields {
+  const plain: RopeFields = {
+    rope_type: 'default',
     rope_factor: 1,
     rope_low_freq_factor: 1,
     rope_high_freq_factor: 1,
     rope_original_max_position_embeddings: 1,
+    rope_attention_factor: 1,
+    rope_beta_fast: 32,
+    rope_beta_slow: 1,
+    rope_truncate: true,
   };
   const scaling = r.raw('rope_scaling');
   if (scaling === null || scaling === undefined) return plain;
@@ -142,19 +179,21 @@ function readRopeScaling(r: ConfigReader): Pick<LlamaSpec, 'rope_type' | 'rope_f
     r.problem('rope_scaling', `expected null or an object, got ${formatValue(scaling)}`);
     return plain;
   }
-  const type = scaling.rope_type ?? scaling.type;
-  const positive = (key: string): number => {
+  const type = scaling.type ?? scaling.rope_type;
+  const positive = (key: string, fallback?: number): number => {
     const v = scaling[key];
+    if ((v === undefined || v === null) && fallback !== undefined) return fallback;
     if (typeof v === 'number' && Number.isFinite(v) && v > 0) return v;
     r.problem(`rope_scaling.${key}`, `expected a number > 0, got ${formatValue(v)}`);
     return 1;
   };
   if (type === 'default') return plain;
-  if (type === 'linear') return { ...plain, rope_type: 'linear', rope_factor: positive('factor') };
+  if (type === 'linear' || type === 'dynamic') return { ...plain, rope_type: type, rope_factor: positive('factor') };
   if (type === 'llama3') {
     const before = r.problems.length;
-    const spec = {
-      rope_type: 'llama3' as const,
+    const spec: RopeFields = {
+      ...plain,
+      rope_type: 'llama3',
       rope_factor: positive('factor'),
       rope_low_freq_factor: positive('low_freq_factor'),
       rope_high_freq_factor: positive('high_freq_factor'),
@@ -165,11 +204,71 @@ function readRopeScaling(r: ConfigReader): Pick<LlamaSpec, 'rope_type' | 'rope_f
     }
     return spec;
   }
+  if (type === 'yarn') {
+    // original_max_position_embeddings defaults to max_position_embeddings, factor to their ratio; 0 or null
+    // betas mean the defaults.
+    const original = positive('original_max_position_embeddings', max_position_embeddings);
+    const factor = positive('factor', max_position_embeddings / original);
+    const mscale = scaling.mscale;
+    const mscaleAllDim = scaling.mscale_all_dim;
+    const defaultAttentionFactor =
+      typeof mscale === 'number' && typeof mscaleAllDim === 'number' && mscale !== 0 && mscaleAllDim !== 0
+        ? yarnMscale(factor, mscale) / yarnMscale(factor, mscaleAllDim)
+        : yarnMscale(factor);
+    const truncate = scaling.truncate ?? true;
+    if (typeof truncate !== 'boolean') r.problem('rope_scaling.truncate', `expected true or false, got ${formatValue(truncate)}`);
+    return {
+      ...plain,
+      rope_type: 'yarn',
+      rope_factor: factor,
+      rope_original_max_position_embeddings: original,
+      rope_attention_factor: positive('attention_factor', defaultAttentionFactor),
+      rope_beta_fast: scaling.beta_fast ? positive('beta_fast') : 32,
+      rope_beta_slow: scaling.beta_slow ? positive('beta_slow') : 1,
+      rope_truncate: truncate !== false,
+    };
+  }
   r.problem(
     'rope_scaling',
-    `rope_type ${formatValue(type)} is not supported (supported: null, "default", "linear", "llama3")`,
+    `rope_type ${formatValue(type)} is not supported (supported: null, "default", "linear", "llama3", "dynamic", "yarn")`,
   );
   return plain;
+}
+
+/** Qwen2's sliding layers as current transformers define them (Qwen2Config): with use_sliding_window, the layers
+ * from max_window_layers on attend within sliding_window (a stored layer_types list wins; it must be full layers
+ * then sliding ones). transformers 4.47's eager attention instead windowed every layer, warning that
+ * max_window_layers was not implemented there; tfbench follows the current definition. */
+function readQwen2Window(r: ConfigReader, num_hidden_layers: number): Pick<LlamaSpec, 'sliding_window' | 'first_sliding_layer'> {
+  const none = { sliding_window: 0, first_sliding_layer: num_hidden_layers };
+  const useSliding = r.raw('use_sliding_window');
+  if (useSliding !== true && useSliding !== false && useSliding !== null) {
+    r.problem('use_sliding_window', `expected true or false, got ${formatValue(useSliding)}`);
+  }
+  const window = useSliding === true && r.raw('sliding_window') !== null ? r.positiveInt('sliding_window') : 0;
+  const layerTypes = r.raw('layer_types');
+  if (layerTypes !== null && layerTypes !== undefined) {
+    const sliding = Array.isArray(layerTypes) ? layerTypes.map((t) => t === 'sliding_attention') : [];
+    const known = Array.isArray(layerTypes) && layerTypes.every((t) => t === 'sliding_attention' || t === 'full_attention');
+    const first = sliding.indexOf(true);
+    if (!known || layerTypes.length !== num_hidden_layers) {
+      r.problem('layer_types', `expected num_hidden_layers (${num_hidden_layers}) of "full_attention" or "sliding_attention", got ${formatValue(layerTypes)}`);
+      return none;
+    }
+    if (first >= 0 && sliding.slice(first).includes(false)) {
+      r.problem('layer_types', 'only full-attention layers followed by sliding ones are supported (as max_window_layers makes them)');
+      return none;
+    }
+    if (first < 0) return none;
+    if (window === 0) {
+      r.problem('layer_types', 'has sliding_attention layers but use_sliding_window is not true with a sliding_window');
+      return none;
+    }
+    return { sliding_window: window, first_sliding_layer: first };
+  }
+  if (window === 0) return none;
+  const maxWindowLayers = r.int('max_window_layers', 0);
+  return maxWindowLayers >= num_hidden_layers ? none : { sliding_window: window, first_sliding_layer: maxWindowLayers };
 }
 
 function normaliseDecoder(modelType: string, config: HfConfig, options: Required<NormaliseOptions>) {
@@ -205,7 +304,7 @@ function normaliseDecoder(modelType: string, config: HfConfig, options: Required
   if (modelType === 'mistral' && r.raw('rope_scaling') !== null) {
     r.problem('rope_scaling', `MistralForCausalLM applies no rotary scaling; only null is supported, got ${formatValue(r.raw('rope_scaling'))}`);
   }
-  const rope = readRopeScaling(r);
+  const rope = readRopeScaling(r, max_position_embeddings);
   const attention_dropout = r.number('attention_dropout', { min: 0, max: 1 });
   const initializer_range = r.number('initializer_range', { min: 0 });
   const tie_word_embeddings = r.boolean('tie_word_embeddings');
@@ -217,21 +316,17 @@ function normaliseDecoder(modelType: string, config: HfConfig, options: Required
   let attention_bias = false;
   let attention_output_bias = false;
   let mlp_bias = false;
-  let sliding_window = 0;
+  let window: Pick<LlamaSpec, 'sliding_window' | 'first_sliding_layer'> = { sliding_window: 0, first_sliding_layer: 0 };
   if (modelType === 'llama') {
     attention_bias = attention_output_bias = r.boolean('attention_bias');
     mlp_bias = r.boolean('mlp_bias');
     r.int('pretraining_tp', 1); // > 1 splits the same products into slices: the same math
   } else if (modelType === 'qwen2') {
     attention_bias = true;
-    const useSliding = r.raw('use_sliding_window');
-    if (useSliding !== false && useSliding !== null) {
-      r.problem('use_sliding_window', `sliding-window attention is not implemented for qwen2; only false is supported, got ${formatValue(useSliding)}`);
-    }
-  } else {
-    // Mistral: keys more than sliding_window positions back are masked (null: none).
-    const window = r.raw('sliding_window');
-    if (window !== null) sliding_window = r.positiveInt('sliding_window');
+    window = readQwen2Window(r, num_hidden_layers);
+  } else if (r.raw('sliding_window') !== null) {
+    // Mistral: keys more than sliding_window positions back are masked in every layer (null: none).
+    window = { sliding_window: r.positiveInt('sliding_window'), first_sliding_layer: 0 };
   }
 
   const head = chooseHead(r, options, variant.heads, 'causal-lm');
@@ -250,7 +345,7 @@ function normaliseDecoder(modelType: string, config: HfConfig, options: Required
     rms_norm_eps,
     rope_theta,
     ...rope,
-    sliding_window,
+    ...window,
     hidden_act,
     attention_bias,
     attention_output_bias,
