@@ -10,6 +10,7 @@ import { LIBTORCH_BACKEND, libtorchBackend } from '../src/backend/index.js';
 import { detectBlas, environmentEntries } from '../src/env/index.js';
 import { blasDescription, blasThreads, chooseThreads, threadRule, threadWarnings, type ThreadChoice } from '../src/env/threads.js';
 import { normaliseConfig } from '../src/models/index.js';
+import { median } from '../src/stats/summary.js';
 import { benchmark } from '../src/run/benchmark.js';
 import { probeThreadsIsolated } from '../src/run/isolate.js';
 import { backendOf, fakeModel } from './fake-backend.js';
@@ -196,7 +197,14 @@ test('the probe runs in a worker process, as isolated cells do, and brings its t
     assert.equal(c.seconds.length, 2);
     assert.ok(c.seconds.every((blocks) => blocks.length >= 2 && blocks.every((s) => s > 0)), JSON.stringify(c.seconds));
   }
-  assert.equal(Math.min(...probe.candidates.map((c) => c.score)), 1);
+  // score: the geometric mean over shapes of the candidate's median over the best median at that shape (so 1 only
+  // for a candidate fastest at every shape; with two shapes, each may win one).
+  const medians = probe.candidates.map((c) => c.seconds.map((blocks) => median(blocks)));
+  probe.candidates.forEach((c, i) => {
+    const logs = medians[i]!.map((m, shape) => Math.log(m / Math.min(...medians.map((other) => other[shape]!))));
+    const expected = Math.exp(logs.reduce((a, b) => a + b, 0) / logs.length);
+    assert.ok(Math.abs(c.score - expected) < 1e-12 && c.score >= 1, `${c.score} vs ${expected}`);
+  });
   // A model the worker cannot build: the probe's error comes back with the worker's message.
   await assert.rejects(
     probeThreadsIsolated(LIBTORCH_BACKEND, [1, 2], { model: 'bad', spec: { ...tiny, hidden_size: 30 }, dtype: 'float32', shapes: [{ batchSize: 1, sequenceLength: 8 }] }, { timeoutS: 120 }),
