@@ -28,38 +28,25 @@ namespace {
 
 // The spec object's fields (EncoderSpec in packages/core/src/models/families/bert.ts), named as in BertConfig;
 // family, head, add_pooling_layer, head_act and position_ids are tfbench's.
-struct BertSpec {
+struct BertSpec : CommonSpec {
   std::string family;  // "bert" | "roberta" | "distilbert": the checkpoint names (Naming below)
   std::string head;    // "base" (BertModel, ...) | "masked-lm" (BertForMaskedLM, ...)
   bool add_pooling_layer;
-  int64_t vocab_size;
-  int64_t hidden_size;
-  int64_t num_hidden_layers;
-  int64_t num_attention_heads;
-  int64_t intermediate_size;
   int64_t max_position_embeddings;
   int64_t type_vocab_size;  // 0 = no token type embeddings
   double layer_norm_eps;
-  Activation hidden_act;
   Activation head_act;       // between the masked-LM head's dense layer and its LayerNorm
   std::string position_ids;  // "absolute" (0..T-1) | "padding-offset" (RoBERTa: counting past pad_token_id)
   double hidden_dropout_prob;
   double attention_probs_dropout_prob;
   double initializer_range;
   int64_t pad_token_id;  // the embeddings' padding_idx
-  bool tie_word_embeddings;
 };
 
 BertSpec read_spec(const SpecReader& r, const std::string& family) {
   BertSpec s;
   s.family = family;
-  s.vocab_size = r.integer("vocab_size", 1);
-  s.hidden_size = r.integer("hidden_size", 1);
-  s.num_hidden_layers = r.integer("num_hidden_layers", 0);
-  s.num_attention_heads = r.integer("num_attention_heads", 1);
-  s.intermediate_size = r.integer("intermediate_size", 1);
-  s.hidden_act = read_activation(r, "hidden_act");
-  s.tie_word_embeddings = r.boolean("tie_word_embeddings");
+  static_cast<CommonSpec&>(s) = read_common_spec(r);
   s.head = r.one_of("head", {"base", "masked-lm"});
   s.max_position_embeddings = r.integer("max_position_embeddings", 1);
   s.layer_norm_eps = r.number("layer_norm_eps", 0.0);

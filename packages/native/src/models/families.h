@@ -24,6 +24,18 @@ class SpecReader {
   virtual int64_t integer(const char* field, int64_t min) const = 0;  // a safe integer, >= min
 };
 
+// The fields every family's spec has, under BERT's names (the TypeScript families map their configs' names to
+// them, e.g. GPT-2's n_embd to hidden_size). A family's spec struct derives from it.
+struct CommonSpec {
+  int64_t vocab_size;
+  int64_t hidden_size;
+  int64_t num_hidden_layers;
+  int64_t num_attention_heads;
+  int64_t intermediate_size;
+  Activation hidden_act;
+  bool tie_word_embeddings;
+};
+
 // Reads spec.family, then hands the spec to that family's reader.
 ModelBuilder read_model_spec(const SpecReader& spec);
 
@@ -33,6 +45,8 @@ ModelBuilder read_gpt2_spec(const SpecReader& spec);
 ModelBuilder read_llama_spec(const SpecReader& spec);  // LLaMA, Mistral, Qwen2
 ModelBuilder read_t5_spec(const SpecReader& spec);
 
+// For the readers: the common fields, read and checked.
+CommonSpec read_common_spec(const SpecReader& spec);
 // For the readers: an activation field ("gelu", "gelu_new", "gelu_pytorch_tanh", "relu" or "silu").
 Activation read_activation(const SpecReader& spec, const char* field);
 // For the readers' checks: BAD_SPEC "spec.<field> must be in [0, 1), got <p>" unless 0 <= p < 1.

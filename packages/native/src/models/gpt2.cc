@@ -22,15 +22,9 @@ namespace {
 
 // The spec object's fields (Gpt2Spec in packages/core/src/models/families/gpt2.ts): GPT2Config's, under the
 // BERT names of its attribute_map (hidden_size = n_embd, num_hidden_layers = n_layer, ...).
-struct Gpt2Spec {
+struct Gpt2Spec : CommonSpec {  // intermediate_size: n_inner; hidden_act: activation_function
   std::string head;  // "base" (GPT2Model) | "causal-lm" (GPT2LMHeadModel)
-  int64_t vocab_size;
-  int64_t hidden_size;
-  int64_t num_hidden_layers;
-  int64_t num_attention_heads;
-  int64_t intermediate_size;  // n_inner
   int64_t max_position_embeddings;
-  Activation hidden_act;  // activation_function
   double layer_norm_eps;
   bool scale_attn_weights;               // divide the attention scores by sqrt(head size)
   bool scale_attn_by_inverse_layer_idx;  // and by layer_idx + 1
@@ -38,18 +32,11 @@ struct Gpt2Spec {
   double attn_pdrop;   // on the attention probabilities
   double resid_pdrop;  // after each residual branch
   double initializer_range;
-  bool tie_word_embeddings;
 };
 
 Gpt2Spec read_spec(const SpecReader& r) {
   Gpt2Spec s;
-  s.vocab_size = r.integer("vocab_size", 1);
-  s.hidden_size = r.integer("hidden_size", 1);
-  s.num_hidden_layers = r.integer("num_hidden_layers", 0);
-  s.num_attention_heads = r.integer("num_attention_heads", 1);
-  s.intermediate_size = r.integer("intermediate_size", 1);
-  s.hidden_act = read_activation(r, "hidden_act");
-  s.tie_word_embeddings = r.boolean("tie_word_embeddings");
+  static_cast<CommonSpec&>(s) = read_common_spec(r);
   s.head = r.one_of("head", {"base", "causal-lm"});
   s.max_position_embeddings = r.integer("max_position_embeddings", 1);
   s.layer_norm_eps = r.number("layer_norm_eps", 0.0);

@@ -29,17 +29,11 @@ namespace tfbench {
 namespace {
 
 // The spec object's fields (LlamaSpec in packages/core/src/models/families/llama.ts), named as in LlamaConfig.
-struct LlamaSpec {
+struct LlamaSpec : CommonSpec {  // hidden_act: the gate's, act(gate_proj x) * up_proj x
   std::string head;  // "base" (LlamaModel, MistralModel, Qwen2Model) | "causal-lm" (*ForCausalLM)
-  int64_t vocab_size;
-  int64_t hidden_size;
-  int64_t num_hidden_layers;
-  int64_t num_attention_heads;
   int64_t num_key_value_heads;  // grouped-query attention: divides num_attention_heads
   int64_t head_dim;             // per-head size, even; num_attention_heads * head_dim need not be hidden_size
-  int64_t intermediate_size;
   int64_t max_position_embeddings;
-  Activation hidden_act;  // the gate's: act(gate_proj x) * up_proj x
   double rms_norm_eps;
   double rope_theta;                  // rotary base
   std::string rope_type;              // rope_scaling: "default" | "linear" | "llama3" | "dynamic" | "yarn"
@@ -59,18 +53,11 @@ struct LlamaSpec {
   double attention_dropout;    // on the attention probabilities
   double initializer_range;
   int64_t pad_token_id;  // embed_tokens' padding_idx; -1 for none
-  bool tie_word_embeddings;
 };
 
 LlamaSpec read_spec(const SpecReader& r) {
   LlamaSpec s;
-  s.vocab_size = r.integer("vocab_size", 1);
-  s.hidden_size = r.integer("hidden_size", 1);
-  s.num_hidden_layers = r.integer("num_hidden_layers", 0);
-  s.num_attention_heads = r.integer("num_attention_heads", 1);
-  s.intermediate_size = r.integer("intermediate_size", 1);
-  s.hidden_act = read_activation(r, "hidden_act");
-  s.tie_word_embeddings = r.boolean("tie_word_embeddings");
+  static_cast<CommonSpec&>(s) = read_common_spec(r);
   s.head = r.one_of("head", {"base", "causal-lm"});
   s.max_position_embeddings = r.integer("max_position_embeddings", 1);
   s.initializer_range = r.number("initializer_range", 0.0);

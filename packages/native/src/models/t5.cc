@@ -27,34 +27,21 @@ namespace {
 // The spec object's fields (T5Spec in packages/core/src/models/families/t5.ts): T5Config's, under the BERT names
 // of its attribute_map (hidden_size = d_model, intermediate_size = d_ff, num_hidden_layers = num_layers,
 // head_dim = d_kv).
-struct T5Spec {
+struct T5Spec : CommonSpec {  // num_hidden_layers: encoder blocks; hidden_act: the feed-forward's <act>
   std::string head;  // "base" (T5Model) | "seq2seq-lm" (T5ForConditionalGeneration)
-  int64_t vocab_size;
-  int64_t hidden_size;
-  int64_t num_hidden_layers;   // encoder blocks
   int64_t num_decoder_layers;  // decoder blocks
-  int64_t num_attention_heads;
   int64_t head_dim;  // num_attention_heads * head_dim need not be hidden_size
-  int64_t intermediate_size;
   int64_t relative_attention_num_buckets;
   int64_t relative_attention_max_distance;
   bool gated_feed_forward;  // feed_forward_proj "gated-<act>": wo(act(wi_0 x) * wi_1 x); else wo(act(wi x))
-  Activation hidden_act;    // the feed-forward's <act>
   double layer_norm_eps;    // layer_norm_epsilon of the RMS norms
   double dropout_rate;
   double initializer_factor;
-  bool tie_word_embeddings;
 };
 
 T5Spec read_spec(const SpecReader& r) {
   T5Spec s;
-  s.vocab_size = r.integer("vocab_size", 1);
-  s.hidden_size = r.integer("hidden_size", 1);
-  s.num_hidden_layers = r.integer("num_hidden_layers", 0);
-  s.num_attention_heads = r.integer("num_attention_heads", 1);
-  s.intermediate_size = r.integer("intermediate_size", 1);
-  s.hidden_act = read_activation(r, "hidden_act");
-  s.tie_word_embeddings = r.boolean("tie_word_embeddings");
+  static_cast<CommonSpec&>(s) = read_common_spec(r);
   s.head = r.one_of("head", {"base", "seq2seq-lm"});
   s.head_dim = r.integer("head_dim", 1);
   s.num_decoder_layers = r.integer("num_decoder_layers", 0);
