@@ -7,7 +7,7 @@
 //                                  runs its threads (src/threads/blas.h)
 //   cudaDeviceCount()           -> torch::cuda::device_count() (0 with a CPU-only libtorch)
 //   gpuInfo()                   -> { cudaRuntimeVersion, cudnnVersion, cudaDevices, nvml }: the GPU fields of
-//                                  the environment block (src/measure/cuda.h, src/measure/nvml.h)
+//                                  the environment block (src/cuda.h, src/measure/nvml.h)
 //   buildModel(spec, options)   -> Promise<Model>  (src/napi/model_wrap.cc: parameters, parameterCount,
 //                                                   loadWeights, run, runCalls, measureMemory, measureBreakdown)
 //   measureAllocation(bytes)    -> Promise<{ rssBeforeBytes, rssPeakBytes }>: the CPU peak-memory measurement
@@ -20,7 +20,7 @@
 
 #include "errors.h"
 #include "measure/cpu_memory.h"
-#include "measure/cuda.h"
+#include "cuda.h"
 #include "measure/nvml.h"
 #include "models/model.h"
 #include "napi/compute_thread.h"

@@ -1,4 +1,4 @@
-#include "measure/cuda.h"
+#include "cuda.h"
 
 #include <c10/util/StringUtil.h>
 
@@ -6,6 +6,7 @@
 
 #ifdef TFBENCH_WITH_CUDA
 
+#include <ATen/cuda/CUDAGeneratorImpl.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAException.h>
@@ -21,6 +22,14 @@
 namespace tfbench {
 
 bool cuda_usable() { return torch::cuda::device_count() > 0; }
+
+void require_cuda_build(const std::string&) {}
+
+at::Generator cuda_generator(c10::DeviceIndex index, uint64_t seed) {
+  at::Generator generator = at::cuda::detail::createCUDAGenerator(index);
+  generator.set_current_seed(seed);
+  return generator;
+}
 
 void synchronize(const c10::Device& device) {
   if (device.is_cuda()) c10::cuda::device_synchronize();
@@ -138,6 +147,14 @@ namespace {
 }  // namespace
 
 bool cuda_usable() { return false; }
+
+void require_cuda_build(const std::string& device) {
+  throw_no_cuda(c10::str("device '", device, "' was asked but this addon was built against a CPU-only libtorch (",
+                         TFBENCH_LIBTORCH_SOURCE,
+                         "); rebuild it with LIBTORCH pointing at a CUDA libtorch, or use device 'cpu'"));
+}
+
+at::Generator cuda_generator(c10::DeviceIndex, uint64_t) { no_cuda("a CUDA generator"); }
 
 void synchronize(const c10::Device&) {}
 

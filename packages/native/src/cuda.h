@@ -1,11 +1,12 @@
-// Measurement's and the environment block's use of the CUDA runtime and libtorch's CUDA allocator: device
+// The addon's use of the CUDA runtime and libtorch's CUDA side: a device's random generator, device
 // synchronisation, timing events, the caching allocator's statistics, the GPUs libtorch sees. cuda.cc holds
-// every CUDA-only line of them behind its one test of TFBENCH_WITH_CUDA (set by CMake when the libtorch found
-// has CUDA), so the files that call these read the same in both builds. In a CPU-only build these functions
-// say there is no GPU (cuda_usable, cuda_runtime, synchronize) or throw NO_CUDA (the rest: only a CUDA device
-// reaches them, and such a build refuses CUDA devices when a model is built).
+// every CUDA-only line of the addon behind its one test of TFBENCH_WITH_CUDA (set by CMake when the libtorch
+// found has CUDA), so the files that call these read the same in both builds. In a CPU-only build these
+// functions say there is no GPU (cuda_usable, cuda_runtime, synchronize) or throw NO_CUDA (the rest: only a CUDA
+// device reaches them, and require_cuda_build refuses CUDA devices when a model is built).
 #pragma once
 
+#include <ATen/core/Generator.h>
 #include <c10/core/Device.h>
 
 #include <cstddef>
@@ -20,6 +21,13 @@ namespace tfbench {
 
 // A CUDA device is visible to libtorch (false in a CPU-only build).
 bool cuda_usable();
+
+// Throws NO_CUDA "device '<device>' was asked but this addon was built against a CPU-only libtorch ..." in a
+// CPU-only build; nothing in a CUDA build.
+void require_cuda_build(const std::string& device);
+
+// A new random generator of CUDA device `index`, seeded.
+at::Generator cuda_generator(c10::DeviceIndex index, uint64_t seed);
 
 // Waits until `device` has finished its queued work (CUDA); returns at once for the CPU.
 void synchronize(const c10::Device& device);

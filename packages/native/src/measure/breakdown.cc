@@ -6,7 +6,7 @@
 
 #include "measure/clock.h"
 #include "measure/cpu_memory.h"
-#include "measure/cuda.h"
+#include "cuda.h"
 
 namespace tfbench {
 namespace {

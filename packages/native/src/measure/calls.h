@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "measure/cpu_memory.h"
-#include "measure/cuda.h"
+#include "cuda.h"
 #include "models/model.h"
 
 namespace tfbench {

@@ -11,11 +11,8 @@
 
 #include <limits>
 
+#include "cuda.h"
 #include "errors.h"
-
-#ifdef TFBENCH_WITH_CUDA
-#include <ATen/cuda/CUDAGeneratorImpl.h>
-#endif
 
 namespace tfbench {
 
@@ -35,12 +32,7 @@ Model::Model(const BuildOptions& options) : options_(options) {
   if (options.device.is_cpu()) {
     generator_ = at::make_generator<at::CPUGeneratorImpl>(options.seed);
   } else {
-#ifdef TFBENCH_WITH_CUDA
-    generator_ = at::cuda::detail::createCUDAGenerator(options.device.index());
-    generator_.set_current_seed(options.seed);
-#else
-    throw_no_cuda("this addon was built against a libtorch without CUDA");
-#endif
+    generator_ = cuda_generator(options.device.index(), options.seed);
   }
 }
 
@@ -244,16 +236,11 @@ c10::Device parse_device(const std::string& text) {
   if (text == "cpu") return c10::Device(c10::kCPU);
   const auto count = static_cast<int64_t>(torch::cuda::device_count());
   const int64_t index = text == "cuda" ? 0 : std::stoll(text.substr(5));
-#ifdef TFBENCH_WITH_CUDA
+  require_cuda_build(text);
   if (count == 0)
     throw_no_cuda(c10::str("device '", text,
                            "' was asked but no CUDA device is visible (check nvidia-smi and CUDA_VISIBLE_DEVICES), "
                            "or use device 'cpu'"));
-#else
-  throw_no_cuda(c10::str("device '", text, "' was asked but this addon was built against a CPU-only libtorch (",
-                         TFBENCH_LIBTORCH_SOURCE,
-                         "); rebuild it with LIBTORCH pointing at a CUDA libtorch, or use device 'cpu'"));
-#endif
   if (index >= count)
     throw_no_cuda(c10::str("device '", text, "' was asked but only ", count, " CUDA device(s) are visible"));
   return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
