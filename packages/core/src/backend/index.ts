@@ -19,7 +19,7 @@ import {
   type RunOptions,
   type WeightEntry,
 } from '@tfbench/native';
-import type { ModelSpec } from '../models/index.js';
+import type { ModelSpec } from '../models/families/index.js';
 
 export type {
   BlasInfo,

@@ -6,7 +6,7 @@
 // the same 2 threads gave 0.107 s; at sequence 128 the two were within noise in both spells. A rule fixed in
 // advance is wrong in one spell or the other; timing both counts on the sweep's own model is right in both.
 import type { Backend, BlasInfo, DType } from '../backend/index.js';
-import type { ModelSpec } from '../models/index.js';
+import { layerStacks, type ModelSpec } from '../models/index.js';
 import { median } from '../stats/summary.js';
 
 export type ThreadRule =
@@ -176,9 +176,8 @@ export async function chooseThreads(
 
 /** One layer of the model and no head: the per-layer mix of matrix products and small ops is the model's own. */
 function oneLayer(spec: ModelSpec): ModelSpec {
-  const cut: Record<string, unknown> = { ...spec, num_hidden_layers: 1, head: 'base' };
-  if (spec.family === 't5') cut.num_decoder_layers = 1;
-  return cut as unknown as ModelSpec;
+  const stacks = layerStacks(spec);
+  return { ...stacks.withDepths(spec, stacks.depths(spec).map(() => 1)), head: 'base' } as ModelSpec;
 }
 
 /**

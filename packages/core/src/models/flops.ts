@@ -5,7 +5,7 @@
 import { familyOfSpec } from './families/index.js';
 import type { TokenShape } from './families/types.js';
 import { parameterCount } from './parameters.js';
-import type { ModelSpec } from './types.js';
+import type { ModelSpec } from './families/index.js';
 
 export interface CallShape extends TokenShape {
   mode: 'inference' | 'training';

@@ -1,5 +1,6 @@
 // @tfbench/core models: Hugging Face configs → normalised ModelSpec, parameters, safetensors checkpoints.
-export type { HfConfig, InlineModelRef, ModelPurpose, ModelRef, ModelSpec } from './types.js';
+export type { HfConfig, InlineModelRef, ModelPurpose, ModelRef } from './types.js';
+export type { ModelSpec } from './families/index.js';
 export type { KnownModel } from './known/index.js';
 export { findKnownModel, knownModelIds } from './known/index.js';
 export type { CheckpointNaming, Family, NormaliseOptions, ParameterShape, TokenShape } from './families/types.js';
@@ -10,7 +11,7 @@ export type { T5Spec } from './families/t5.js';
 export { families, familyForModelType, supportedModelTypes } from './families/index.js';
 export { BERT_DEFAULTS, bertParameterShapes } from './families/bert.js';
 export { normaliseConfig } from './normalise.js';
-export { parameterCount, parameterShapes } from './parameters.js';
+export { layerStacks, parameterCount, parameterShapes } from './parameters.js';
 export { checkConfigEntry, checkModelRef, isRawConfig, modelName } from './ref.js';
 export type { KnownModelInfo, ResolveOptions, ResolvedModel } from './resolve.js';
 export { checkpointWeightFiles, knownModelConfig, listKnownModels, modelPath, resolveModel, resolveModels } from './resolve.js';

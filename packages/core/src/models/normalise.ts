@@ -2,7 +2,7 @@
 import { ModelError, formatValue } from '../errors.js';
 import { familyForModelType, supportedModelTypes } from './families/index.js';
 import type { NormaliseOptions } from './families/types.js';
-import type { ModelSpec } from './types.js';
+import type { ModelSpec } from './families/index.js';
 import { isPlainObject } from './util.js';
 
 export type { NormaliseOptions } from './families/types.js';

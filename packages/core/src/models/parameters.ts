@@ -1,7 +1,7 @@
 // Parameter names, shapes and counts computed from a spec, without building the model.
 import { familyOfSpec } from './families/index.js';
-import type { ParameterShape } from './families/types.js';
-import type { ModelSpec } from './types.js';
+import type { LayerStacks, ParameterShape } from './families/types.js';
+import type { ModelSpec } from './families/index.js';
 
 export type { ParameterShape } from './families/types.js';
 
@@ -17,6 +17,16 @@ function countOf(spec: ModelSpec): number {
   return total;
 }
 
+const ONE_STACK: LayerStacks<ModelSpec> = {
+  depths: (spec) => [spec.num_hidden_layers],
+  withDepths: (spec, [depth]) => ({ ...spec, num_hidden_layers: depth! }),
+};
+
+/** The spec's stacks of layers (one, num_hidden_layers, unless its family has more). */
+export function layerStacks(spec: ModelSpec): LayerStacks<ModelSpec> {
+  return familyOfSpec(spec).layerStacks ?? ONE_STACK;
+}
+
 /**
  * Number of trainable parameters (tied weights counted once), as `sum(p.numel() for p in model.parameters())`.
  * Counted from the same spec with at most two layers per stack: every layer after the first has the same
@@ -25,14 +35,15 @@ function countOf(spec: ModelSpec): number {
  * then the heap, for a config with 10^8 layers, before the size check could refuse it.
  */
 export function parameterCount(spec: ModelSpec): number {
-  const encoder = spec.num_hidden_layers;
-  const decoder = spec.family === 't5' ? spec.num_decoder_layers : 0;
-  const withLayers = (e: number, d: number): number =>
-    countOf(spec.family === 't5' ? { ...spec, num_hidden_layers: e, num_decoder_layers: d } : { ...spec, num_hidden_layers: e });
-  const e1 = Math.min(encoder, 1);
-  const d1 = Math.min(decoder, 1);
-  const base = withLayers(e1, d1);
-  const perEncoderLayer = encoder > 1 ? withLayers(2, d1) - base : 0;
-  const perDecoderLayer = decoder > 1 ? withLayers(e1, 2) - base : 0;
-  return base + Math.max(encoder - 1, 0) * perEncoderLayer + Math.max(decoder - 1, 0) * perDecoderLayer;
+  const stacks = layerStacks(spec);
+  const depths = stacks.depths(spec);
+  const firsts = depths.map((d) => Math.min(d, 1));
+  const base = countOf(stacks.withDepths(spec, firsts));
+  let total = base;
+  depths.forEach((depth, i) => {
+    if (depth <= 1) return;
+    const perLayer = countOf(stacks.withDepths(spec, firsts.map((d, j) => (j === i ? 2 : d)))) - base;
+    total += (depth - 1) * perLayer;
+  });
+  return total;
 }

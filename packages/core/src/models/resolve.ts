@@ -7,7 +7,8 @@ import { normaliseConfig } from './normalise.js';
 import { parameterCount } from './parameters.js';
 import { modelName } from './ref.js';
 import { readSafetensorsHeader } from './safetensors.js';
-import type { HfConfig, ModelRef, ModelSpec } from './types.js';
+import type { ModelSpec } from './families/index.js';
+import type { HfConfig, ModelRef } from './types.js';
 import { MAX_JSON_DEPTH, isPlainObject, tooDeepPath } from './util.js';
 
 export interface ResolveOptions {

@@ -1,12 +1,4 @@
-// Types shared by the models module.
-import type { EncoderSpec } from './families/bert.js';
-import type { Gpt2Spec } from './families/gpt2.js';
-import type { LlamaSpec } from './families/llama.js';
-import type { T5Spec } from './families/t5.js';
-
-/** A normalised model description, what a backend builds: one family's spec (models/families/<family>.ts). */
-export type ModelSpec = EncoderSpec | Gpt2Spec | LlamaSpec | T5Spec;
-
+// Types shared by the models module, below the families (the spec types are theirs: families/index.ts).
 /** A Hugging Face config.json, as parsed JSON. */
 export type HfConfig = Record<string, unknown>;
 

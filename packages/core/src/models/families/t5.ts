@@ -203,6 +203,10 @@ function t5ForwardFlops(spec: T5Spec, shape: TokenShape): number {
 }
 
 export const t5Family: Family<T5Spec> = {
+  layerStacks: {
+    depths: (spec) => [spec.num_hidden_layers, spec.num_decoder_layers],
+    withDepths: (spec, [encoder, decoder]) => ({ ...spec, num_hidden_layers: encoder!, num_decoder_layers: decoder! }),
+  },
   modelTypes: ['t5'],
   specFamily: 't5',
   architectures: Object.keys(HEADS),

@@ -1,5 +1,12 @@
 import type { Problem } from '../../errors.js';
-import type { HfConfig, ModelPurpose, ModelSpec } from '../types.js';
+import type { HfConfig, ModelPurpose } from '../types.js';
+
+/** What every family's spec has; the specs themselves are the families' (ModelSpec in ./index.ts). */
+export interface SpecBase {
+  family: string;
+  head: string;
+  num_hidden_layers: number;
+}
 
 export interface NormaliseOptions {
   /** Use the base model (Hugging Face's MODEL_MAPPING) instead of `architectures[0]`. Default false. */
@@ -32,7 +39,7 @@ export interface TokenShape {
 }
 
 /** One family module: everything about the specs it makes. */
-export interface Family<Spec extends ModelSpec = ModelSpec> {
+export interface Family<Spec extends SpecBase = SpecBase> {
   /** `model_type` values handled. */
   modelTypes: readonly string[];
   /** The `family` of the specs it makes (the native reader: src/models/<family>.cc). */
@@ -47,4 +54,13 @@ export interface Family<Spec extends ModelSpec = ModelSpec> {
   parameterShapes(spec: Spec): ParameterShape[];
   /** Floating-point operations of one forward call: every matrix product counts 2·m·n·k (models/flops.ts). */
   forwardFlops(spec: Spec, shape: TokenShape): number;
+  /** The stacks of layers, for a family with more than one (T5: encoder, decoder); absent: one stack of
+   * num_hidden_layers. */
+  layerStacks?: LayerStacks<Spec>;
+}
+
+/** A model's stacks of identical layers: their depths, and the same spec with other depths. */
+export interface LayerStacks<Spec extends SpecBase = SpecBase> {
+  depths(spec: Spec): number[];
+  withDepths(spec: Spec, depths: number[]): Spec;
 }
