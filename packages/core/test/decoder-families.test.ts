@@ -183,6 +183,7 @@ describe('T5', () => {
       dropout_rate: 0.1,
       initializer_factor: 1,
       tie_word_embeddings: true,
+      decoder_start_token_id: 0,
     });
   });
 

@@ -1,6 +1,7 @@
 // A backend without libtorch for the sweep loop's tests: every call takes 1 ms (or `sampleSeconds`), and a call of
 // more than `maxTokens` tokens fails as libtorch's CPU allocator does (code OOM). fakeBackend's ref names this
 // module, whose createBackend builds the same fake in an isolated cell's worker process.
+import assert from 'node:assert/strict';
 import type { Backend, BackendModel, CellCallOptions } from '../src/backend/index.js';
 
 /** The tiny BERT of DESIGN.md as an inline model. */
@@ -42,6 +43,9 @@ export function fakeModel(calls: FakeCalls, requests: ModelRequest[] = []): Back
       calls.seconds(o);
       return [];
     },
+    generate: async () => assert.fail('generate is not faked'),
+    runGenerateCalls: async () => assert.fail('runGenerateCalls is not faked'),
+    measureGenerateMemory: async () => assert.fail('measureGenerateMemory is not faked'),
   };
 }
 
@@ -57,6 +61,7 @@ export function backendOf(model: BackendModel, threads = 2, over: Partial<Backen
     getThreads: () => threads,
     setThreads: (n) => void (threads = n),
     buildModel: async () => model,
+    measureMemoryBandwidth: async () => null,
     ...over,
   };
 }

@@ -130,6 +130,70 @@ export interface CudaMemoryPeak {
   deviceUsedReason: string | null;
 }
 
+/** One generate call: greedy decoding of exactly `newTokens` tokens (no stop at EOS) after a random prompt, with
+ * a static KV cache. Decoder-only families with an LM head (GPT-2, LLaMA/Mistral/Qwen2) and T5's seq2seq-LM. */
+export interface GenerateCallOptions {
+  batchSize: number;
+  /** S: the prompt's length (T5: the encoder input's; its decoder starts from decoder_start_token_id). */
+  promptLength: number;
+  /** N >= 1: tokens generated per sequence. */
+  newTokens: number;
+  /** Seeds the random prompt ids in [0, vocab_size). */
+  seed: number;
+}
+
+export interface GenerateCallsOptions extends GenerateCallOptions {
+  /** Generate calls in this block, back to back (>= 1). */
+  calls: number;
+}
+
+/** One generate call's times (seconds). */
+export interface GenerateTiming {
+  /** Time to first token: the prefill forward over the prompt (T5: the encoder, the cross-attention keys and
+   * values, and the decoder's first step) and the first token's argmax, the device synchronised. */
+  ttftSeconds: number;
+  /** N - 1 decode steps: step i (0-based) feeds token i and yields token i + 1, attending to S + i + 1 cached
+   * positions (T5: i + 2 decoder positions). CPU: a steady clock around each step, its argmax included; CUDA:
+   * events recorded between steps, read after one synchronisation at the end of the call. */
+  stepSeconds: number[];
+  /** The whole call, prefill to the last token. */
+  e2eSeconds: number;
+}
+
+/** A block of generate calls; each call generated exactly newTokens tokens per sequence (checked: a TORCH_ERROR
+ * otherwise). */
+export interface GenerateTimes {
+  calls: GenerateTiming[];
+  /** CUDA only: host wall time of each call; null on CPU. */
+  hostSeconds: number[] | null;
+}
+
+/** The generate call's peak memory (as MemoryPeaks) and its KV cache as allocated: every cache tensor's bytes
+ * (decoders: keys and values of every layer for S + N positions; T5: the decoder's self-attention cache for
+ * 1 + N positions and the cross-attention keys and values for S). */
+export interface GenerateMemory extends MemoryPeaks {
+  kvCacheBytes: number;
+}
+
+/** Greedy decoding from given prompt ids. */
+export interface GreedyOutput {
+  /** int64. Decoders: (B, S + N), the prompt then the N new tokens; T5: (B, 1 + N), decoder_start_token_id then
+   * the N new tokens. */
+  generatedIds: HostTensor;
+  /** float32 (N, B, V): at step i the logits of the last position, from which token i was taken by argmax. */
+  stepLogits: HostTensor;
+}
+
+/** A device's memory bandwidth from copying one large buffer into another: (read + written bytes) / time, the
+ * median over `repeats` copies after one untimed copy. */
+export interface MemoryBandwidth {
+  device: string;
+  bytesPerSecond: number;
+  /** The size of each of the two buffers. */
+  bufferBytes: number;
+  repeats: number;
+}
+
 export interface NativeModel {
   parameters(): ParameterInfo[];
   parameterCount(): number;
@@ -147,6 +211,15 @@ export interface NativeModel {
   /** One call timed and memory-measured module by module (in training, then its loss, backward and optimizer
    * phases). */
   measureBreakdown(options: CellCallOptions): Promise<ModuleCost[]>;
+  /** Greedy decoding of `newTokens` tokens from `inputIds` (int64 (B, S); T5: the encoder's input) with the KV
+   * cache, eval mode. BAD_INPUT for a model that cannot generate (no LM head, an encoder-only family) or when
+   * S + N passes the positions the model has. */
+  generate(inputIds: HostTensor, options: { newTokens: number }): Promise<GreedyOutput>;
+  /** A block of timed generate calls on the seeded random prompt of `options`; the policy (warm-up, how many
+   * blocks) is the caller's. */
+  runGenerateCalls(options: GenerateCallsOptions): Promise<GenerateTimes>;
+  /** One generate call with its peak memory measured (as measureMemory) and the KV cache's allocated bytes. */
+  measureGenerateMemory(options: GenerateCallOptions): Promise<GenerateMemory>;
 }
 
 export interface Versions {
@@ -229,6 +302,8 @@ export interface Binding {
   /** The CPU peak-memory measurement applied to a call that allocates and touches `bytes`: a self-check
    * that the reported increase is what the call really needed. */
   measureAllocation(bytes: number): Promise<CpuMemoryPeak>;
+  /** Copies a `bytes` buffer (default 256 MiB) into another on `device`, `repeats` times (default 9). */
+  measureMemoryBandwidth(options: { device: string; bytes?: number; repeats?: number }): Promise<MemoryBandwidth>;
 }
 
 /** Errors thrown by the addon carry one of these codes. */

@@ -89,6 +89,7 @@ export function tinyT5Spec(overrides: SpecOverrides = {}): NativeModelSpec {
     dropout_rate: 0.1,
     initializer_factor: 1,
     tie_word_embeddings: true,
+    decoder_start_token_id: 0,
     ...overrides,
   };
 }

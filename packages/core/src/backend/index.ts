@@ -9,8 +9,15 @@ import {
   type CpuMemoryPeak,
   type CudaMemoryPeak,
   type DType,
+  type GenerateCallOptions,
+  type GenerateCallsOptions,
+  type GenerateMemory,
+  type GenerateTimes,
+  type GenerateTiming,
   type GpuReport,
+  type GreedyOutput,
   type HostTensor,
+  type MemoryBandwidth,
   type MemoryPeaks,
   type ModuleCost,
   type NativeModel,
@@ -29,8 +36,15 @@ export type {
   CpuMemoryPeak,
   CudaMemoryPeak,
   DType,
+  GenerateCallOptions,
+  GenerateCallsOptions,
+  GenerateMemory,
+  GenerateTimes,
+  GenerateTiming,
   GpuReport,
+  GreedyOutput,
   HostTensor,
+  MemoryBandwidth,
   MemoryPeaks,
   ModuleCost,
   PhaseSamples,
@@ -38,8 +52,9 @@ export type {
   RunOptions,
   WeightEntry,
 };
-/** A built model: forward and check runs, and a cell's measurement blocks (runCalls, measureMemory,
- * measureBreakdown), whose policy is run/sampling.ts's. */
+/** A built model: forward and check runs, a cell's measurement blocks (runCalls, measureMemory,
+ * measureBreakdown; runGenerateCalls, measureGenerateMemory), whose policy is run/sampling.ts's, and greedy
+ * decoding (generate). */
 export type BackendModel = NativeModel;
 
 export interface BackendInfo {
@@ -83,6 +98,9 @@ export interface Backend {
   getThreads(): number;
   setThreads(threads: number): void;
   buildModel(spec: ModelSpec, options: BuildOptions): Promise<BackendModel>;
+  /** The device's memory bandwidth from a large copy (for `tfbench env` and generation's TPOT floor); null when
+   * the backend cannot measure it. */
+  measureMemoryBandwidth(device: string): Promise<MemoryBandwidth | null>;
 }
 
 let libtorch: Backend | undefined;
@@ -109,6 +127,7 @@ export function libtorchBackend(): Backend {
     getThreads: () => binding.getThreads(),
     setThreads: (threads) => binding.setThreads(threads),
     buildModel: (spec, options) => binding.buildModel(spec, options),
+    measureMemoryBandwidth: (device) => binding.measureMemoryBandwidth({ device }),
   };
   return libtorch;
 }

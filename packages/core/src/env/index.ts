@@ -44,6 +44,9 @@ export interface EnvironmentInfo {
   cudaDriverVersion: string | null;
   /** Why NVML's fields are missing (no libnvidia-ml.so.1, …); null when NVML answered or was not asked. */
   nvmlReason: string | null;
+  /** The device's memory bandwidth, measured at start-up by a large copy (read + written bytes per second);
+   * null when not measured. Generation compares batch-1 TPOT with weight bytes / this. */
+  memoryBandwidth: { bytesPerSecond: number; bufferBytes: number; repeats: number } | null;
 }
 
 type NvmlDevice = GpuReport['nvml']['devices'][number];
@@ -232,6 +235,7 @@ export async function collectEnvironment(backend: Backend, context: EnvironmentC
     cudnnVersion: cudnnVersionText(report?.cudnnVersion ?? null),
     cudaDriverVersion: cudaVersionText(report?.nvml.cudaDriverVersion ?? null),
     nvmlReason: report?.nvml.reason ?? null,
+    memoryBandwidth: null,
   };
 }
 

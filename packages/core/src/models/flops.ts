@@ -8,7 +8,8 @@ import { parameterCount } from './parameters.js';
 import type { ModelSpec } from './families/index.js';
 
 export interface CallShape extends TokenShape {
-  mode: 'inference' | 'training';
+  /** generate: not yet counted (the cell's FLOPs are its prefill's until run/ counts the decode steps). */
+  mode: 'inference' | 'training' | 'generate';
   /** Training with an optimizer step adds OPTIMIZER_FLOPS_PER_PARAMETER per parameter. */
   trainStep?: 'backward' | 'optimizer';
 }
@@ -28,7 +29,7 @@ export function forwardFlops(spec: ModelSpec, shape: TokenShape): number {
  * respect to both activations and weights), plus the optimizer's update when there is one. */
 export function callFlops(spec: ModelSpec, shape: CallShape): number {
   const forward = forwardFlops(spec, shape);
-  if (shape.mode === 'inference') return forward;
+  if (shape.mode === 'inference' || shape.mode === 'generate') return forward;
   const optimizer = shape.trainStep === 'optimizer' ? OPTIMIZER_FLOPS_PER_PARAMETER * parameterCount(spec) : 0;
   return 3 * forward + optimizer;
 }

@@ -14,7 +14,7 @@ export interface ReportOptions {
 }
 
 const MIB = 1024 * 1024;
-const MODE_TITLES: Record<Mode, string> = { inference: 'Inference', training: 'Training' };
+const MODE_TITLES: Record<Mode, string> = { inference: 'Inference', training: 'Training', generate: 'Generation' };
 
 interface TimeUnit {
   name: 's' | 'ms' | 'µs';

@@ -57,7 +57,8 @@ export interface ResultsSink {
   write(results: BenchmarkResults): void | Promise<void>;
 }
 
-export type Mode = 'inference' | 'training';
+/** generate: greedy decoding of newTokens tokens after a prompt of sequenceLength tokens (GenerationRecord). */
+export type Mode = 'inference' | 'training' | 'generate';
 /** ok: measured. oom: out of memory (the backend's OOM, or the worker killed by SIGKILL). error: any other failure
  * (a crash, an exception). timeout: an isolated cell stopped after cellTimeoutS. skipped: not run because a
  * smaller cell of the same model and mode ran out of memory. */
@@ -135,6 +136,33 @@ export interface CpuMemoryRecord {
   rssIncreaseBytes: number;
 }
 
+/** A generate cell's figures. B = batchSize, S = sequenceLength (the prompt), N = newTokens; per call, E2E is the
+ * whole call and TTFT the prefill with the first token's argmax. */
+export interface GenerationRecord {
+  newTokens: number;
+  /** Per timed call: time to first token. */
+  ttftSeconds: TimeRecord;
+  /** Per timed call: time per output token after the first, (E2E − TTFT) / (N − 1); null when N = 1. */
+  tpotSeconds: TimeRecord | null;
+  /** Inter-token latencies: every decode step of every timed call pooled; null when N = 1. */
+  itlSeconds: { p50: number; p90: number; p99: number; steps: number } | null;
+  /** B·S / median TTFT. */
+  prefillTokensPerSecond: number;
+  /** B·(N − 1) / median(E2E − TTFT); null when N = 1. */
+  decodeTokensPerSecond: number | null;
+  /** Each timed call's decode-step latencies (N − 1 each), for plotting cost against context depth: step i
+   * attends to contextStart + i positions (decoders: S + 1; T5: 2, the decoder's own). */
+  trace: { contextStart: number; stepSeconds: number[][] };
+  /** Bytes of the weights (parameters × dtype size). */
+  weightBytes: number;
+  /** The KV cache: from the family's formula (decoders 2·L·B·(S+N)·H_kv·d_head·bytes) and as the backend
+   * allocated it (null when not measured). */
+  kvCache: { formulaBytes: number; allocatedBytes: number | null };
+  /** Batch 1 with a measured bandwidth: decode reads every weight once a token, so TPOT >= weightBytes /
+   * bandwidth; the floor and median TPOT over it. Null otherwise. */
+  bandwidthFloor: { tpotFloorSeconds: number; tpotOverFloor: number } | null;
+}
+
 export interface CellRecord extends Cell {
   status: CellStatus;
   /** Why the cell is not 'ok': a stable code (OOM, BAD_INPUT, EXIT_1, SIGSEGV, TIMEOUT, …) and the message. */
@@ -159,6 +187,9 @@ export interface CellRecord extends Cell {
   /** CUDA cells: host wall time per timed call (timeSeconds are GPU times from CUDA events); the gap between
    * the two medians is launch overhead. */
   hostSeconds: { median: number; samples: number[] } | null;
+  /** Generate cells: TTFT, TPOT, ITL, tokens/s, the per-step trace and the KV cache (timeSeconds then holds the
+   * end-to-end time per call); null for the other modes. */
+  generation: GenerationRecord | null;
   /** breakdown: true: one more call, module by module (see ModuleRecord); null otherwise. */
   breakdown: ModuleRecord[] | null;
   /** Seconds spent building the model (allocation + random init or weight loading). */

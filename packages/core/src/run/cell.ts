@@ -46,6 +46,7 @@ export async function measureCell(backend: Backend, job: CellJob): Promise<CellM
   const model = await backend.buildModel(job.spec, { device: job.device, dtype: job.dtype, seed: job.seed });
   if (job.weightFiles.length > 0) await loadCheckpointWeights(model, job.weightFiles, job.spec.family);
   const buildSeconds = (performance.now() - buildStart) / 1000;
+  if (job.mode === 'generate') throw new Error('generate cells are not measured yet');
   const call = { mode: job.mode, trainStep: job.trainStep, batchSize: job.batchSize, sequenceLength: job.sequenceLength, seed: job.seed };
   const result = await sampleCell(model, call, job);
   const threads = backend.getThreads();

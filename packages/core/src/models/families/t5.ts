@@ -42,6 +42,8 @@ export type T5Spec = {
   dropout_rate: number;
   initializer_factor: number;
   tie_word_embeddings: boolean;
+  /** The decoder's first token in generation: decoder_start_token_id, else pad_token_id (T5's is 0). */
+  decoder_start_token_id: number;
 };
 
 /** T5Config's `__init__` defaults (transformers 4.47), plus the PretrainedConfig fields that matter. */
@@ -120,6 +122,8 @@ function normaliseT5(config: HfConfig, options: Required<NormaliseOptions>) {
   const dropout_rate = r.number('dropout_rate', { min: 0, max: 1 });
   const initializer_factor = r.number('initializer_factor', { min: 0 });
   const tie_word_embeddings = r.boolean('tie_word_embeddings');
+  const startKey = r.raw('decoder_start_token_id') === null || r.raw('decoder_start_token_id') === undefined ? 'pad_token_id' : 'decoder_start_token_id';
+  const decoder_start_token_id = r.raw(startKey) === null ? 0 : r.int(startKey, 0, vocab_size);
 
   const head = chooseHead(r, options, HEADS, 'seq2seq-lm');
   if (r.problems.length > 0 || hidden_act === undefined || head === undefined) return { problems: r.problems };
@@ -141,6 +145,7 @@ function normaliseT5(config: HfConfig, options: Required<NormaliseOptions>) {
     dropout_rate,
     initializer_factor,
     tie_word_embeddings,
+    decoder_start_token_id,
   };
   return { spec, problems: [] };
 }
