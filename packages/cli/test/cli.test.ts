@@ -350,6 +350,27 @@ test('check --generation: a file that is no generation reference is exit 2', { s
   assert.ok(r.stderr.startsWith(`tfbench: ${notReference} has no prompt_ids\nhint: A greedy-generation reference holds`), r.stderr);
 });
 
+// Needs the addon's measureMemoryBandwidth (native branch).
+test("env and run measure the device's memory bandwidth: shown after Hugging Face's keys, kept in the JSON", () => {
+  const r = tfbench(['env']);
+  assert.equal(r.code, 0, r.stderr);
+  const line = /^- memory_bandwidth: ([\d,.]+) GB\/s \(copy of 256 MiB, median of 9\)$/m.exec(r.stdout);
+  assert.ok(line, r.stdout);
+  assert.ok(Number(line[1]!.replace(/,/g, '')) > 0, line[0]);
+  assert.ok(r.stdout.indexOf('- use_tpu: ') < line.index, "after Hugging Face's keys");
+
+  const args = { models: [tinyBert], batchSizes: [1], sequenceLengths: [8], minSamples: 3, minTimeS: 0, maxTimeS: 0 };
+  const { dir, path } = writeArgs({ ...args, json: 'r.json' });
+  const run = tfbench(['run', path, '--no-isolate', '--env-print'], dir);
+  assert.equal(run.code, 0, run.stderr);
+  const bandwidth = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')).environment.memoryBandwidth;
+  assert.deepEqual([bandwidth.bufferBytes, bandwidth.repeats], [256 * 2 ** 20, 9]);
+  assert.ok(bandwidth.bytesPerSecond > 0);
+  const gbps = bandwidth.bytesPerSecond / 1e9;
+  const shown = gbps >= 1000 ? Math.round(gbps).toLocaleString('en-US') : gbps.toPrecision(3);
+  assert.ok(run.stdout.includes(`\n- memory_bandwidth: ${shown} GB/s (copy of 256 MiB, median of 9)\n`), run.stdout);
+});
+
 test('warnings about the figures are shown on stderr, not in the tables', () => {
   // 3 samples and no time to sample more: the [min, max] interval's confidence is all there is.
   const { dir, path } = writeArgs({ models: [tinyBert], batchSizes: [1], sequenceLengths: [8], minSamples: 3, minTimeS: 0, maxTimeS: 0, warmup: 1 });
