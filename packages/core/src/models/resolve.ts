@@ -28,8 +28,8 @@ export interface ResolvedModel {
   configPath?: string;
   /** The checkpoint directory, when the model (or its base) is one. */
   checkpointDir?: string;
-  /** The checkpoint's weight files (checkpointWeightFiles); [] for random weights (and for an inline model that overrides
-   * a checkpoint's config, whose weights may no longer fit). */
+  /** The checkpoint's weight files (checkpointWeightFiles); [] for random weights (and for an inline model that
+   * overrides a checkpoint's config, whose weights may no longer fit). */
   weightFiles: string[];
   /** The config after inline overrides, before defaults. */
   hfConfig: HfConfig;
@@ -47,8 +47,8 @@ export interface ResolvedModel {
 const WEIGHTS_FILE = 'model.safetensors';
 const WEIGHTS_INDEX = 'model.safetensors.index.json';
 const WEIGHTS_HINT =
-  'A checkpoint directory holds config.json and model.safetensors, or model.safetensors.index.json and the shards its ' +
-  'weight_map lists, as the Hugging Face hub stores them.';
+  'A checkpoint directory holds config.json and model.safetensors, or model.safetensors.index.json and the ' +
+  'shards its weight_map lists, as the Hugging Face hub stores them.';
 
 interface LoadedConfig {
   source: 'known' | 'path';
@@ -96,7 +96,8 @@ function readWeightIndex(dir: string): WeightIndex {
   const path = join(dir, WEIGHTS_INDEX);
   const weightMap = readJsonObject(path, 'the safetensors index').weight_map;
   if (!isPlainObject(weightMap)) {
-    throw new ModelError(`${path}: weight_map must be an object mapping tensor names to shard file names, got ${formatValue(weightMap)}`, {
+    const got = formatValue(weightMap);
+    throw new ModelError(`${path}: weight_map must be an object mapping tensor names to shard file names, got ${got}`, {
       hint: WEIGHTS_HINT,
     });
   }
@@ -105,7 +106,8 @@ function readWeightIndex(dir: string): WeightIndex {
     const shard = typeof file === 'string' && file !== '' ? resolve(dir, file) : undefined;
     // A shard is a file of this directory (or below it), never a path out of it.
     if (shard === undefined || !shard.startsWith(dir + sep)) {
-      throw new ModelError(`${path}: weight_map[${JSON.stringify(tensor)}] must name a shard file in ${dir}, got ${formatValue(file)}`, {
+      const entry = `weight_map[${JSON.stringify(tensor)}]`;
+      throw new ModelError(`${path}: ${entry} must name a shard file in ${dir}, got ${formatValue(file)}`, {
         hint: WEIGHTS_HINT,
       });
     }
@@ -129,9 +131,8 @@ export function checkpointWeightFiles(dirArg: string): string[] {
   const index = readWeightIndex(dir);
   const absent = index.files.filter((f) => !existsSync(f));
   if (absent.length > 0) {
-    throw new ModelError(`${index.path} lists ${absent.length === 1 ? 'a shard that is' : 'shards that are'} missing: ${absent.join(', ')}`, {
-      hint: WEIGHTS_HINT,
-    });
+    const shards = absent.length === 1 ? 'a shard that is' : 'shards that are';
+    throw new ModelError(`${index.path} lists ${shards} missing: ${absent.join(', ')}`, { hint: WEIGHTS_HINT });
   }
   return index.files;
 }
@@ -155,9 +156,10 @@ export function checkpointTensors(files: readonly string[]): SafetensorsEntry[] 
     const index = indexOf(dirname(file));
     if (index === null || !index.files.includes(file)) return entries; // a file no index lists: a caller's own
     const present = new Set(entries.map((e) => e.name));
-    const lacking = [...index.shardOf].filter(([tensor, shard]) => shard === file && !present.has(tensor)).map(([t]) => t);
+    const lacking = [...index.shardOf].filter(([t, shard]) => shard === file && !present.has(t)).map(([t]) => t);
     if (lacking.length > 0) {
-      const named = lacking.slice(0, 5).map((t) => JSON.stringify(t)).join(', ') + (lacking.length > 5 ? ` and ${lacking.length - 5} more` : '');
+      const more = lacking.length > 5 ? ` and ${lacking.length - 5} more` : '';
+      const named = lacking.slice(0, 5).map((t) => JSON.stringify(t)).join(', ') + more;
       throw new WeightsError(
         `${file}: no tensor ${named}, which ${index.path} places in this shard`,
         'The index and its shards must come from the same checkpoint (re-download or re-save it).',
