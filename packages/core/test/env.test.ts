@@ -11,6 +11,7 @@ import {
 } from '../src/env/index.js';
 import type { GpuReport, MemoryBandwidth } from '../src/backend/index.js';
 import { renderEnvironment } from '../src/report/table.js';
+import { mergeResults } from '../src/report/merge.js';
 import { resultsJsonSchema } from '../src/report/results-schema.js';
 import { benchmark } from '../src/run/benchmark.js';
 import { backendOf, fakeModel, tiny } from './fake-backend.js';
@@ -171,4 +172,13 @@ test('a run measures the bandwidth once, at start, on its device; the results sc
   assert.deepEqual(validate(none, schema, schema), []);
   const wrong = { ...file, environment: { ...file.environment, memoryBandwidth: { bytesPerSecond: '12 GB/s' } } };
   assert.deepEqual(validate(wrong, schema, schema), ['$.environment.memoryBandwidth: matches no alternative']);
+});
+
+test('the bandwidth is measured per run: shards that measured different figures merge without a note', async () => {
+  const args = { models: [tiny], batchSizes: [1], sequenceLengths: [8, 16], isolate: false, device: 'cpu', threads: 2 };
+  const shard = (i: number, bytesPerSecond: number) =>
+    benchmark({ ...args, shard: `${i}/2` }, { backend: bandwidthBackend({ ...MEASURED, bytesPerSecond }) });
+  const merged = mergeResults([await shard(1, 12.34e9), await shard(2, 11.9e9)], { names: ['a.json', 'b.json'] });
+  assert.deepEqual(merged.merged?.environmentDifferences, []);
+  assert.equal(merged.environment.memoryBandwidth?.bytesPerSecond, 12.34e9, "the first file's environment");
 });
