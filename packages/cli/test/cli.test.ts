@@ -6,6 +6,8 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readSafetensors, type GenerationComparison } from '@tfbench/core';
+import { renderGeneration } from '../src/commands/check.js';
 import { formatDuration, progressLine } from '../src/commands/run.js';
 import { schemaFile, validate } from '../../core/test/json-schema.js';
 import { sharedFixture, skipWithoutShared } from '../../core/test/shared-fixtures.js';
@@ -248,6 +250,125 @@ test('check: a config that changes the math fails with exit 1; a bad directory i
   const missing = tfbench(['check', join(dir, 'nope')]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /is not a directory/);
+});
+
+test('check prints greedy generation as a table: ids exact or where they first differ, the logits diff', () => {
+  const exact: GenerationComparison = {
+    file: '/refs/gpt2.safetensors', promptShape: [2, 5], newTokens: 6, dtype: 'float32', atol: 1e-4, rtol: 1e-4,
+    generatedIds: { shape: [2, 11], ok: true, firstDifference: null, problem: null },
+    stepLogits: {
+      name: 'step_logits', shape: [6, 2, 99], atol: 1e-4, rtol: 1e-4,
+      maxAbsDiff: 2.384e-7, mismatched: 0, ok: true, problem: null,
+    },
+    ok: true,
+  };
+  assert.equal(
+    renderGeneration(exact),
+    [
+      'greedy generation /refs/gpt2.safetensors',
+      'prompt [2, 5], 6 new tokens, float32; step_logits tolerance atol 0.0001, rtol 0.0001',
+      '╔═══════════════╤════════════╤══════════════╤════════╗',
+      '║ Tensor        │ Shape      │ Max abs diff │ Status ║',
+      '╟───────────────┼────────────┼──────────────┼────────╢',
+      '║ generated_ids │ [2, 11]    │            - │ exact  ║',
+      '║ step_logits   │ [6, 2, 99] │      2.38e-7 │ ok     ║',
+      '╚═══════════════╧════════════╧══════════════╧════════╝',
+      'greedy generation matches the reference',
+      '',
+    ].join('\n'),
+  );
+  const differs = renderGeneration({
+    ...exact,
+    generatedIds: {
+      ...exact.generatedIds,
+      ok: false,
+      firstDifference: { sequence: 1, position: 7, step: 2, expected: 40, actual: 17 },
+    },
+    stepLogits: { ...exact.stepLogits, maxAbsDiff: 0.0123, mismatched: 37, ok: false },
+    ok: false,
+  });
+  assert.match(differs, /^║ generated_ids │ \[2, 11\] +│ +- │ step 2, sequence 1: token 17, expected 40 ║$/m);
+  assert.match(differs, /^║ step_logits +│ \[6, 2, 99\] │ +1\.23e-2 │ 37 elements off +║$/m);
+  assert.match(differs, /\ngreedy generation differs from the reference\n$/);
+  const prompt = renderGeneration({
+    ...exact,
+    generatedIds: {
+      ...exact.generatedIds,
+      ok: false,
+      firstDifference: { sequence: 0, position: 3, step: null, expected: 5, actual: 6 },
+    },
+    ok: false,
+  });
+  assert.match(prompt, /│ position 3 \(before the first new token\), sequence 0: token 6, expected 5 ║/);
+});
+
+const skipGeneration = skipWithoutShared('parity/gpt2', 'generation/gpt2.safetensors');
+
+// Needs the addon's greedy decoding (NativeModel.generate).
+test('check --generation: gpt2 decodes as its reference, shown after the tensors', { skip: skipGeneration }, () => {
+  const reference = sharedFixture('generation/gpt2.safetensors');
+  const r = tfbench(['check', sharedFixture('parity/gpt2'), '--generation', reference]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.stdout.indexOf(`greedy generation ${reference}\n`) > r.stdout.indexOf('all 6 tensors match'), r.stdout);
+  assert.match(r.stdout, /^prompt \[2, 5\], 6 new tokens, float32; step_logits tolerance atol 0\.0001, rtol 0\.0001$/m);
+  assert.match(r.stdout, /^║ generated_ids │ \[2, 11\] +│ +- │ exact +║$/m);
+  assert.match(r.stdout, /\ngreedy generation matches the reference\n$/);
+  const j = tfbench(['check', sharedFixture('parity/gpt2'), '--generation', reference, '--json']);
+  assert.equal(j.code, 0, j.stderr);
+  const g = JSON.parse(j.stdout).generation;
+  const figures = [g.file, g.newTokens, g.ok, g.generatedIds.ok, g.stepLogits.mismatched];
+  assert.deepEqual(figures, [reference, 6, true, true, 0]);
+  const row = /^║ step_logits +│ \[6, 2, 99\] │ +(\S+) │ ok +║$/m.exec(r.stdout);
+  assert.equal(row?.[1], g.stepLogits.maxAbsDiff.toExponential(2));
+});
+
+// Needs the addon's greedy decoding (NativeModel.generate).
+test('check --generation: a reference with another token exits 1, naming where', { skip: skipGeneration }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tfbench-check-generation-'));
+  const reference = join(dir, 'gpt2.safetensors');
+  const bytes = readFileSync(sharedFixture('generation/gpt2.safetensors'));
+  // Sequence 1's third new token (position 5 + 2 of [2, 11]) made another id.
+  const { entries } = readSafetensors(sharedFixture('generation/gpt2.safetensors')).header;
+  const entry = entries.find((e) => e.name === 'generated_ids')!;
+  const at = entry.begin + (11 + 7) * 8;
+  const token = bytes.readBigInt64LE(at); // what the model decodes there
+  const other = (token + 1n) % 99n;
+  bytes.writeBigInt64LE(other, at);
+  writeFileSync(reference, bytes);
+  const r = tfbench(['check', sharedFixture('parity/gpt2'), '--generation', reference]);
+  assert.equal(r.code, 1, r.stderr);
+  const status = `step 2, sequence 1: token ${token}, expected ${other}`;
+  assert.match(r.stdout, new RegExp(`^║ generated_ids │ \\[2, 11\\] +│ +- │ ${status} ║$`, 'm'));
+  assert.match(r.stdout, /\ngreedy generation differs from the reference\n$/);
+});
+
+test('check --generation: a file that is no generation reference is exit 2', { skip: skipGeneration }, () => {
+  const notReference = sharedFixture('parity/gpt2/expected.safetensors');
+  const r = tfbench(['check', sharedFixture('parity/gpt2'), '--generation', notReference]);
+  assert.equal(r.code, 2, r.stdout);
+  assert.equal(r.stdout, '');
+  assert.ok(r.stderr.startsWith(`tfbench: ${notReference} has no prompt_ids\nhint: A greedy-generation reference holds`), r.stderr);
+});
+
+// Needs the addon's measureMemoryBandwidth (native branch).
+test("env and run measure the device's memory bandwidth: shown after Hugging Face's keys, kept in the JSON", () => {
+  const r = tfbench(['env']);
+  assert.equal(r.code, 0, r.stderr);
+  const line = /^- memory_bandwidth: ([\d,.]+) GB\/s \(copy of 256 MiB, median of 9\)$/m.exec(r.stdout);
+  assert.ok(line, r.stdout);
+  assert.ok(Number(line[1]!.replace(/,/g, '')) > 0, line[0]);
+  assert.ok(r.stdout.indexOf('- use_tpu: ') < line.index, "after Hugging Face's keys");
+
+  const args = { models: [tinyBert], batchSizes: [1], sequenceLengths: [8], minSamples: 3, minTimeS: 0, maxTimeS: 0 };
+  const { dir, path } = writeArgs({ ...args, json: 'r.json' });
+  const run = tfbench(['run', path, '--no-isolate', '--env-print'], dir);
+  assert.equal(run.code, 0, run.stderr);
+  const bandwidth = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')).environment.memoryBandwidth;
+  assert.deepEqual([bandwidth.bufferBytes, bandwidth.repeats], [256 * 2 ** 20, 9]);
+  assert.ok(bandwidth.bytesPerSecond > 0);
+  const gbps = bandwidth.bytesPerSecond / 1e9;
+  const shown = gbps >= 1000 ? Math.round(gbps).toLocaleString('en-US') : gbps.toPrecision(3);
+  assert.ok(run.stdout.includes(`\n- memory_bandwidth: ${shown} GB/s (copy of 256 MiB, median of 9)\n`), run.stdout);
 });
 
 test('warnings about the figures are shown on stderr, not in the tables', () => {

@@ -52,7 +52,16 @@ export {
 } from './report/results.js';
 export { loadCheckpointWeights } from './run/weights.js';
 export { RESUME_KEPT_STATUSES } from './run/resume.js';
-export { checkCheckpoint, compareTensor, type CheckOptions, type CheckResult, type TensorComparison } from './run/check.js';
+export {
+  checkCheckpoint,
+  compareGeneratedIds,
+  compareTensor,
+  type CheckOptions,
+  type CheckResult,
+  type GenerationComparison,
+  type IdDifference,
+  type TensorComparison,
+} from './run/check.js';
 export { summarize, medianCiRanks, quantile, type SampleSummary } from './stats/summary.js';
 export { collectEnvironment, detectBlas, environmentEntries, type EnvironmentInfo } from './env/index.js';
 export { blasDescription, chooseThreads, threadRule, threadWarnings, type ThreadChoice, type ThreadProbe, type ThreadRule } from './env/threads.js';

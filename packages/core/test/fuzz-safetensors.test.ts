@@ -216,7 +216,9 @@ test('a sharded checkpoint names the shard whose header is malformed', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tfbench-shards-'));
   const file = writeCheckpoint(dir, TINY_BERT);
   const bytes = readFileSync(file);
-  // Two "shards": the real file and a copy whose length prefix claims 2^63 bytes of header.
+  // Two "shards" instead of model.safetensors: the real file and a copy whose length prefix claims 2^63 bytes of
+  // header.
+  rmSync(file);
   writeFileSync(join(dir, 'model-00001-of-00002.safetensors'), bytes);
   const broken = Buffer.from(bytes);
   broken.writeBigUInt64LE(2n ** 63n, 0);

@@ -304,9 +304,12 @@ describe('resolveModel', () => {
     dir = mkdtempSync(join(tmpdir(), 'tfbench-models-'));
     mkdirSync(join(dir, 'ckpt'));
     writeFileSync(join(dir, 'ckpt', 'config.json'), JSON.stringify({ model_type: 'bert', hidden_size: 64, num_attention_heads: 4 }));
-    // Weight files with no tensors (an empty header): resolution reads every weight file's header.
-    writeFileSync(join(dir, 'ckpt', 'model-00002-of-00002.safetensors'), safetensorsBytes({}));
-    writeFileSync(join(dir, 'ckpt', 'model-00001-of-00002.safetensors'), safetensorsBytes({}));
+    // Two shards of one tensor each, listed by the index (resolution reads every weight file's header).
+    const shard = (name: string) => safetensorsBytes({ [name]: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, 4);
+    writeFileSync(join(dir, 'ckpt', 'model-00002-of-00002.safetensors'), shard('b'));
+    writeFileSync(join(dir, 'ckpt', 'model-00001-of-00002.safetensors'), shard('a'));
+    const weight_map = { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' };
+    writeFileSync(join(dir, 'ckpt', 'model.safetensors.index.json'), JSON.stringify({ metadata: {}, weight_map }));
     writeFileSync(join(dir, 'ckpt', 'expected.safetensors'), '');
     writeFileSync(join(dir, 'tiny.json'), JSON.stringify({ model_type: 'bert', num_hidden_layers: 2 }));
     writeFileSync(join(dir, 'broken.json'), '{"model_type": "bert",');
@@ -315,7 +318,7 @@ describe('resolveModel', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('reads a checkpoint directory: config and safetensors files (not expected.safetensors)', () => {
+  it('reads a checkpoint directory: config and the shards its index lists (not expected.safetensors)', () => {
     const m = resolveModel('ckpt', { onlyPretrainModel: false, baseDir: dir });
     assert.equal(m.source, 'path');
     assert.equal(m.name, 'ckpt');

@@ -1,6 +1,7 @@
-// tfbench check <dir>: compare what the model computes with a checkpoint's expected.safetensors.
+// tfbench check <dir>: compare what the model computes with a checkpoint's expected.safetensors, and greedy
+// decoding with a generation reference (<dir>/generate.safetensors, or --generation FILE).
 import { table } from 'table';
-import { checkCheckpoint, type DType } from '@tfbench/core';
+import { checkCheckpoint, type CheckResult, type DType, type GenerationComparison } from '@tfbench/core';
 import type { TfbenchCommand } from '../command.js';
 import { EXIT_FAILED, EXIT_OK, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
@@ -12,46 +13,112 @@ export interface CheckArgs {
   dtype?: DType;
   atol?: number;
   rtol?: number;
+  generation?: string;
 }
 
 export const checkCommand: TfbenchCommand<CheckArgs> = ({ io, exit }) => ({
   command: 'check <dir>',
-  describe: "Run a checkpoint directory on its expected.safetensors inputs and compare every stored tensor (exit 1 past the tolerance)",
+  describe:
+    'Run a checkpoint directory on its expected.safetensors inputs and compare every stored tensor, and greedy ' +
+    'decoding with a generation reference when there is one (exit 1 past the tolerance)',
   builder: (y) =>
     y
-      .positional('dir', { describe: 'Checkpoint directory: config.json, *.safetensors, expected.safetensors', type: 'string', demandOption: true })
+      .positional('dir', {
+        describe:
+          'Checkpoint directory: config.json, model.safetensors (or model.safetensors.index.json and its shards), ' +
+          'expected.safetensors',
+        type: 'string',
+        demandOption: true,
+      })
       .option('device', { type: 'string', default: 'cpu', describe: 'cpu, cuda or cuda:N' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the comparison as JSON' })
-      .option('dtype', { choices: ['float32', 'float16', 'bfloat16'] as const, describe: "Compute in this dtype (default: the file's, else float32)" })
-      .option('atol', { type: 'number', describe: "Absolute tolerance for every tensor (default: the file's, else 1e-4)" })
-      .option('rtol', { type: 'number', describe: "Relative tolerance for every tensor (default: the file's, else 1e-4)" }),
+      .option('dtype', {
+        choices: ['float32', 'float16', 'bfloat16'] as const,
+        describe: "Compute in this dtype (default: each file's, else float32)",
+      })
+      .option('atol', {
+        type: 'number',
+        describe: "Absolute tolerance of every tensor, step_logits included (default: each file's, else 1e-4)",
+      })
+      .option('rtol', {
+        type: 'number',
+        describe: "Relative tolerance of every tensor, step_logits included (default: each file's, else 1e-4)",
+      })
+      .option('generation', {
+        type: 'string',
+        describe:
+          'Greedy-generation reference to check too: prompt_ids, generated_ids (compared exactly), step_logits ' +
+          '(default: DIR/generate.safetensors when there is one)',
+      }),
   handler: async (a) => exit(await check(a, io)),
 });
 
-/** Exit 1 when a tensor differs past the tolerance. */
-export async function check(a: CheckArgs, io: Io): Promise<ExitCode> {
-  const result = await checkCheckpoint(a.dir, { device: a.device, dtype: a.dtype, atol: a.atol, rtol: a.rtol });
-  if (a.json) {
-    io.stdout(JSON.stringify(result, null, 2) + '\n');
-    return result.ok ? EXIT_OK : EXIT_FAILED;
-  }
+/** How a table of compared tensors prints: name, shape, max abs diff, status. */
+function comparisonTable(rows: string[][]): string {
+  return table([['Tensor', 'Shape', 'Max abs diff', 'Status'], ...rows], {
+    columns: { 2: { alignment: 'right' } },
+    drawHorizontalLine: (i, n) => i === 0 || i === 1 || i === n,
+  });
+}
+
+const shapeText = (shape: readonly number[]) => `[${shape.join(', ')}]`;
+
+/** generated_ids' status: exact, or where the ids first differ. */
+function idsStatus(ids: GenerationComparison['generatedIds']): string {
+  if (ids.ok) return 'exact';
+  const d = ids.firstDifference;
+  if (d === null) return ids.problem ?? 'differs';
+  const where = d.step === null ? `position ${d.position} (before the first new token)` : `step ${d.step}`;
+  return `${where}, sequence ${d.sequence}: token ${d.actual}, expected ${d.expected}`;
+}
+
+/** The greedy-generation block: the reference and settings, a table of generated_ids and step_logits, a verdict. */
+export function renderGeneration(g: GenerationComparison): string {
+  const logits = g.stepLogits;
+  const rows = [
+    ['generated_ids', shapeText(g.generatedIds.shape), '-', idsStatus(g.generatedIds)],
+    [
+      'step_logits',
+      shapeText(logits.shape),
+      logits.maxAbsDiff === null ? '-' : logits.maxAbsDiff.toExponential(2),
+      logits.ok ? 'ok' : (logits.problem ?? `${logits.mismatched} elements off`),
+    ],
+  ];
+  return (
+    `greedy generation ${g.file}\n` +
+    `prompt ${shapeText(g.promptShape)}, ${g.newTokens} new tokens, ${g.dtype}; ` +
+    `step_logits tolerance atol ${g.atol}, rtol ${g.rtol}\n` +
+    comparisonTable(rows) +
+    (g.ok ? 'greedy generation matches the reference\n' : 'greedy generation differs from the reference\n')
+  );
+}
+
+/** The tensors' block: the checkpoint and settings, a table of every stored tensor, a verdict. */
+function renderTensors(result: CheckResult): string {
   const rows = result.tensors.map((t) => [
     t.name,
-    `[${t.shape.join(', ')}]`,
+    shapeText(t.shape),
     t.maxAbsDiff === null ? '-' : t.maxAbsDiff.toExponential(2),
-    t.ok ? 'ok' : t.problem ?? `${t.mismatched} elements off`,
+    t.ok ? 'ok' : (t.problem ?? `${t.mismatched} elements off`),
   ]);
-  const lossTolerance =
-    result.lossAtol !== result.atol || result.lossRtol !== result.rtol ? ` (loss: atol ${result.lossAtol}, rtol ${result.lossRtol})` : '';
-  io.stdout(`tfbench check ${result.dir}\n${result.architecture} on ${result.device}, ${result.dtype}; tolerance atol ${result.atol}, rtol ${result.rtol}${lossTolerance}\n`);
-  io.stdout(
-    table([['Tensor', 'Shape', 'Max abs diff', 'Status'], ...rows], {
-      columns: { 2: { alignment: 'right' } },
-      drawHorizontalLine: (i, n) => i === 0 || i === 1 || i === n,
-    }),
-  );
-  if (result.missingParameters.length > 0) io.stdout(`parameters the checkpoint did not fill (left random): ${result.missingParameters.join(', ')}\n`);
+  const { atol, rtol, lossAtol, lossRtol } = result;
+  const lossTolerance = lossAtol !== atol || lossRtol !== rtol ? ` (loss: atol ${lossAtol}, rtol ${lossRtol})` : '';
+  const settings = `${result.architecture} on ${result.device}, ${result.dtype}`;
+  let text = `tfbench check ${result.dir}\n${settings}; tolerance atol ${atol}, rtol ${rtol}${lossTolerance}\n`;
+  text += comparisonTable(rows);
+  if (result.missingParameters.length > 0) {
+    text += `parameters the checkpoint did not fill (left random): ${result.missingParameters.join(', ')}\n`;
+  }
   const bad = result.tensors.filter((t) => !t.ok).length;
-  io.stdout(bad === 0 ? `all ${result.tensors.length} tensors match\n` : `${bad} of ${result.tensors.length} tensors differ past the tolerance\n`);
-  return bad === 0 ? EXIT_OK : EXIT_FAILED;
+  const count = result.tensors.length;
+  return text + (bad === 0 ? `all ${count} tensors match\n` : `${bad} of ${count} tensors differ past the tolerance\n`);
+}
+
+/** Exit 1 when a tensor differs past the tolerance, or greedy decoding differs from its reference. */
+export async function check(a: CheckArgs, io: Io): Promise<ExitCode> {
+  const { device, dtype, atol, rtol, generation } = a;
+  const result = await checkCheckpoint(a.dir, { device, dtype, atol, rtol, generation });
+  if (a.json) io.stdout(JSON.stringify(result, null, 2) + '\n');
+  else io.stdout(renderTensors(result) + (result.generation === null ? '' : renderGeneration(result.generation)));
+  return result.ok ? EXIT_OK : EXIT_FAILED;
 }

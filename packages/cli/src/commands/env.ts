@@ -1,4 +1,5 @@
-// tfbench env: the ENVIRONMENT INFORMATION block on its own (device auto, float32, defaults).
+// tfbench env: the ENVIRONMENT INFORMATION block on its own (device auto, float32, defaults), with the device's memory
+// bandwidth measured as a run measures it at start-up.
 import { chooseThreads, collectEnvironment, defaultArgs, environmentEntries, libtorchBackend, renderEnvironment, resolveDevice } from '@tfbench/core';
 import type { TfbenchCommand } from '../command.js';
 import { EXIT_OK, type ExitCode } from '../exit-codes.js';
@@ -6,7 +7,7 @@ import type { Io } from '../io.js';
 
 export const envCommand: TfbenchCommand<object> = ({ io, exit }) => ({
   command: 'env',
-  describe: 'Print the environment information block',
+  describe: "Print the environment information block (measuring the device's memory bandwidth takes about a second)",
   handler: async () => exit(await printEnvironment(io)),
 });
 

@@ -3,6 +3,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { arch, platform } from 'node:os';
 import si from 'systeminformation';
 import type { Backend, BlasInfo, GpuReport } from '../backend/index.js';
+import { formatBytes } from '../models/index.js';
 import { TOOL_VERSION } from '../version.js';
 import { blasDescription, blasThreads, type ThreadChoice } from './threads.js';
 
@@ -44,9 +45,18 @@ export interface EnvironmentInfo {
   cudaDriverVersion: string | null;
   /** Why NVML's fields are missing (no libnvidia-ml.so.1, …); null when NVML answered or was not asked. */
   nvmlReason: string | null;
-  /** The device's memory bandwidth, measured at start-up by a large copy (read + written bytes per second);
-   * null when not measured. Generation compares batch-1 TPOT with weight bytes / this. */
-  memoryBandwidth: { bytesPerSecond: number; bufferBytes: number; repeats: number } | null;
+  /** The device's memory bandwidth, measured at start-up by a large copy (read + written bytes per second: the
+   * median of `repeats` copies of a `bufferBytes` buffer); null when not measured. Generation compares batch-1 TPOT
+   * with weight bytes / this. Files of results schema 1.2 and before have neither field. */
+  memoryBandwidth: MemoryBandwidthInfo | null;
+  /** Why memoryBandwidth is null: the backend cannot measure it, or the measurement failed (its error). */
+  memoryBandwidthReason: string | null;
+}
+
+export interface MemoryBandwidthInfo {
+  bytesPerSecond: number;
+  bufferBytes: number;
+  repeats: number;
 }
 
 type NvmlDevice = GpuReport['nvml']['devices'][number];
@@ -191,6 +201,27 @@ export interface EnvironmentContext {
   threads: ThreadChoice;
 }
 
+/** The device's memory bandwidth as the backend measures it (a large copy, about a second), or why there is none:
+ * a failed measurement (out of memory on a full GPU, say) leaves the environment without it rather than stop a run. */
+export async function measureBandwidth(
+  backend: Backend,
+  device: string,
+): Promise<{ memoryBandwidth: MemoryBandwidthInfo | null; memoryBandwidthReason: string | null }> {
+  try {
+    const measured = await backend.measureMemoryBandwidth(device);
+    if (measured === null) {
+      const reason = `the ${backend.info().framework} backend does not measure it`;
+      return { memoryBandwidth: null, memoryBandwidthReason: reason };
+    }
+    const { bytesPerSecond, bufferBytes, repeats } = measured;
+    return { memoryBandwidth: { bytesPerSecond, bufferBytes, repeats }, memoryBandwidthReason: null };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    return { memoryBandwidth: null, memoryBandwidthReason: `the measurement failed: ${message.split('\n')[0]}` };
+  }
+}
+
+/** The environment block; measures the device's memory bandwidth (about a second) after reading the rest. */
 export async function collectEnvironment(backend: Backend, context: EnvironmentContext): Promise<EnvironmentInfo> {
   const info = backend.info();
   const { blas } = context;
@@ -204,6 +235,8 @@ export async function collectEnvironment(backend: Backend, context: EnvironmentC
   const onGpu = context.device.startsWith('cuda');
   const report = onGpu ? backend.gpuInfo() : null;
   const gpus = report ? describeGpus(report, graphics?.controllers ?? []) : [];
+  // Alone, after the queries above, so that nothing else runs during the copy.
+  const bandwidth = await measureBandwidth(backend, context.device);
   return {
     tfbenchVersion: TOOL_VERSION,
     framework: info.framework,
@@ -235,7 +268,7 @@ export async function collectEnvironment(backend: Backend, context: EnvironmentC
     cudnnVersion: cudnnVersionText(report?.cudnnVersion ?? null),
     cudaDriverVersion: cudaVersionText(report?.nvml.cudaDriverVersion ?? null),
     nvmlReason: report?.nvml.reason ?? null,
-    memoryBandwidth: null,
+    ...bandwidth,
   };
 }
 
@@ -308,5 +341,17 @@ export function environmentEntries(env: EnvironmentInfo): Array<[string, string 
     ];
     for (const [key, value] of optional) if (value !== null && value !== undefined) rows.push([key, value]);
   }
+  // Files of results schema 1.2 and before have no bandwidth: nothing is shown for them.
+  if (env.memoryBandwidth !== undefined) rows.push(['memory_bandwidth', memoryBandwidthText(env)]);
   return rows;
+}
+
+/** "12.3 GB/s (copy of 256 MiB, median of 9)": decimal gigabytes per second to 3 significant digits (grouped past
+ * 1000), as bandwidths are quoted; or "unknown (why)". */
+export function memoryBandwidthText(env: Pick<EnvironmentInfo, 'memoryBandwidth' | 'memoryBandwidthReason'>): string {
+  const b = env.memoryBandwidth;
+  if (b === null) return `unknown (${env.memoryBandwidthReason ?? 'not measured'})`;
+  const gbps = b.bytesPerSecond / 1e9;
+  const rate = gbps >= 1000 ? Math.round(gbps).toLocaleString('en-US') : gbps.toPrecision(3);
+  return `${rate} GB/s (copy of ${formatBytes(b.bufferBytes)}, median of ${b.repeats})`;
 }

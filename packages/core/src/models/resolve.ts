@@ -1,12 +1,12 @@
 // ModelRef → config → ModelSpec: known ids, config.json paths, checkpoint directories, inline configs.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { ModelError, WeightsError, closestMatches, formatValue, oneLine, type Problem } from '../errors.js';
 import { findKnownModel, knownModelIds, knownModels } from './known/index.js';
 import { normaliseConfig } from './normalise.js';
 import { parameterCount } from './parameters.js';
 import { modelName } from './ref.js';
-import { readSafetensorsHeader } from './safetensors.js';
+import { readSafetensorsHeader, type SafetensorsEntry } from './safetensors.js';
 import type { ModelSpec } from './families/index.js';
 import type { HfConfig, ModelRef } from './types.js';
 import { MAX_JSON_DEPTH, isPlainObject, tooDeepPath } from './util.js';
@@ -28,8 +28,8 @@ export interface ResolvedModel {
   configPath?: string;
   /** The checkpoint directory, when the model (or its base) is one. */
   checkpointDir?: string;
-  /** The checkpoint's safetensors files; [] for random weights (and for an inline model that overrides
-   * a checkpoint's config, whose weights may no longer fit). */
+  /** The checkpoint's weight files (checkpointWeightFiles); [] for random weights (and for an inline model that
+   * overrides a checkpoint's config, whose weights may no longer fit). */
   weightFiles: string[];
   /** The config after inline overrides, before defaults. */
   hfConfig: HfConfig;
@@ -43,8 +43,12 @@ export interface ResolvedModel {
   trainParameterCount: number;
 }
 
-/** Files tfbench keeps in a checkpoint directory that are not weights. */
-const NOT_WEIGHTS = new Set(['expected.safetensors']);
+/** A checkpoint's weights as the Hub stores them: one file, or shards listed by an index. */
+const WEIGHTS_FILE = 'model.safetensors';
+const WEIGHTS_INDEX = 'model.safetensors.index.json';
+const WEIGHTS_HINT =
+  'A checkpoint directory holds config.json and model.safetensors, or model.safetensors.index.json and the ' +
+  'shards its weight_map lists, as the Hugging Face hub stores them.';
 
 interface LoadedConfig {
   source: 'known' | 'path';
@@ -80,32 +84,97 @@ function readJsonObject(path: string, what: string): HfConfig {
   return json;
 }
 
-/** The safetensors files of a checkpoint directory: those listed by model.safetensors.index.json when
- * present, else every *.safetensors file except tfbench's expected.safetensors. */
-export function checkpointWeightFiles(dir: string): string[] {
-  const indexPath = join(dir, 'model.safetensors.index.json');
-  if (existsSync(indexPath)) {
-    const index = readJsonObject(indexPath, 'the safetensors index');
-    const weightMap = index.weight_map;
-    if (!isPlainObject(weightMap) || !Object.values(weightMap).every((f) => typeof f === 'string')) {
-      throw new ModelError(`${indexPath}: weight_map must map tensor names to file names`);
-    }
-    const files = [...new Set(Object.values(weightMap) as string[])].sort().map((f) => join(dir, f));
-    const absent = files.filter((f) => !existsSync(f));
-    if (absent.length > 0) throw new ModelError(`${indexPath} lists files that are missing: ${absent.join(', ')}`);
-    return files;
-  }
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.safetensors') && !NOT_WEIGHTS.has(f))
-    .sort()
-    .map((f) => join(dir, f));
+/** A sharded checkpoint's model.safetensors.index.json: the shard (absolute path) of each tensor. */
+interface WeightIndex {
+  path: string;
+  shardOf: Map<string, string>;
+  /** The shards, sorted. */
+  files: string[];
 }
 
-/** Reads and checks a weight file's safetensors header against the file: a malformed checkpoint is bad input,
- * refused (naming the file) before anything runs, rather than an error in every cell. */
-function checkWeightsHeader(file: string): void {
+function readWeightIndex(dir: string): WeightIndex {
+  const path = join(dir, WEIGHTS_INDEX);
+  const weightMap = readJsonObject(path, 'the safetensors index').weight_map;
+  if (!isPlainObject(weightMap)) {
+    const got = formatValue(weightMap);
+    throw new ModelError(`${path}: weight_map must be an object mapping tensor names to shard file names, got ${got}`, {
+      hint: WEIGHTS_HINT,
+    });
+  }
+  const shardOf = new Map<string, string>();
+  for (const [tensor, file] of Object.entries(weightMap)) {
+    const shard = typeof file === 'string' && file !== '' ? resolve(dir, file) : undefined;
+    // A shard is a file of this directory (or below it), never a path out of it.
+    if (shard === undefined || !shard.startsWith(dir + sep)) {
+      const entry = `weight_map[${JSON.stringify(tensor)}]`;
+      throw new ModelError(`${path}: ${entry} must name a shard file in ${dir}, got ${formatValue(file)}`, {
+        hint: WEIGHTS_HINT,
+      });
+    }
+    shardOf.set(tensor, shard);
+  }
+  if (shardOf.size === 0) throw new ModelError(`${path}: weight_map lists no tensors`, { hint: WEIGHTS_HINT });
+  return { path, shardOf, files: [...new Set(shardOf.values())].sort() };
+}
+
+/** The safetensors files holding a checkpoint directory's weights: model.safetensors, else the shards that
+ * model.safetensors.index.json lists. No other file is weights (expected.safetensors, generate.safetensors, …).
+ * Throws ModelError naming the directory when it has neither, or the missing shards. */
+export function checkpointWeightFiles(dirArg: string): string[] {
+  const dir = resolve(dirArg);
+  if (existsSync(join(dir, WEIGHTS_FILE))) return [join(dir, WEIGHTS_FILE)];
+  if (!existsSync(join(dir, WEIGHTS_INDEX))) {
+    throw new ModelError(`${dir}: no ${WEIGHTS_FILE} and no ${WEIGHTS_INDEX} in this checkpoint directory`, {
+      hint: `${WEIGHTS_HINT} For random weights, name its config.json instead.`,
+    });
+  }
+  const index = readWeightIndex(dir);
+  const absent = index.files.filter((f) => !existsSync(f));
+  if (absent.length > 0) {
+    const shards = absent.length === 1 ? 'a shard that is' : 'shards that are';
+    throw new ModelError(`${index.path} lists ${shards} missing: ${absent.join(', ')}`, { hint: WEIGHTS_HINT });
+  }
+  return index.files;
+}
+
+/**
+ * The tensors of a checkpoint's weight files (checkpointWeightFiles), each with its file: every tensor of
+ * model.safetensors; of a shard, the tensors its directory's index places in it (a copy in another shard is
+ * not read). Reads every file's header: a malformed one throws WeightsError naming the file, as does a shard
+ * that lacks a tensor the index places in it.
+ */
+export function checkpointTensors(files: readonly string[]): SafetensorsEntry[] {
+  const indexes = new Map<string, WeightIndex | null>();
+  const indexOf = (dir: string): WeightIndex | null => {
+    if (!indexes.has(dir)) indexes.set(dir, existsSync(join(dir, WEIGHTS_INDEX)) ? readWeightIndex(dir) : null);
+    return indexes.get(dir)!;
+  };
+  return files.flatMap((fileArg) => {
+    const file = resolve(fileArg);
+    const entries = readSafetensorsHeader(file).entries;
+    if (basename(file) === WEIGHTS_FILE) return entries;
+    const index = indexOf(dirname(file));
+    if (index === null || !index.files.includes(file)) return entries; // a file no index lists: a caller's own
+    const present = new Set(entries.map((e) => e.name));
+    const lacking = [...index.shardOf].filter(([t, shard]) => shard === file && !present.has(t)).map(([t]) => t);
+    if (lacking.length > 0) {
+      const more = lacking.length > 5 ? ` and ${lacking.length - 5} more` : '';
+      const named = lacking.slice(0, 5).map((t) => JSON.stringify(t)).join(', ') + more;
+      throw new WeightsError(
+        `${file}: no tensor ${named}, which ${index.path} places in this shard`,
+        'The index and its shards must come from the same checkpoint (re-download or re-save it).',
+      );
+    }
+    return entries.filter((e) => index.shardOf.get(e.name) === file);
+  });
+}
+
+/** Reads and checks the weight files' safetensors headers against the files (and a sharded checkpoint's index
+ * against its shards): a malformed checkpoint is bad input, refused (naming the file) before anything runs,
+ * rather than an error in every cell. */
+function checkWeightFiles(files: readonly string[]): void {
   try {
-    readSafetensorsHeader(file);
+    checkpointTensors(files);
   } catch (err) {
     if (err instanceof WeightsError) throw new ModelError(err.message, { hint: err.hint, cause: err });
     throw err;
@@ -133,7 +202,7 @@ function loadConfig(id: string, baseDir: string): LoadedConfig {
     const configPath = join(absolute, 'config.json');
     if (!existsSync(configPath)) {
       throw new ModelError(`${absolute}: no config.json in this directory`, {
-        hint: 'A checkpoint directory holds config.json and *.safetensors files, as the Hugging Face hub stores them.',
+        hint: WEIGHTS_HINT,
       });
     }
     return {
@@ -177,7 +246,7 @@ export function resolveModel(ref: ModelRef, options: ResolveOptions): ResolvedMo
       weightFiles: Object.keys(overrides).length === 0 ? base.weightFiles : [],
     };
   }
-  for (const file of loaded.weightFiles) checkWeightsHeader(file);
+  checkWeightFiles(loaded.weightFiles);
   const normalise = { onlyPretrainModel: options.onlyPretrainModel, name };
   const spec = normaliseConfig(loaded.hfConfig, { ...normalise, purpose: 'inference' });
   const trainSpec = normaliseConfig(loaded.hfConfig, { ...normalise, purpose: 'training' });

@@ -36,9 +36,11 @@ export const MERGE_IGNORED_ARGS: readonly ArgKey[] = ARG_DEFINITIONS.filter(
   (d) => d.key === 'shard' || d.key === 'cellTimeoutS' || d.group === 'Output',
 ).map((d) => d.key);
 
-/** Environment fields that are expected to differ between runs, so not worth a note: the clock, and the thread
- * probe's figures (the count it chose, `threads`, is compared). */
-const PER_RUN_ENVIRONMENT_FIELDS = new Set(['date', 'time', 'threadsChoice']);
+/** Environment fields that are expected to differ between runs, so not worth a note: the clock, the thread
+ * probe's figures (the count it chose, `threads`, is compared) and the memory bandwidth measured at start-up. */
+const PER_RUN_ENVIRONMENT_FIELDS = new Set([
+  'date', 'time', 'threadsChoice', 'memoryBandwidth', 'memoryBandwidthReason',
+]);
 
 /**
  * Where runs whose records are to be joined into one file (merge, resume) disagree on what was measured and

@@ -36,6 +36,16 @@ export function resultsJsonSchema(): Schema {
       environment: {
         type: 'object',
         required: ['tfbenchVersion', 'framework', 'frameworkVersion', 'device', 'dtype', 'threads', 'gpus'],
+        // Files of schema 1.2 and before have no bandwidth.
+        properties: {
+          memoryBandwidth: {
+            description:
+              "The device's memory bandwidth from a large copy at start-up: (read + written bytes) per second, the " +
+              'median of repeats copies of a bufferBytes buffer; null: not measured (memoryBandwidthReason says why)',
+            ...nullable(object({ bytesPerSecond: num, bufferBytes: positiveInteger, repeats: positiveInteger })),
+          },
+          memoryBandwidthReason: nullable({ type: 'string' }),
+        },
       },
       records: { type: 'array', items: { $ref: '#/$defs/record' } },
     },

@@ -2,12 +2,13 @@
 // (knowledge), the bytes are copied by the backend (numbers).
 import type { BackendModel } from '../backend/index.js';
 import { WeightsError } from '../errors.js';
-import { mapCheckpointToParameters, readSafetensorsHeader, type CheckpointMapping, type SafetensorsEntry } from '../models/index.js';
+import { checkpointTensors, mapCheckpointToParameters, type CheckpointMapping } from '../models/index.js';
 
-/** Loads every tensor that fills a parameter; throws on shape mismatches. Returns the mapping so callers
- * can report missing parameters (left random) and unexpected tensors. */
+/** Loads every tensor of the weight files (a sharded checkpoint's from the shard its index names) that fills a
+ * parameter; throws on shape mismatches. Returns the mapping so callers can report missing parameters (left
+ * random) and unexpected tensors. */
 export async function loadCheckpointWeights(model: BackendModel, files: readonly string[], family?: string): Promise<CheckpointMapping> {
-  const tensors: SafetensorsEntry[] = files.flatMap((file) => readSafetensorsHeader(file).entries.map((e) => ({ ...e, file })));
+  const tensors = checkpointTensors(files);
   const mapping = mapCheckpointToParameters(tensors, model.parameters(), family === undefined ? {} : { family });
   if (mapping.mismatched.length > 0) {
     throw new WeightsError(
@@ -15,7 +16,7 @@ export async function loadCheckpointWeights(model: BackendModel, files: readonly
       'The config.json and the safetensors files must come from the same checkpoint.',
     );
   }
-  for (const file of files) {
+  for (const file of new Set(tensors.map((t) => t.file!))) {
     const entries = mapping.entries.filter((e) => e.file === file);
     if (entries.length > 0) await model.loadWeights(file, entries);
   }

@@ -1,0 +1,199 @@
+// A checkpoint's weights are model.safetensors, or the shards model.safetensors.index.json lists, as on the Hub:
+// no other safetensors file of the directory is read as weights, and a sharded checkpoint's tensor comes from the
+// shard its index's weight_map names.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BackendModel, WeightEntry } from '../src/backend/index.js';
+import { ModelError } from '../src/errors.js';
+import { readSafetensorsHeader, resolveModel, type SafetensorsEntry } from '../src/models/index.js';
+import { checkCheckpoint } from '../src/run/check.js';
+import { loadCheckpointWeights } from '../src/run/weights.js';
+import { fakeModel } from './fake-backend.js';
+import { safetensorsBytes, writeCheckpoint } from './safetensors-bytes.js';
+import { sharedFixture, skipWithoutShared } from './shared-fixtures.js';
+
+const TINY_GPT2 = {
+  model_type: 'gpt2', architectures: ['GPT2LMHeadModel'],
+  vocab_size: 99, n_embd: 32, n_layer: 2, n_head: 4, n_positions: 64,
+};
+const opts = (dir: string) => ({ onlyPretrainModel: false, baseDir: dir });
+
+type Loads = Array<{ file: string; entries: WeightEntry[] }>;
+
+/** A model whose parameters are `tensors`' names and shapes, which records every loadWeights call. */
+function recordingModel(tensors: readonly SafetensorsEntry[], loads: Loads): BackendModel {
+  return {
+    ...fakeModel({ seconds: () => 0 }),
+    parameters: () => tensors.map((t) => ({ name: t.name, shape: t.shape, dtype: 'float32' as const })),
+    loadWeights: async (file, entries) => void loads.push({ file, entries }),
+  };
+}
+
+/** A tensor to write: its safetensors dtype, shape and raw bytes. */
+interface RawTensor {
+  name: string;
+  dtype: string;
+  shape: number[];
+  data: Uint8Array;
+}
+
+/** The tensors `entries` of the safetensors file `file`, with their bytes. */
+function rawTensors(file: string, entries: readonly SafetensorsEntry[]): RawTensor[] {
+  const bytes = readFileSync(file);
+  return entries.map((e) => ({ name: e.name, dtype: e.dtype, shape: e.shape, data: bytes.subarray(e.begin, e.end) }));
+}
+
+/** One safetensors file holding `tensors`, in order. */
+function shardBytes(tensors: readonly RawTensor[]): Uint8Array {
+  const header: Record<string, unknown> = {};
+  const data = new Uint8Array(tensors.reduce((n, t) => n + t.data.length, 0));
+  let offset = 0;
+  for (const t of tensors) {
+    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.data.length] };
+    data.set(t.data, offset);
+    offset += t.data.length;
+  }
+  return safetensorsBytes(header, data);
+}
+
+/** `fixture` as a sharded checkpoint in a new directory: its config and expected.safetensors, its tensors split
+ * in two shards (first half, second half) with an index. Returns the directory, the shards and the tensors. */
+function shardedCopy(fixture: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'tfbench-sharded-'));
+  for (const f of ['config.json', 'expected.safetensors']) copyFileSync(join(fixture, f), join(dir, f));
+  const source = join(fixture, 'model.safetensors');
+  const entries = readSafetensorsHeader(source).entries;
+  const half = Math.ceil(entries.length / 2);
+  const parts = [rawTensors(source, entries.slice(0, half)), rawTensors(source, entries.slice(half))];
+  const names = ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors'];
+  const weightMap: Record<string, string> = {};
+  parts.forEach((part, i) => {
+    writeFileSync(join(dir, names[i]!), shardBytes(part));
+    for (const t of part) weightMap[t.name] = names[i]!;
+  });
+  const index = { metadata: { total_size: 0 }, weight_map: weightMap };
+  writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify(index));
+  return { dir, shards: names.map((n) => join(dir, n)), parts, weightMap, entries };
+}
+
+test('only model.safetensors is weights: expected, generate and any other safetensors file are not read', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tfbench-weights-'));
+  const weights = writeCheckpoint(dir, TINY_GPT2);
+  // Files that would fill no parameter, or clash with one, if they were read as weights.
+  const stray = safetensorsBytes({ 'transformer.wte.weight': { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, 4);
+  for (const f of ['expected.safetensors', 'generate.safetensors', 'other.safetensors']) {
+    writeFileSync(join(dir, f), stray);
+  }
+  const model = resolveModel(dir, opts(dir));
+  assert.deepEqual(model.weightFiles, [weights]);
+
+  const tensors = readSafetensorsHeader(weights).entries;
+  const loads: Array<{ file: string; entries: WeightEntry[] }> = [];
+  const mapping = await loadCheckpointWeights(recordingModel(tensors, loads), model.weightFiles, 'gpt2');
+  assert.deepEqual(loads.map((l) => l.file), [weights]);
+  assert.equal(loads[0]!.entries.length, tensors.length);
+  assert.deepEqual([mapping.missing, mapping.unexpected, mapping.mismatched], [[], [], []]);
+});
+
+test('a directory with neither model.safetensors nor an index is refused, naming it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tfbench-noweights-'));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(TINY_GPT2));
+  writeFileSync(join(dir, 'model-00001-of-00001.safetensors'), safetensorsBytes({}));
+  assert.throws(
+    () => resolveModel(dir, opts(dir)),
+    (err) => {
+      assert.ok(err instanceof ModelError);
+      const expected = `${dir}: no model.safetensors and no model.safetensors.index.json in this checkpoint directory`;
+      assert.equal(err.message, expected);
+      assert.match(err.hint, /For random weights, name its config\.json instead\./);
+      return true;
+    },
+  );
+});
+
+const skipParity = skipWithoutShared('parity/gpt2');
+
+const SHARDED = 'a parity fixture in two indexed shards: each tensor from its shard, check passes';
+test(SHARDED, { skip: skipParity }, async () => {
+  const { dir, shards, parts, entries } = shardedCopy(sharedFixture('parity/gpt2'));
+  const model = resolveModel(dir, opts(dir));
+  assert.deepEqual(model.weightFiles, shards);
+  const loads: Array<{ file: string; entries: WeightEntry[] }> = [];
+  await loadCheckpointWeights(recordingModel(entries, loads), model.weightFiles, 'gpt2');
+  assert.deepEqual(
+    loads.map((l) => [l.file, l.entries.map((e) => e.tensor)]),
+    shards.map((s, i) => [s, parts[i]!.map((t) => t.name)]),
+  );
+
+  const r = await checkCheckpoint(dir);
+  assert.deepEqual(r.missingParameters, [], 'every parameter comes from the shards');
+  assert.deepEqual(r.unexpectedTensors, []);
+  assert.deepEqual(r.tensors.map((c) => c.name).sort(), [
+    'grad.transformer.h.1.ln_1.weight', 'grad.transformer.ln_f.bias', 'grad.transformer.wte.weight',
+    'last_hidden_state', 'logits', 'loss',
+  ]);
+  for (const c of r.tensors) assert.ok(c.ok, `${c.name}: max abs diff ${c.maxAbsDiff}, ${c.mismatched} elements off`);
+});
+
+test("the index's weight_map decides: a tensor's copy in another shard is not read", { skip: skipParity }, async () => {
+  const { dir, shards, parts, weightMap, entries } = shardedCopy(sharedFixture('parity/gpt2'));
+  // Shard 1, read first, also holds a wrong copy (zeros) of a tensor the index places in shard 2: were the index
+  // not followed, that copy would fill the parameter and the outputs would differ.
+  const placed = parts[1]!.find((t) => t.name === 'transformer.wte.weight')!;
+  assert.equal(weightMap[placed.name], 'model-00002-of-00002.safetensors');
+  writeFileSync(shards[0]!, shardBytes([...parts[0]!, { ...placed, data: new Uint8Array(placed.data.length) }]));
+
+  const loads: Array<{ file: string; entries: WeightEntry[] }> = [];
+  const model = resolveModel(dir, opts(dir));
+  await loadCheckpointWeights(recordingModel(entries, loads), model.weightFiles, 'gpt2');
+  const from = loads.flatMap((l) => l.entries.filter((e) => e.tensor === placed.name).map(() => l.file));
+  assert.deepEqual(from, [shards[1]], `${placed.name} is read from the shard the index names, once`);
+  const r = await checkCheckpoint(dir);
+  assert.ok(r.ok, r.tensors.map((c) => `${c.name} ${c.maxAbsDiff}`).join(', '));
+  // The same shards with the index placing the tensor in shard 1: the zeros are read, and the logits differ.
+  const index = join(dir, 'model.safetensors.index.json');
+  const moved = { ...weightMap, [placed.name]: 'model-00001-of-00002.safetensors' };
+  writeFileSync(index, JSON.stringify({ weight_map: moved }));
+  const zeros = await checkCheckpoint(dir);
+  assert.deepEqual(zeros.missingParameters, []);
+  assert.equal(zeros.tensors.find((c) => c.name === 'logits')!.ok, false);
+});
+
+test('an index with a missing shard, or a shard without a tensor it places there, is refused naming the file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tfbench-shards-'));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(TINY_GPT2));
+  const tensor = (name: string) => ({ [name]: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } });
+  writeFileSync(join(dir, 'model-00001-of-00002.safetensors'), safetensorsBytes(tensor('a'), 4));
+  const index = join(dir, 'model.safetensors.index.json');
+  const second = join(dir, 'model-00002-of-00002.safetensors');
+  const weight_map = { a: 'model-00001-of-00002.safetensors', b: 'model-00002-of-00002.safetensors' };
+  writeFileSync(index, JSON.stringify({ weight_map }));
+  assert.throws(
+    () => resolveModel(dir, opts(dir)),
+    (err) => err instanceof ModelError && err.message === `${index} lists a shard that is missing: ${second}`,
+  );
+
+  writeFileSync(join(dir, 'model-00002-of-00002.safetensors'), safetensorsBytes(tensor('c'), 4));
+  assert.throws(
+    () => resolveModel(dir, opts(dir)),
+    (err) =>
+      err instanceof ModelError &&
+      err.message === `${second}: no tensor "b", which ${index} places in this shard`,
+  );
+
+  writeFileSync(index, JSON.stringify({ weight_map: { a: '../model.safetensors' } }));
+  assert.throws(
+    () => resolveModel(dir, opts(dir)),
+    (err) =>
+      err instanceof ModelError &&
+      err.message === `${index}: weight_map["a"] must name a shard file in ${dir}, got "../model.safetensors"`,
+  );
+  writeFileSync(index, JSON.stringify({ weight_map: [] }));
+  assert.throws(
+    () => resolveModel(dir, opts(dir)),
+    (err) => err instanceof ModelError && err.message.startsWith(`${index}: weight_map must be an object`),
+  );
+});
