@@ -22,6 +22,9 @@ requires_grad set when gradients are wanted; tied weights may be absent, as on t
 with whichever of last_hidden_state, pooler_output, encoder_last_hidden_state, logits, loss the
 architecture produces. Everything is eval mode: dropout is the identity.
 
+A checkpoint directory's config and weights: `config, params = load_checkpoint(dir)` (weights from model.safetensors
+or the shards of model.safetensors.index.json only, never the expected/generate fixtures beside them).
+
 Classes: BertModel, BertForMaskedLM, RobertaModel, RobertaForMaskedLM, DistilBertModel,
 DistilBertForMaskedLM, GPT2Model, GPT2LMHeadModel, LlamaModel, LlamaForCausalLM, MistralModel,
 MistralForCausalLM, Qwen2Model, Qwen2ForCausalLM, T5Model, T5ForConditionalGeneration.

@@ -6,7 +6,8 @@
 Each case directory has the layout of ../shared/fixtures/parity/<case> (see that README):
 config.json, model.safetensors (HF parameter names, tied weights stored once) and expected.safetensors
 (input_ids, attention_mask for encoders, last_hidden_state / pooler_output / encoder_last_hidden_state,
-logits, loss and three grad.* tensors, __metadata__). The expected tensors come from
+logits, loss and three grad.* tensors, __metadata__), and for decoder and T5 cases (all but llama-rope-dynamic)
+generate.safetensors, greedy decoding by full recomputation (generation.py). The expected tensors come from
 bench/reference/hf_reference.py, an independent re-statement of transformers' eager float32 math that
 bench/reference/parity_check.py validates against fixtures real transformers 4.47.1 computed.
 
