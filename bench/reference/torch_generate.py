@@ -9,8 +9,10 @@ implementation can be; and it is checked token for token against greedy decoding
     /usr/bin/python3 bench/reference/torch_generate.py --model path/to/config.json ...   # or a checkpoint directory
     /usr/bin/python3 bench/reference/torch_generate.py --check [DIR ...]                 # correctness, see below
 
-Run it with Debian's /usr/bin/python3 (python3-torch: torch 1.13, the libtorch tfbench links), and to compare with
-tfbench on equal terms with the GLIBC_TUNABLES tfbench's cells run with (README, "glibc.malloc...").
+Run it with Debian's /usr/bin/python3 (python3-torch: torch 1.13, the libtorch tfbench links). A measurement re-executes
+the script with the glibc malloc settings tfbench's cells run with (TFBENCH_TUNABLES below: freed memory stays mapped,
+as a caching allocator keeps it), appended to any GLIBC_TUNABLES already set; --glibc-tunables "" leaves the
+environment as it is.
 
 Models: GPT-2 (GPT2LMHeadModel), the LLaMA family (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM: grouped-
 query attention, q/k/v biases, rope types default / linear / llama3 / yarn, sliding windows per layer) and T5
@@ -49,6 +51,17 @@ prefill tokens/s = B * S / TTFT, decode tokens/s = B * (N - 1) / (E2E - TTFT) an
 every decode step of every timed call (linear interpolation, numpy's default, as tfbench's quantile); and the raw
 figures of each call (ttft, e2e, every step's latency).
 
+Figures on the 2-core development VM (AMD EPYC, OpenBLAS 0.3.21 OpenMP build as libblas.so.3, 2 threads, 32 new
+tokens, six rounds in quiet spells, each a fresh process; TTFT / TPOT medians, the range over rounds):
+  gpt2          batch 1 prompt  32:  TTFT  66-82 ms,   TPOT 22-28 ms
+  gpt2          batch 1 prompt 128:  TTFT 157-231 ms,  TPOT 24-33 ms
+  gpt2          batch 8 prompt  32:  TTFT 296-346 ms,  TPOT 61-73 ms
+  gpt2          batch 8 prompt 128:  TTFT 1.04-1.30 s, TPOT 62-79 ms
+  qwen2.5-0.5b  batch 1 prompt 128:  TTFT 625-709 ms,  TPOT 83-87 ms
+A batch-1 decode step streams every weight once (GPT-2 498 MB in ~25 ms, Qwen2.5-0.5B 1.98 GB in ~85 ms: the ~20-24
+GB/s a plain sum reaches here), so it runs at the memory bandwidth. With another process busy on the VM, OpenMP's
+second thread stalls whole steps (ITL p90 of 0.3-0.8 s was seen): compare only runs made side by side.
+
 --check runs the cached decoder on generation references (default: every packages/core/test/fixtures/variants case
 with a generate.safetensors and the shared fixtures' generation/*.safetensors) and compares: generated ids exactly,
 step logits within 1e-4 (atol = rtol); then, for each of those checkpoints, a longer run (batch 3, prompt 9, up to 20
@@ -79,6 +92,10 @@ from families.t5 import t5_relative_position_bucket, t5_resolve  # noqa: E402
 ROOT = mv.ROOT
 VARIANTS = os.path.join(ROOT, "packages", "core", "test", "fixtures", "variants")
 SHARED = os.path.normpath(os.path.join(ROOT, "..", "shared", "fixtures"))
+
+# glibc malloc settings of tfbench's isolated cells (README, "Each (model, batch, sequence, mode) cell runs in a fresh
+# child process")
+TFBENCH_TUNABLES = "glibc.malloc.arena_max=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=68719476736"
 
 # The built-in shapes: the config.json fields tfbench's known ids carry for these models.
 BUILTIN = {
@@ -650,6 +667,7 @@ def measure(args):
     g = torch.Generator().manual_seed(args.seed + 1)
     prompt = torch.randint(0, config["vocab_size"], (B, S), generator=g, dtype=torch.int64)
     run = Greedy(model, kind, prompt, N)
+    load_before = os.getloadavg()[0]  # the VM is shared: a busy one shows here
     calls = []
     with torch.inference_mode():
         for _ in range(args.warmup):
@@ -665,7 +683,8 @@ def measure(args):
     result = dict(
         model=name, architecture=config["architectures"][0], source=source, batch_size=B, prompt_length=S,
         new_tokens=N, dtype="float32", device="cpu", threads=torch.get_num_threads(), torch_version=torch.__version__,
-        blas=blas_library(), glibc_tunables=os.environ.get("GLIBC_TUNABLES"), warmup_calls=args.warmup,
+        blas=blas_library(), glibc_tunables=os.environ.get("GLIBC_TUNABLES"), loadavg_1min_before=load_before,
+        warmup_calls=args.warmup,
         calls=len(calls), build_s=build_s, weight_bytes=weight_bytes, kv_cache_bytes=model.cache_bytes(),
         median=dict(
             ttft_s=statistics.median(ttft),
@@ -835,11 +854,17 @@ def main():
     ap.add_argument("--check-builtin", action="store_true",
                     help="check the cached decoder on the built-in shapes against full recomputation and exit")
     ap.add_argument("--tol", type=float, default=1e-4, help="atol = rtol of the checks (default %(default)s)")
+    ap.add_argument("--glibc-tunables", default=TFBENCH_TUNABLES,
+                    help="GLIBC_TUNABLES a measurement runs with (default: tfbench's cells'; \"\": the environment's)")
     args = ap.parse_args()
     if args.paths is not None:
         return check(args)
     if args.check_builtin:
         return check_builtin(args)
+    current = os.environ.get("GLIBC_TUNABLES", "")
+    if args.glibc_tunables and args.glibc_tunables not in current:  # glibc reads them at start-up: run again
+        os.environ["GLIBC_TUNABLES"] = ":".join(t for t in (args.glibc_tunables, current) if t)
+        os.execv(sys.executable, [sys.executable] + sys.argv)
     result = measure(args)
     print(json.dumps(result, indent=2))
     return 0
