@@ -22,11 +22,15 @@ requires_grad set when gradients are wanted; tied weights may be absent, as on t
 with whichever of last_hidden_state, pooler_output, encoder_last_hidden_state, logits, loss the
 architecture produces. Everything is eval mode: dropout is the identity.
 
+A checkpoint directory's config and weights: `config, params = load_checkpoint(dir)` (weights from model.safetensors
+or the shards of model.safetensors.index.json only, never the expected/generate fixtures beside them).
+
 Classes: BertModel, BertForMaskedLM, RobertaModel, RobertaForMaskedLM, DistilBertModel,
 DistilBertForMaskedLM, GPT2Model, GPT2LMHeadModel, LlamaModel, LlamaForCausalLM, MistralModel,
 MistralForCausalLM, Qwen2Model, Qwen2ForCausalLM, T5Model, T5ForConditionalGeneration.
 """
 import json
+import os
 import struct
 
 import numpy as np
@@ -93,6 +97,45 @@ def write_safetensors(path, tensors, metadata=None):
         f.write(h)
         for c in chunks:
             f.write(c)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# checkpoint directories
+# ----------------------------------------------------------------------------------------------------------
+
+WEIGHTS_FILE = "model.safetensors"
+WEIGHTS_INDEX = "model.safetensors.index.json"
+
+
+def checkpoint_weight_files(case_dir):
+    """The files holding a checkpoint directory's weights, as the Hub stores them: the shards that
+    model.safetensors.index.json's weight_map names when there is an index, else model.safetensors. Nothing else:
+    the fixtures tfbench keeps beside the weights (expected.safetensors, generate.safetensors) are never weights."""
+    index = os.path.join(case_dir, WEIGHTS_INDEX)
+    if os.path.isfile(index):
+        with open(index) as f:
+            weight_map = json.load(f)["weight_map"]
+        return [os.path.join(case_dir, name) for name in sorted(set(weight_map.values()))]
+    path = os.path.join(case_dir, WEIGHTS_FILE)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{case_dir} has neither {WEIGHTS_FILE} nor {WEIGHTS_INDEX}")
+    return [path]
+
+
+def load_checkpoint(case_dir, dtype=torch.float32):
+    """(config dict, {HF name: tensor}) of a checkpoint directory, the weights cast to `dtype` (float32 by default:
+    a BF16 checkpoint is upcast, as the parity fixtures' reference runs did). A tensor stored twice across shards
+    is an error."""
+    with open(os.path.join(case_dir, "config.json")) as f:
+        config = json.load(f)
+    params = {}
+    for path in checkpoint_weight_files(case_dir):
+        tensors, _ = read_safetensors(path)
+        for name, t in tensors.items():
+            if name in params:
+                raise ValueError(f"{name} is stored twice in {case_dir}")
+            params[name] = t.to(dtype)
+    return config, params
 
 
 

@@ -6,7 +6,8 @@
 Each case directory has the layout of ../shared/fixtures/parity/<case> (see that README):
 config.json, model.safetensors (HF parameter names, tied weights stored once) and expected.safetensors
 (input_ids, attention_mask for encoders, last_hidden_state / pooler_output / encoder_last_hidden_state,
-logits, loss and three grad.* tensors, __metadata__). The expected tensors come from
+logits, loss and three grad.* tensors, __metadata__), and for decoder and T5 cases (all but llama-rope-dynamic)
+generate.safetensors, greedy decoding by full recomputation (generation.py). The expected tensors come from
 bench/reference/hf_reference.py, an independent re-statement of transformers' eager float32 math that
 bench/reference/parity_check.py validates against fixtures real transformers 4.47.1 computed.
 
@@ -25,6 +26,7 @@ import zlib
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import generation  # noqa: E402
 import hf_reference as ref  # noqa: E402
 from families.llama import llama_like_shape  # noqa: E402
 from families.t5 import t5_resolve  # noqa: E402
@@ -358,6 +360,12 @@ def cases():
     out["mistral-sliding-window-3"] = (c, llama_params(c, "mistral"), [
         "model.layers.0.self_attn.v_proj.weight", "model.layers.1.self_attn.o_proj.weight", "lm_head.weight"])
 
+    # a window the 5-token prompt of generate.safetensors fits in but its 11 tokens do not: prefill attends to every
+    # key, decode steps 2-5 (query positions 6-9) drop the oldest keys; in the 7 inputs here only position 6 drops one
+    c = mistral_config(sliding_window=6, num_attention_heads=4, num_key_value_heads=2, head_dim=8)
+    out["mistral-sliding-window-6"] = (c, llama_params(c, "mistral"), [
+        "model.layers.0.self_attn.k_proj.weight", "model.layers.1.mlp.up_proj.weight", "lm_head.weight"])
+
     c = qwen2_config(tie_word_embeddings=True, use_sliding_window=False, rope_theta=1000000.0, rms_norm_eps=1e-6)
     out["qwen2-tied-bias"] = (c, llama_params(c, "qwen2"), [
         "model.layers.0.self_attn.q_proj.bias", "model.layers.1.self_attn.v_proj.bias",
@@ -409,6 +417,7 @@ CONTRASTS = {
     "llama3-rope-scaling": [{"rope_scaling": None}],
     "llama-linear-rope": [{"rope_scaling": None}],
     "mistral-sliding-window-3": [{"sliding_window": None}],
+    "mistral-sliding-window-6": [{"sliding_window": None}],
     # no window at all, and the window on every layer (what transformers 4.47's eager Qwen2 did)
     "qwen2-sliding-window-layers": [{"use_sliding_window": False}, {"max_window_layers": 0}],
     "llama-rope-dynamic": [{"rope_scaling": None}],
@@ -419,6 +428,19 @@ CONTRASTS = {
         "beta_slow": 2.0, "truncate": False}}],
 }
 CONTRAST_MIN = 1e-3
+
+# Cases without generate.safetensors (every other case with a decoder has one). "dynamic" rope recomputes its
+# frequencies from the length of the sequence it is called on: full recomputation re-rotates every key once the
+# sequence passes max_position_embeddings, while a KV cache keeps keys rotated with the frequencies of the step that
+# wrote them (transformers' own cached generate() does so), so the two legitimately differ.
+NO_GENERATION = {"llama-rope-dynamic"}
+# The same for the greedy steps: the same weights and generated tokens (teacher-forced) with these overrides must move
+# some step's logits by more than CONTRAST_MIN, or the window never cuts a key during generation.
+GENERATION_CONTRASTS = {
+    "mistral-sliding-window-3": [{"sliding_window": None}],
+    "mistral-sliding-window-6": [{"sliding_window": None}],
+    "qwen2-sliding-window-layers": [{"use_sliding_window": False}, {"max_window_layers": 0}],
+}
 
 # ----------------------------------------------------------------------------------------------------------
 # generation
@@ -476,6 +498,32 @@ def make_case(name, config, spec, grads, std, out_dir):
     meta = dict(case=name, kind=kind, architecture=arch, atol="1e-4", rtol="1e-4", note=NOTE, generator=GENERATOR)
     write_case(os.path.join(out_dir, name), config, params, exp, meta)
     for line in contrasts:
+        print(line)
+    if kind != "encoder" and name not in NO_GENERATION:
+        make_generation(name, config, params, arch, out_dir)
+
+
+def make_generation(name, config, params, arch, out_dir):
+    """Writes <case>/generate.safetensors: greedy decoding by full recomputation (generation.py) from the first
+    prompt seed whose top-1/top-2 logit gaps all stay >= generation.MIN_MARGIN."""
+    tensors, meta = generation.generation_fixture(name, config, params, arch, generator=GENERATOR)
+    lines = []
+    for override in GENERATION_CONTRASTS.get(name, []):
+        alt = generation.teacher_forced_step_logits(dict(config, **override), params, tensors["prompt_ids"],
+                                                    tensors["generated_ids"], arch)
+        per_step = (alt - tensors["step_logits"]).abs().amax(dim=(1, 2))
+        lines.append(f"    vs {json.dumps(override)}: max |diff| of step_logits per step "
+                     + " ".join(f"{d:.1e}" for d in per_step.tolist()))
+        if not per_step.max().item() > CONTRAST_MIN:
+            raise RuntimeError(f"{name}: {override} moves the step logits by only {per_step.max().item():.3e}")
+    for k, v in tensors.items():
+        if not torch.isfinite(v.float()).all():
+            raise RuntimeError(f"{name}: {k} is not finite")
+    path = os.path.join(out_dir, name, "generate.safetensors")
+    ref.write_safetensors(path, tensors, meta)
+    print(f"    generate.safetensors: prompt seed {meta['prompt_seed']}, top-1 margin {meta['min_top1_margin']}, "
+          f"generated_ids {list(tensors['generated_ids'].shape)}, {os.path.getsize(path) / 1024:.1f} KiB")
+    for line in lines:
         print(line)
 
 
