@@ -12,7 +12,7 @@ import { measureCell, type CellJob } from '../src/run/cell.js';
 import { cellSize, planCells } from '../src/run/plan.js';
 import { recordFromOutcome } from '../src/run/records.js';
 import { generationFigures, generationRelCi } from '../src/stats/generation.js';
-import { backendOf, fakeModel, generateTiming, tiny, tinyGpt2, type ModelRequest } from './fake-backend.js';
+import { backendOf, fakeBackend, fakeModel, generateTiming, tiny, tinyGpt2, type ModelRequest } from './fake-backend.js';
 
 const tinyT5 = {
   name: 'tiny-t5',
@@ -168,6 +168,15 @@ describe('sampling generate calls', () => {
     const short = generating(() => generateTiming(ms(10), [ms(2)], 3));
     await assert.rejects(measureCell(short, job(model)), /timed 2 decode steps of a call of 4 new tokens, not 3/);
   });
+});
+
+it('an isolated generate cell is measured in a worker as in this process', async () => {
+  const run = (isolate: boolean) =>
+    benchmark({ ...sweep, isolate, models: [tinyGpt2], batchSizes: [1], sequenceLengths: [8], newTokens: 3 }, { backend: fakeBackend(1e9) });
+  const [inWorker, here] = await Promise.all([run(true), run(false)]);
+  const figures = (r: CellRecord) => [r.status, r.generation!.ttftSeconds!.median, r.generation!.trace.stepSeconds, r.generation!.kvCache];
+  assert.deepEqual(figures(inWorker.records[0]!), figures(here.records[0]!));
+  assert.deepEqual(figures(here.records[0]!), ['ok', 0.001, Array(6).fill([0.00025, 0.00025]), { formulaBytes: 2 * 2 * 11 * 32 * 4, allocatedBytes: 4096 }]);
 });
 
 describe('cells a model cannot generate', () => {

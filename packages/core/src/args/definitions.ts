@@ -268,7 +268,7 @@ const table: { [K in ArgKey]: Omit<ArgDefinition<K>, 'key'> } = {
   breakdown: {
     kind: bool,
     default: false,
-    description: 'Also measure time and memory per module (embeddings, each layer, head)',
+    description: 'Also measure time and memory per module (embeddings, each layer, head) in inference and training cells',
     aliases: [],
     group: 'Measurement',
   },
