@@ -42,6 +42,7 @@ export {
   type CellRecord,
   type CellStatus,
   type CpuMemoryRecord,
+  type GenerationRecord,
   type GpuMemoryRecord,
   type MergedFrom,
   type Mode,
@@ -73,5 +74,11 @@ export { writeFileAtomic } from './report/atomic.js';
 export { ResultsFiles, resultsJsonPath, type ResultsFilesOptions, type WriteFailure } from './report/files.js';
 export { buildChart, renderLineChartSvg, renderReportHtml, type LineChart, type ReportOptions } from './report/html.js';
 export { TOOL_VERSION } from './version.js';
-export { compareResults, type CompareOptions, type CompareRow, type Comparison } from './report/compare.js';
+export {
+  compareResults,
+  type CompareOptions,
+  type CompareRow,
+  type Comparison,
+  type FigureRatio,
+} from './report/compare.js';
 export { medianRatio, verdictOf, type MedianRatio, type Verdict } from './stats/compare.js';

@@ -33,6 +33,8 @@ describe('parseArgs: defaults', () => {
       sequenceLengths: [8, 32, 128, 512],
       inference: true,
       training: false,
+      generate: false,
+      newTokens: 32,
       speed: true,
       memory: true,
       shard: null,
@@ -56,6 +58,8 @@ describe('parseArgs: defaults', () => {
       inferenceMemoryCsvFile: 'inference_memory.csv',
       trainTimeCsvFile: 'train_time.csv',
       trainMemoryCsvFile: 'train_memory.csv',
+      generateTimeCsvFile: 'generate_time.csv',
+      generateMemoryCsvFile: 'generate_memory.csv',
       envInfoCsvFile: 'env.csv',
       outputDir: '.',
       json: null,
@@ -239,12 +243,20 @@ describe('parseArgs: problems', () => {
 
   it('reports nothing to do', () => {
     assert.deepEqual(problems({ models: ['m'], inference: false }), [
-      { path: 'inference', message: 'inference and training are both false: nothing to measure' },
+      { path: 'inference', message: 'inference, training and generate are all false: nothing to measure' },
     ]);
     assert.deepEqual(problems({ models: ['m'], speed: false, memory: false }), [
       { path: 'speed', message: 'speed and memory are both false: nothing to measure' },
     ]);
     assert.equal(ok({ models: ['m'], inference: false, training: true }).training, true);
+    assert.equal(ok({ models: ['m'], inference: false, generate: true }).generate, true);
+  });
+
+  it('takes generate with newTokens, a positive integer, from the file or --generate --new-tokens', () => {
+    const args = ok({ models: ['gpt2'], inference: false }, { generate: 'true', newTokens: '8' });
+    assert.deepEqual([args.generate, args.newTokens, args.inference], [true, 8, false]);
+    assert.deepEqual(problems({ models: ['m'], generate: true, newTokens: 0 }), [{ path: 'newTokens', message: 'expected a positive integer, got 0' }]);
+    assert.deepEqual(problems({ models: ['m'] }, { newTokens: '2.5' }), [{ path: '--new-tokens', message: 'expected a positive integer, got 2.5' }]);
   });
 
   it('reports a non-object input', () => {
@@ -378,7 +390,7 @@ describe('help and schema', () => {
       key: 'sequenceLengths',
       flag: '--sequence-lengths',
       type: 'positive integers',
-      description: 'Sequence lengths to measure',
+      description: 'Sequence lengths to measure (generate: the prompt lengths)',
       default: '8, 32, 128, 512',
       aliases: ['sequence_lengths'],
       group: 'Grid',

@@ -60,7 +60,7 @@ test('an unwritable output place is refused before anything is measured, naming 
   );
   await assert.rejects(refusal, (err: ArgsError) => {
     assert.ok(err instanceof ArgsError);
-    assert.deepEqual(err.problems.map((p) => p.path), ['json', 'inferenceTimeCsvFile', 'inferenceMemoryCsvFile', 'trainTimeCsvFile', 'trainMemoryCsvFile', 'envInfoCsvFile']);
+    assert.deepEqual(err.problems.map((p) => p.path), ['json', 'inferenceTimeCsvFile', 'inferenceMemoryCsvFile', 'trainTimeCsvFile', 'trainMemoryCsvFile', 'generateTimeCsvFile', 'generateMemoryCsvFile', 'envInfoCsvFile']);
     assert.equal(err.problems[0]!.message, `cannot write ${join(dir, 'file', 'r.json')}: ENOTDIR: ${join(dir, 'file')} is not a directory`);
     return true;
   });

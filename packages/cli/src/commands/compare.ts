@@ -1,7 +1,7 @@
 // tfbench compare <base> <new>: per-cell ratio of median times with a 95% interval and a verdict; exit 1 when a
-// cell regresses past the threshold (a CI gate).
+// cell regresses past the threshold (a CI gate). Generate cells add their TTFT and TPOT ratios, which judge them.
 import { table } from 'table';
-import { compareResults, readResultsJson, type CompareRow } from '@tfbench/core';
+import { compareResults, readResultsJson, type CompareRow, type FigureRatio } from '@tfbench/core';
 import type { TfbenchCommand } from '../command.js';
 import { EXIT_FAILED, EXIT_OK, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
@@ -17,8 +17,8 @@ export interface CompareArgs {
 
 const seconds = (s: number | null) => (s === null ? '-' : s < 0.0005 ? '< 0.001' : s.toFixed(3));
 
-function ratioText(r: CompareRow): string {
-  if (r.ratio === null) return '-';
+function ratioText(r: Pick<CompareRow, 'ratio' | 'ciLow' | 'ciHigh'> | FigureRatio | null | undefined): string {
+  if (!r || r.ratio === null) return '-';
   return `${r.ratio.toFixed(3)} [${r.ciLow!.toFixed(3)}, ${r.ciHigh!.toFixed(3)}]`;
 }
 
@@ -42,6 +42,8 @@ export function compare(a: CompareArgs, io: Io): ExitCode {
     io.stdout(JSON.stringify(comparison, null, 2) + '\n');
     return comparison.regressions > 0 ? EXIT_FAILED : EXIT_OK;
   }
+  // Generate cells: their TTFT and TPOT ratios in two more columns (the time columns hold the E2E per call).
+  const generation = comparison.rows.some((r) => r.generation);
   const rows = comparison.rows.map((r) => [
     r.model,
     String(r.batchSize),
@@ -50,11 +52,20 @@ export function compare(a: CompareArgs, io: Io): ExitCode {
     seconds(r.baseMedian),
     seconds(r.newMedian),
     ratioText(r),
+    ...(generation ? [ratioText(r.generation?.ttft), ratioText(r.generation?.tpot)] : []),
     r.regression ? `${r.verdict} (regression)` : r.verdict,
   ]);
+  const ratios = generation ? ['TTFT ratio', 'TPOT ratio'] : [];
+  const header = ['Model', 'Batch', 'Seq', 'Mode', 'Base s', 'New s', 'Ratio [95% CI]', ...ratios, 'Verdict'];
   io.stdout(`tfbench compare: ${a.base} → ${a.new} (time ratio new / base, 95% bootstrap interval)\n`);
+  if (generation) {
+    io.stdout(
+      'generate cells: Base s and New s are the median seconds per generate call (E2E); ' +
+        'their verdict comes from the TTFT and TPOT ratios\n',
+    );
+  }
   io.stdout(
-    table([['Model', 'Batch', 'Seq', 'Mode', 'Base s', 'New s', 'Ratio [95% CI]', 'Verdict'], ...rows], {
+    table([header, ...rows], {
       columns: { 1: { alignment: 'right' }, 2: { alignment: 'right' }, 4: { alignment: 'right' }, 5: { alignment: 'right' } },
       drawHorizontalLine: (i, n) => i === 0 || i === 1 || i === n,
     }),

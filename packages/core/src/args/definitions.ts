@@ -17,6 +17,9 @@ export interface BenchmarkArgs {
   sequenceLengths: number[];
   inference: boolean;
   training: boolean;
+  /** Greedy decoding of newTokens tokens after a prompt of each sequence length (results.ts: GenerationRecord). */
+  generate: boolean;
+  newTokens: number;
   speed: boolean;
   memory: boolean;
   /** "i/n": run only the i-th of n deterministic shares of the cells (see run/plan.ts); null: every cell. */
@@ -42,6 +45,8 @@ export interface BenchmarkArgs {
   inferenceMemoryCsvFile: string;
   trainTimeCsvFile: string;
   trainMemoryCsvFile: string;
+  generateTimeCsvFile: string;
+  generateMemoryCsvFile: string;
   envInfoCsvFile: string;
   outputDir: string;
   json: string | null;
@@ -137,7 +142,7 @@ const table: { [K in ArgKey]: Omit<ArgDefinition<K>, 'key'> } = {
   sequenceLengths: {
     kind: { type: 'integerList', min: 1 },
     default: [8, 32, 128, 512],
-    description: 'Sequence lengths to measure',
+    description: 'Sequence lengths to measure (generate: the prompt lengths)',
     aliases: ['sequence_lengths'],
     group: 'Grid',
   },
@@ -152,6 +157,23 @@ const table: { [K in ArgKey]: Omit<ArgDefinition<K>, 'key'> } = {
     kind: bool,
     default: false,
     description: 'Measure training (forward with labels = input_ids, backward)',
+    aliases: [],
+    group: 'Grid',
+  },
+  generate: {
+    kind: bool,
+    default: false,
+    description:
+      'Measure generation: greedy decoding of newTokens tokens after a random prompt of each sequence length, with ' +
+      'a KV cache (GPT-2, LLaMA/Mistral/Qwen2 and T5, with their LM head; encoder-only models are skipped): TTFT, ' +
+      'TPOT, inter-token latency, tokens/s, KV cache',
+    aliases: [],
+    group: 'Grid',
+  },
+  newTokens: {
+    kind: positiveInt,
+    default: 32,
+    description: 'Tokens generated per sequence in generate: exactly this many (no stop at an end-of-sequence token)',
     aliases: [],
     group: 'Grid',
   },
@@ -246,7 +268,7 @@ const table: { [K in ArgKey]: Omit<ArgDefinition<K>, 'key'> } = {
   breakdown: {
     kind: bool,
     default: false,
-    description: 'Also measure time and memory per module (embeddings, each layer, head)',
+    description: 'Also measure time and memory per module (embeddings, each layer, head) in inference and training cells',
     aliases: [],
     group: 'Measurement',
   },
@@ -318,6 +340,20 @@ const table: { [K in ArgKey]: Omit<ArgDefinition<K>, 'key'> } = {
     default: 'train_memory.csv',
     description: 'CSV file of training memory',
     aliases: ['train_memory_csv_file'],
+    group: 'Output',
+  },
+  generateTimeCsvFile: {
+    kind: str,
+    default: 'generate_time.csv',
+    description: 'CSV file of generation times (result: seconds per generate call; then TTFT, TPOT, ITL, tokens/s)',
+    aliases: [],
+    group: 'Output',
+  },
+  generateMemoryCsvFile: {
+    kind: str,
+    default: 'generate_memory.csv',
+    description: 'CSV file of generation memory (result: peak MB; then weights and KV cache MB)',
+    aliases: [],
     group: 'Output',
   },
   envInfoCsvFile: {

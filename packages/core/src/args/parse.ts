@@ -281,8 +281,9 @@ function crossCheck(
     const path = given.has('minTimeS') || !given.has('maxTimeS') ? pathOf('minTimeS') : pathOf('maxTimeS');
     problems.push({ path, message: `minTimeS (${minTime}) is greater than maxTimeS (${maxTime})` });
   }
-  if (values.get('inference') === false && values.get('training') === false) {
-    problems.push({ path: pathOf('inference'), message: 'inference and training are both false: nothing to measure' });
+  if (values.get('inference') === false && values.get('training') === false && values.get('generate') === false) {
+    const message = 'inference, training and generate are all false: nothing to measure';
+    problems.push({ path: pathOf('inference'), message });
   }
   if (values.get('speed') === false && values.get('memory') === false) {
     problems.push({ path: pathOf('speed'), message: 'speed and memory are both false: nothing to measure' });

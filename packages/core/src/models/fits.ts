@@ -23,6 +23,8 @@ export interface FitOptions {
   dtype: DType;
   inference: boolean;
   training: boolean;
+  /** Generation builds the model with its LM head (trainSpec's parameters), weights alone; absent: false. */
+  generate?: boolean;
   trainStep: 'backward' | 'optimizer';
   capacity: MemoryCapacity;
 }
@@ -57,14 +59,17 @@ function formatCount(count: number): string {
 
 /**
  * Why `model` cannot run in `options.capacity`, or undefined when its parameters fit. Compared: inference,
- * the weights alone; training, the weights and their gradients (2 copies), and with trainStep "optimizer"
- * AdamW's two moments too (4 copies), all in `dtype`. Activations are not counted: a model that passes can
- * still run out of memory in a cell, which is then that cell's `oom`.
+ * the weights alone; generation, the weights with the LM head; training, the weights and their gradients
+ * (2 copies), and with trainStep "optimizer" AdamW's two moments too (4 copies), all in `dtype`. Activations are
+ * not counted: a model that passes can still run out of memory in a cell, which is then that cell's `oom`.
  */
 export function checkFits(model: ResolvedModel, options: FitOptions): string | undefined {
   const bytesPer = DTYPE_BYTES[options.dtype];
   const checks: Array<{ count: number; copies: number; figure: string }> = [];
   if (options.inference) checks.push({ count: model.parameterCount, copies: 1, figure: 'its weights alone' });
+  if (options.generate) {
+    checks.push({ count: model.trainParameterCount, copies: 1, figure: "generation's weights (with the LM head)" });
+  }
   if (options.training) {
     checks.push(
       options.trainStep === 'optimizer'

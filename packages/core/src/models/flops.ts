@@ -8,10 +8,13 @@ import { parameterCount } from './parameters.js';
 import type { ModelSpec } from './families/index.js';
 
 export interface CallShape extends TokenShape {
-  /** generate: not yet counted (the cell's FLOPs are its prefill's until run/ counts the decode steps). */
+  /** generate: one generate call, a prompt of sequenceLength tokens then newTokens new ones (FamilyGeneration's
+   * callFlops). */
   mode: 'inference' | 'training' | 'generate';
   /** Training with an optimizer step adds OPTIMIZER_FLOPS_PER_PARAMETER per parameter. */
   trainStep?: 'backward' | 'optimizer';
+  /** generate: N, the tokens generated per sequence. */
+  newTokens?: number;
 }
 
 /** AdamW's element-wise update per parameter: two moment updates (3 + 4), bias corrections, square root,
@@ -26,10 +29,19 @@ export function forwardFlops(spec: ModelSpec, shape: TokenShape): number {
 }
 
 /** FLOPs of one measured call: training counts the backward pass as twice the forward (gradients with
- * respect to both activations and weights), plus the optimizer's update when there is one. */
-export function callFlops(spec: ModelSpec, shape: CallShape): number {
+ * respect to both activations and weights), plus the optimizer's update when there is one; a generate call, the
+ * prefill and N - 1 one-token steps against the growing cache, as its family counts them. Null for a generate
+ * call of a model that cannot generate (an encoder-only family). */
+export function callFlops(spec: ModelSpec, shape: CallShape): number | null {
+  if (shape.mode === 'generate') {
+    const generation = familyOfSpec(spec).generation;
+    const newTokens = shape.newTokens;
+    if (newTokens === undefined) throw new Error('callFlops: a generate call needs newTokens');
+    if (generation === undefined) return null;
+    return generation.callFlops(spec, { batchSize: shape.batchSize, promptLength: shape.sequenceLength, newTokens });
+  }
   const forward = forwardFlops(spec, shape);
-  if (shape.mode === 'inference' || shape.mode === 'generate') return forward;
+  if (shape.mode === 'inference') return forward;
   const optimizer = shape.trainStep === 'optimizer' ? OPTIMIZER_FLOPS_PER_PARAMETER * parameterCount(spec) : 0;
   return 3 * forward + optimizer;
 }

@@ -1,8 +1,9 @@
 // tfbench compare: two results files (base and new) cell by cell: the ratio of median times with its
-// confidence interval, a verdict, and whether the change is a regression past the threshold.
+// confidence interval, a verdict, and whether the change is a regression past the threshold. Generate cells are
+// judged on their TTFT and TPOT, each a ratio of medians over calls.
 import { TfbenchError } from '../errors.js';
-import { cellName, type BenchmarkResults } from './results.js';
-import { medianRatio, verdictOf, type Verdict } from '../stats/compare.js';
+import { cellName, type BenchmarkResults, type GenerationRecord, type TimeRecord } from './results.js';
+import { medianRatio, verdictOf, type MedianRatio, type Verdict } from '../stats/compare.js';
 
 export interface CompareOptions {
   /** A cell regresses when it is significantly slower and its ratio exceeds 1 + threshold. Default 0.05. */
@@ -22,9 +23,35 @@ export interface CompareRow {
   ratio: number | null;
   ciLow: number | null;
   ciHigh: number | null;
-  /** 'faster' | 'slower' | 'no significant change', or why there is no comparison ("new: oom"). */
+  /** 'faster' | 'slower' | 'no significant change', or why there is no comparison ("new: oom"). Generate cells:
+   * slower when TTFT or TPOT is significantly slower, else faster when one is significantly faster. */
   verdict: Verdict | string;
+  /** Slower past the threshold (generate cells: TTFT or TPOT), or failing where it ran before. */
   regression: boolean;
+  /** Generate cells measured on both sides: the ratios of median TTFT and of median TPOT (null when N = 1);
+   * baseMedian, newMedian and ratio above are then the E2E's, shown but not judged. Null for the other modes. */
+  generation: { ttft: FigureRatio; tpot: FigureRatio | null } | null;
+}
+
+/** One figure's medians on each side, their ratio new / base with its 95% bootstrap interval, and its verdict. */
+export interface FigureRatio extends MedianRatio {
+  baseMedian: number;
+  newMedian: number;
+  verdict: Verdict;
+}
+
+function figureRatio(base: TimeRecord, next: TimeRecord): FigureRatio {
+  const r = medianRatio(base.samples, next.samples);
+  return { ...r, baseMedian: base.median, newMedian: next.median, verdict: verdictOf(r) };
+}
+
+/** TTFT's and TPOT's ratios, or null when either side has no timed calls. */
+function generationRatios(base: GenerationRecord, next: GenerationRecord): CompareRow['generation'] {
+  if (!base.ttftSeconds || !next.ttftSeconds) return null;
+  return {
+    ttft: figureRatio(base.ttftSeconds, next.ttftSeconds),
+    tpot: base.tpotSeconds && next.tpotSeconds ? figureRatio(base.tpotSeconds, next.tpotSeconds) : null,
+  };
 }
 
 export interface Comparison {
@@ -60,7 +87,10 @@ export function compareResults(base: BenchmarkResults, next: BenchmarkResults, o
       ciHigh: null,
       verdict: '',
       regression: false,
+      generation: null,
     };
+    const bothOk = b.status === 'ok' && n.status === 'ok';
+    const generation = bothOk && b.generation && n.generation ? generationRatios(b.generation, n.generation) : null;
     if (b.status === 'ok' && n.status !== 'ok') {
       row.verdict = `new: ${n.status}`;
       row.regression = true; // it ran before and does not now
@@ -68,6 +98,14 @@ export function compareResults(base: BenchmarkResults, next: BenchmarkResults, o
       row.verdict = b.status !== 'ok' ? `base: ${b.status}` : `new: ${n.status}`;
     } else if (!b.timeSeconds || !n.timeSeconds) {
       row.verdict = 'no times';
+    } else if (generation) {
+      const e2e = medianRatio(b.timeSeconds.samples, n.timeSeconds.samples);
+      [row.ratio, row.ciLow, row.ciHigh] = [e2e.ratio, e2e.ciLow, e2e.ciHigh];
+      row.generation = generation;
+      const figures = [generation.ttft, ...(generation.tpot ? [generation.tpot] : [])];
+      const any = (verdict: Verdict) => figures.some((f) => f.verdict === verdict);
+      row.verdict = any('slower') ? 'slower' : any('faster') ? 'faster' : 'no significant change';
+      row.regression = figures.some((f) => f.verdict === 'slower' && f.ratio > 1 + threshold);
     } else {
       const r = medianRatio(b.timeSeconds.samples, n.timeSeconds.samples);
       row.ratio = r.ratio;

@@ -2,7 +2,15 @@
 // charts of time and memory against sequence length and batch size per model, what Hugging Face's
 // plot_csv_file.py drew, plus each median's 95% interval, every record in a table, and the environment.
 import { environmentEntries } from '../env/index.js';
-import { headlineMemoryBytes, type BenchmarkResults, type CellRecord, type Mode } from './results.js';
+import { summarize } from '../stats/summary.js';
+import {
+  headlineMemoryBytes,
+  type BenchmarkResults,
+  type CellRecord,
+  type GenerationRecord,
+  type Mode,
+  type TimeRecord,
+} from './results.js';
 import { escapeXml, renderLineChartSvg, type ChartPoint, type ChartSeries, type LineChart } from './chart.js';
 
 export { chooseXScale, chooseYScale, escapeXml, renderLineChartSvg, SERIES_COLOURS, seriesStyle } from './chart.js';
@@ -96,7 +104,7 @@ export function buildChart(records: readonly CellRecord[], mode: Mode, metric: M
     }
     series.get(key)!.points.push(point);
   }
-  const xName = xAxis === 'sequenceLength' ? 'Sequence length' : 'Batch size';
+  const xName = xAxis === 'batchSize' ? 'Batch size' : mode === 'generate' ? 'Prompt length' : 'Sequence length';
   return {
     title: `${MODE_TITLES[mode]} ${metric === 'time' ? 'time' : 'memory'} vs ${xName.toLowerCase()}`,
     xLabel: xName,
@@ -121,7 +129,7 @@ function modeSection(records: readonly CellRecord[], mode: Mode): string {
   const figures: string[] = [];
   for (const metric of ['time', 'memory'] as const) {
     if (!inMode.some((r) => metricValue(r, metric) !== null)) continue;
-    for (const axis of axes) figures.push(`<figure>${renderLineChartSvg(buildChart(records, mode, metric, axis))}</figure>`);
+    for (const axis of axes) figures.push(renderLineChartSvg(buildChart(records, mode, metric, axis)));
   }
   const notes: string[] = [];
   if (batches.length === 1 && seqs.length > 1) notes.push(`Every cell has batch size ${batches[0]}: no chart against batch size.`);
@@ -129,6 +137,17 @@ function modeSection(records: readonly CellRecord[], mode: Mode): string {
   if (figures.length === 0) notes.push('No cell of this mode has a time or memory figure to plot.');
   if (inMode.some((r) => metricValue(r, 'time') !== null)) notes.push('Markers are medians; whiskers span the 95% confidence interval of the median.');
   if (inMode.some((r) => metricValue(r, 'memory') !== null)) notes.push(`Memory: ${memoryLabel(inMode.filter((r) => metricValue(r, 'memory') !== null)).note}.`);
+  return modeHtml(mode, figures, notes, inMode, '');
+}
+
+/** A mode's section: its charts, notes, the cells not plotted with their messages, and `after` (a table). */
+function modeHtml(
+  mode: Mode,
+  figures: readonly string[],
+  notes: readonly string[],
+  inMode: readonly CellRecord[],
+  after: string,
+): string {
   const failed = inMode.filter((r) => r.status !== 'ok');
   const failedList = failed.length
     ? `<p class="not-plotted-title">Not plotted: ${failed.length} cell${failed.length > 1 ? 's' : ''} without a measurement</p><ul class="not-plotted">${failed
@@ -138,7 +157,152 @@ function modeSection(records: readonly CellRecord[], mode: Mode): string {
         )
         .join('')}</ul>`
     : '';
-  return `<section class="mode" id="${mode}"><h2>${MODE_TITLES[mode]}</h2><div class="charts">${figures.join('')}</div>${notes.map((n) => `<p class="note">${escapeXml(n)}</p>`).join('')}${failedList}</section>`;
+  const charts = `<div class="charts">${figures.map((f) => `<figure>${f}</figure>`).join('')}</div>`;
+  const notesHtml = notes.map((n) => `<p class="note">${escapeXml(n)}</p>`).join('');
+  const title = `<h2>${MODE_TITLES[mode]}</h2>`;
+  return `<section class="mode" id="${mode}">${title}${charts}${notesHtml}${failedList}${after}</section>`;
+}
+
+type Generated = CellRecord & { generation: GenerationRecord };
+
+/** Generate cells with their generation record (files older than the generate mode have none). */
+function generated(records: readonly CellRecord[]): Generated[] {
+  return records.filter((r): r is Generated => r.mode === 'generate' && r.status === 'ok' && r.generation != null);
+}
+
+/** Median TTFT (with its 95% CI) against prompt length: one series per model × batch size. */
+export function ttftChart(records: readonly CellRecord[]): LineChart {
+  const cells = generated(records).filter((r) => r.generation.ttftSeconds !== null);
+  const unit = timeUnitFor(Math.max(0, ...cells.map((r) => r.generation.ttftSeconds!.median)));
+  const mixedTarget = new Set(cells.map((r) => `${r.device} ${r.dtype}`)).size > 1;
+  const series = new Map<string, ChartSeries>();
+  for (const r of [...cells].sort((p, q) => p.batchSize - q.batchSize)) {
+    const label = `${r.model} · batch ${r.batchSize}${mixedTarget ? ` · ${r.device} ${r.dtype}` : ''}`;
+    if (!series.has(label)) series.set(label, { label, points: [] });
+    const t = r.generation.ttftSeconds!;
+    const interval = `[${formatTime(t.ciLow, unit)}, ${formatTime(t.ciHigh, unit)}]`;
+    const ci = `${Math.round(t.ciLevel * 100)}% CI ${interval}, ${t.count} calls`;
+    series.get(label)!.points.push({
+      x: r.sequenceLength,
+      y: t.median / unit.seconds,
+      low: t.ciLow / unit.seconds,
+      high: t.ciHigh / unit.seconds,
+      title: `${label} · prompt ${r.sequenceLength}: TTFT median ${formatTime(t.median, unit)}, ${ci}`,
+    });
+  }
+  return {
+    title: 'Generation: time to first token vs prompt length',
+    xLabel: 'Prompt length (tokens)',
+    yLabel: `Median TTFT (${unit.name})`,
+    series: [...series.values()],
+  };
+}
+
+/** Decode cost against context depth, from the trace: step i of every timed call attends to contextStart + i
+ * positions; each point is the median of that step over the calls (whiskers: its 95% CI). One series per cell. */
+export function stepDepthChart(records: readonly CellRecord[]): LineChart {
+  const cells = generated(records).filter((r) => r.generation.trace.stepSeconds.some((steps) => steps.length > 0));
+  const unit = timeUnitFor(Math.max(0, ...cells.flatMap((r) => r.generation.trace.stepSeconds.flat())));
+  const series = cells.map((r): ChartSeries => {
+    const { contextStart, stepSeconds } = r.generation.trace;
+    const label = `${r.model} · batch ${r.batchSize} · prompt ${r.sequenceLength}`;
+    const points = stepSeconds[0]!.map((_, i): ChartPoint => {
+      const s = summarize(stepSeconds.map((steps) => steps[i]!));
+      const depth = contextStart + i;
+      return {
+        x: depth,
+        y: s.median / unit.seconds,
+        low: s.ciLow / unit.seconds,
+        high: s.ciHigh / unit.seconds,
+        title: `${label}: step ${i + 1} at depth ${depth}, median ${formatTime(s.median, unit)} over ${s.count} calls`,
+      };
+    });
+    return { label, points };
+  });
+  return {
+    title: 'Generation: time per output token vs context depth',
+    xLabel: 'Context depth (positions attended)',
+    yLabel: `Median decode step (${unit.name})`,
+    series,
+  };
+}
+
+const GENERATION_HEADERS = [
+  'Model', 'Batch', 'Prompt', 'New tokens', 'TTFT', 'TPOT', 'ITL p50', 'ITL p90', 'ITL p99', 'Prefill tok/s',
+  'Decode tok/s', 'E2E', 'Calls', 'Weights MiB', 'KV cache MiB', 'KV allocated MiB', 'TPOT / floor',
+];
+
+/** Generation's figures cell by cell, in GENERATION_HEADERS' order. */
+function generationRow(r: Generated): string[] {
+  const g = r.generation;
+  const withCi = (t: TimeRecord | null) =>
+    t ? `${formatTime(t.median)} ±${(t.relCiHalfWidth * 100).toFixed(1)}%` : '–';
+  const time = (seconds: number | undefined) => (seconds === undefined ? '–' : formatTime(seconds));
+  const rateOf = (x: number | null) => (x === null ? '–' : rate(x));
+  const floor = g.bandwidthFloor;
+  return [
+    r.model,
+    String(r.batchSize),
+    String(r.sequenceLength),
+    String(g.newTokens),
+    withCi(g.ttftSeconds),
+    withCi(g.tpotSeconds),
+    time(g.itlSeconds?.p50),
+    time(g.itlSeconds?.p90),
+    time(g.itlSeconds?.p99),
+    rateOf(g.prefillTokensPerSecond),
+    rateOf(g.decodeTokensPerSecond),
+    time(r.timeSeconds?.median),
+    g.ttftSeconds ? String(g.ttftSeconds.count) : '–',
+    rate(g.weightBytes / MIB),
+    rate(g.kvCache.formulaBytes / MIB),
+    rateOf(g.kvCache.allocatedBytes === null ? null : g.kvCache.allocatedBytes / MIB),
+    floor ? `${floor.tpotOverFloor.toFixed(2)}× of ${formatTime(floor.tpotFloorSeconds)}` : '–',
+  ];
+}
+
+function generationTable(records: readonly CellRecord[]): string {
+  const cells = generated(records);
+  if (cells.length === 0) return '';
+  const head = GENERATION_HEADERS.map((h) => `<th>${escapeXml(h)}</th>`).join('');
+  const rows = cells.map((r) => {
+    const tds = generationRow(r).map((text, i) => `<td${i === 0 ? '' : ' class="num"'}>${escapeXml(text)}</td>`);
+    return `<tr>${tds.join('')}</tr>`;
+  });
+  const table = `<table class="generation"><thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  return `<div class="table-scroll">${table}</div>`;
+}
+
+/** The generate mode: TTFT against prompt length, the decode step against context depth (the trace), memory
+ * against prompt length, and a table of every figure. */
+function generationSection(records: readonly CellRecord[]): string {
+  const inMode = records.filter((r) => r.mode === 'generate');
+  const withMemory = inMode.filter((r) => metricValue(r, 'memory') !== null);
+  const figures: string[] = [];
+  const notes: string[] = [];
+  const ttft = ttftChart(records);
+  if (ttft.series.length > 0) {
+    figures.push(renderLineChartSvg(ttft));
+    notes.push(
+      'TTFT: time to first token, the prefill and the first token; markers are medians over the timed calls, ' +
+        'whiskers the 95% confidence interval of the median.',
+    );
+  }
+  const depth = stepDepthChart(records);
+  if (depth.series.length > 0) {
+    figures.push(renderLineChartSvg(depth));
+    notes.push(
+      'Time per output token by depth: the decode step that attends to that many positions (decoders: the prompt ' +
+        "and the tokens so far; T5: the decoder's own), its median over the timed calls; the trace in the JSON holds " +
+        'every step of every call.',
+    );
+  }
+  if (withMemory.length > 0) {
+    figures.push(renderLineChartSvg(buildChart(records, 'generate', 'memory', 'sequenceLength')));
+    notes.push(`Memory: ${memoryLabel(withMemory).note}, during one generate call.`);
+  }
+  if (figures.length === 0) notes.push('No generate cell has a time or memory figure to plot.');
+  return modeHtml('generate', figures, notes, inMode, generationTable(records));
 }
 
 function statusText(r: CellRecord): string {
@@ -221,7 +385,7 @@ pre { background: #f6f6f6; padding: 8px; overflow-x: auto; font-size: 12px; }
 /** The whole report as one HTML document. Everything that comes from the results is escaped. */
 export function renderReportHtml(results: BenchmarkResults, options: ReportOptions = {}): string {
   const records = results.records;
-  const modes = (['inference', 'training'] as const).filter((m) => records.some((r) => r.mode === m));
+  const modes = (['inference', 'training', 'generate'] as const).filter((m) => records.some((r) => r.mode === m));
   const counts = (['ok', 'oom', 'error', 'timeout', 'skipped'] as const)
     .map((s) => [s, records.filter((r) => r.status === s).length] as const)
     .filter(([, n]) => n > 0)
@@ -242,7 +406,7 @@ export function renderReportHtml(results: BenchmarkResults, options: ReportOptio
     ...meta.map((m) => `<p class="meta">${escapeXml(m)}</p>`),
     results.interrupted ? `<p class="warning">The sweep was interrupted: only the cells measured before the stop are here.</p>` : '',
     ...differences.map((d) => `<p class="warning">${escapeXml(`The merged files ran on different setups: ${d}`)}</p>`),
-    ...modes.map((m) => modeSection(records, m)),
+    ...modes.map((m) => (m === 'generate' ? generationSection(records) : modeSection(records, m))),
     records.length === 0 ? `<p class="note">The results file has no records.</p>` : '',
     `<h2>Results</h2>`,
     recordsTable(records),

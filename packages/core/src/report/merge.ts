@@ -2,7 +2,7 @@
 // file the unsharded run would have written: same args, same records in the same (planned) order.
 // Merging refuses anything that would make the joined file claim what was not measured that way: a cell
 // measured twice, different arguments, different devices or dtypes, shards of different splits.
-import { ARG_DEFINITIONS, type ArgKey } from '../args/definitions.js';
+import { ARG_DEFINITIONS, type ArgDefinition, type ArgKey } from '../args/definitions.js';
 import { formatShard } from '../args/shard.js';
 import type { EnvironmentInfo } from '../env/index.js';
 import { TfbenchError, formatValue } from '../errors.js';
@@ -57,8 +57,12 @@ export function runDisagreements(
   const add = (problem: string | null) => void (problem !== null && problems.push(problem));
   add(disagreement('made by different tfbench versions', runs.map((r) => r.tool.version), names));
   const beforeArgs = problems.length;
-  const argKeys = ARG_DEFINITIONS.map((d) => d.key).filter((key) => !ignoredArgs.includes(key));
-  for (const key of argKeys) add(disagreement(`args differ in ${key}`, runs.map((r) => r.args[key]), names));
+  // A file older than an argument lacks it: it ran with the argument's default (generate: false, …).
+  const argValue = (args: BenchmarkResults['args'], d: ArgDefinition) =>
+    args === null || typeof args !== 'object' ? undefined : d.key in args ? args[d.key] : d.default;
+  for (const d of ARG_DEFINITIONS.filter((d) => !ignoredArgs.includes(d.key))) {
+    add(disagreement(`args differ in ${d.key}`, runs.map((r) => argValue(r.args, d)), names));
+  }
   const argsAgree = problems.length === beforeArgs;
 
   const environments = runs.map((r) => r.environment);
@@ -208,7 +212,7 @@ export function mergeResults(inputs: readonly BenchmarkResults[], options: Merge
   const plan = argsAgree && describesSweep ? planCells({ ...args, models: args.models.map(modelName) }) : [];
   const positionOf = new Map(plan.map((cell, position) => [cellName(cell), position]));
   if (argsAgree && describesSweep) {
-    const shardOf = shardAssignment(plan, count);
+    const shardOf = shardAssignment(plan, count, args.newTokens ?? 0);
     inputs.forEach((input, i) => {
       const outside: string[] = [];
       const misplaced: string[] = [];

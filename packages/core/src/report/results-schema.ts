@@ -18,6 +18,37 @@ const samples = { type: 'array', items: num };
 const phase = object({ median: num, samples });
 const positiveInteger = { type: 'integer', minimum: 1 };
 const resultsShard = object({ count: positiveInteger, indices: { type: 'array', items: positiveInteger, minItems: 1 } });
+const timeRecord = object({
+  count: { type: 'integer' },
+  median: num,
+  mean: num,
+  stdev: num,
+  min: num,
+  max: num,
+  p90: num,
+  p99: num,
+  ciLow: num,
+  ciHigh: num,
+  ciLevel: num,
+  relCiHalfWidth: num,
+  samples,
+  warmup: samples,
+});
+/** GenerationRecord (results.ts defines every figure). */
+const generation = object({
+  newTokens: positiveInteger,
+  ttftSeconds: nullable(timeRecord),
+  tpotSeconds: nullable(timeRecord),
+  itlSeconds: nullable(object({ p50: num, p90: num, p99: num, steps: { type: 'integer' } })),
+  prefillTokensPerSecond: nullable(num),
+  decodeTokensPerSecond: nullable(num),
+  trace: object({ contextStart: positiveInteger, stepSeconds: { type: 'array', items: samples } }),
+  weightBytes: num,
+  kvCache: object({ formulaBytes: num, allocatedBytes: nullable(num) }),
+  bandwidthFloor: nullable(
+    object({ decodeWeightBytes: num, bandwidthBytesPerSecond: num, tpotFloorSeconds: num, tpotOverFloor: num }),
+  ),
+});
 
 export function resultsJsonSchema(): Schema {
   return {
@@ -78,7 +109,7 @@ export function resultsJsonSchema(): Schema {
         model: { type: 'string' },
         batchSize: { type: 'integer' },
         sequenceLength: { type: 'integer' },
-        mode: { enum: ['inference', 'training'] },
+        mode: { enum: ['inference', 'training', 'generate'] },
         status: { enum: ['ok', 'oom', 'error', 'timeout', 'skipped'] },
         error: nullable(object({ code: { type: 'string' }, message: { type: 'string' } })),
         device: { type: 'string' },
@@ -86,24 +117,7 @@ export function resultsJsonSchema(): Schema {
         threads: nullable({ type: 'integer' }),
         blasThreads: { description: "Threads the BLAS ran one matrix product on (libtorch's own with an OpenMP BLAS); null: unknown", ...nullable({ type: 'integer' }) },
         parameterCount: { type: 'integer' },
-        timeSeconds: nullable(
-          object({
-            count: { type: 'integer' },
-            median: num,
-            mean: num,
-            stdev: num,
-            min: num,
-            max: num,
-            p90: num,
-            p99: num,
-            ciLow: num,
-            ciHigh: num,
-            ciLevel: num,
-            relCiHalfWidth: num,
-            samples,
-            warmup: samples,
-          }),
-        ),
+        timeSeconds: nullable(timeRecord),
         phasesSeconds: nullable(object({ forward: phase, backward: phase, optimizer: nullable(phase) })),
         throughput: nullable(object({ samplesPerSecond: num, tokensPerSecond: num })),
         memory: nullable(object({ rssPeakBytes: num, rssBeforeBytes: num, rssIncreaseBytes: num })),
@@ -124,13 +138,21 @@ export function resultsJsonSchema(): Schema {
         }),
         buildSeconds: nullable(num),
         efficiency: object({
-          flopsPerCall: num,
+          flopsPerCall: nullable(num),
           tflopsPerSecond: nullable(num),
           mfu: nullable(num),
           peakTflops: nullable(num),
           peakSource: nullable({ type: 'string' }),
         }),
         warnings: { type: 'array', items: { type: 'string' } },
+      },
+      {},
+      {
+        // Optional: files of schema 1.2 and older have no generation field.
+        generation: {
+          description: 'Generate cells: TTFT, TPOT, ITL, tokens/s, the step trace, weights, KV cache; null otherwise',
+          ...nullable(generation),
+        },
       }),
     },
   };

@@ -10,7 +10,10 @@ import type { SampleSummary } from '../stats/summary.js';
 // have neither; readResultsJson reads their shard as null.
 // 1.2: status `timeout` for a cell stopped after cellTimeoutS (1.1 wrote status `error` with code TIMEOUT),
 // and the arguments cellTimeoutS and resume.
-export const RESULTS_SCHEMA_VERSION = '1.2.0';
+// 1.3: mode `generate` with its `generation` record (files of 1.2 and older have no `generation` field;
+// readResultsJson reads it as null), the arguments generate, newTokens and the generation CSV names, status
+// `skipped` for a cell the model cannot run, and efficiency.flopsPerCall null where nothing can be counted.
+export const RESULTS_SCHEMA_VERSION = '1.3.0';
 
 /** Which shares of a sweep's cells a results file holds: shards `indices` (1-based, ascending) of `count`. */
 export interface ResultsShard {
@@ -60,8 +63,10 @@ export interface ResultsSink {
 /** generate: greedy decoding of newTokens tokens after a prompt of sequenceLength tokens (GenerationRecord). */
 export type Mode = 'inference' | 'training' | 'generate';
 /** ok: measured. oom: out of memory (the backend's OOM, or the worker killed by SIGKILL). error: any other failure
- * (a crash, an exception). timeout: an isolated cell stopped after cellTimeoutS. skipped: not run because a
- * smaller cell of the same model and mode ran out of memory. */
+ * (a crash, an exception). timeout: an isolated cell stopped after cellTimeoutS. skipped: not run, because a
+ * smaller cell of the same model and mode ran out of memory (code SKIPPED_AFTER_OOM), or because the model cannot
+ * run the cell (code CANNOT_GENERATE: a generate cell of an encoder-only model, or a prompt plus new tokens past
+ * the model's positions). */
 export type CellStatus = 'ok' | 'oom' | 'error' | 'timeout' | 'skipped';
 
 /** One point of the grid. */
@@ -136,18 +141,20 @@ export interface CpuMemoryRecord {
   rssIncreaseBytes: number;
 }
 
-/** A generate cell's figures. B = batchSize, S = sequenceLength (the prompt), N = newTokens; per call, E2E is the
- * whole call and TTFT the prefill with the first token's argmax. */
+/** A generate cell's figures (README, "Generation", defines each). B = batchSize, S = sequenceLength (the prompt),
+ * N = newTokens. Per call: TTFT is the prefill with the first token's argmax, E2E the whole call, and between them
+ * the N - 1 decode steps. The call is the unit of sampling; timeSeconds holds each call's E2E. */
 export interface GenerationRecord {
   newTokens: number;
-  /** Per timed call: time to first token. */
-  ttftSeconds: TimeRecord;
+  /** Per timed call: time to first token; null when speed was not measured (so are the other time figures). */
+  ttftSeconds: TimeRecord | null;
   /** Per timed call: time per output token after the first, (E2E − TTFT) / (N − 1); null when N = 1. */
   tpotSeconds: TimeRecord | null;
-  /** Inter-token latencies: every decode step of every timed call pooled; null when N = 1. */
+  /** Inter-token latencies: every decode step of every timed call pooled (quantiles as numpy's default); null
+   * when N = 1. */
   itlSeconds: { p50: number; p90: number; p99: number; steps: number } | null;
   /** B·S / median TTFT. */
-  prefillTokensPerSecond: number;
+  prefillTokensPerSecond: number | null;
   /** B·(N − 1) / median(E2E − TTFT); null when N = 1. */
   decodeTokensPerSecond: number | null;
   /** Each timed call's decode-step latencies (N − 1 each), for plotting cost against context depth: step i
@@ -155,12 +162,18 @@ export interface GenerationRecord {
   trace: { contextStart: number; stepSeconds: number[][] };
   /** Bytes of the weights (parameters × dtype size). */
   weightBytes: number;
-  /** The KV cache: from the family's formula (decoders 2·L·B·(S+N)·H_kv·d_head·bytes) and as the backend
-   * allocated it (null when not measured). */
+  /** The KV cache: from the family's formula (decoders 2·L·B·(S+N)·H_kv·d_head·bytes; T5 2·L_dec·B·(1+N+S)·
+   * inner·bytes) and as the backend allocated it (null when memory was not measured). */
   kvCache: { formulaBytes: number; allocatedBytes: number | null };
-  /** Batch 1 with a measured bandwidth: decode reads every weight once a token, so TPOT >= weightBytes /
-   * bandwidth; the floor and median TPOT over it. Null otherwise. */
-  bandwidthFloor: { tpotFloorSeconds: number; tpotOverFloor: number } | null;
+  /** Batch 1 with a measured memory bandwidth: a decode step reads every weight it uses once (decodeWeightBytes:
+   * all but row lookups and T5's encoder), so TPOT >= decodeWeightBytes / bandwidth; that floor and the median
+   * TPOT over it. Null otherwise (another batch size, no bandwidth measured, N = 1). */
+  bandwidthFloor: {
+    decodeWeightBytes: number;
+    bandwidthBytesPerSecond: number;
+    tpotFloorSeconds: number;
+    tpotOverFloor: number;
+  } | null;
 }
 
 export interface CellRecord extends Cell {
@@ -179,6 +192,8 @@ export interface CellRecord extends Cell {
   timeSeconds: TimeRecord | null;
   /** Training: the call split into forward (with the loss), backward and optimizer step (null without one). */
   phasesSeconds: { forward: PhaseRecord; backward: PhaseRecord; optimizer: PhaseRecord | null } | null;
+  /** Samples (sequences) and tokens per second of the median call; null for generate cells, whose tokens/s are
+   * generation's prefill and decode rates (a whole call's tokens over its time would mix the two). */
   throughput: { samplesPerSecond: number; tokensPerSecond: number } | null;
   /** CPU cells: the process's resident memory around the measured call. */
   memory: CpuMemoryRecord | null;

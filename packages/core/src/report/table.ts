@@ -1,19 +1,34 @@
 // Console tables in Hugging Face's benchmark layout: section title centred in '=' (20 + 40 + 20 wide),
 // an 80-dash frame, columns Model Name / Batch Size / Seq Length / value centred in 30 / 15 / 15 / 15.
 import { table, type TableUserConfig } from 'table';
-import { headlineMemoryBytes, type CellRecord, type Mode } from './results.js';
+import { headlineMemoryBytes, type CellRecord, type GenerationRecord, type Mode, type TimeRecord } from './results.js';
 
-export type Section = 'inference-speed' | 'inference-memory' | 'training-speed' | 'training-memory';
+export type Section =
+  | 'inference-speed'
+  | 'inference-memory'
+  | 'training-speed'
+  | 'training-memory'
+  | 'generate-speed'
+  | 'generate-memory';
 
-/** Section titles as Hugging Face printed them (note TRAIN sections say RESULTS). */
+/** Section titles as Hugging Face printed them (note TRAIN sections say RESULTS), and generation's after them. */
 export const SECTION_TITLES: Record<Section, string> = {
   'inference-speed': 'INFERENCE - SPEED - RESULT',
   'inference-memory': 'INFERENCE - MEMORY - RESULT',
   'training-speed': 'TRAIN - SPEED - RESULTS',
   'training-memory': 'TRAIN - MEMORY - RESULTS',
+  'generate-speed': 'GENERATION - SPEED - RESULT',
+  'generate-memory': 'GENERATION - MEMORY - RESULT',
 };
 
-export const SECTION_ORDER: readonly Section[] = ['inference-speed', 'inference-memory', 'training-speed', 'training-memory'];
+export const SECTION_ORDER: readonly Section[] = [
+  'inference-speed',
+  'inference-memory',
+  'training-speed',
+  'training-memory',
+  'generate-speed',
+  'generate-memory',
+];
 
 const MIB = 1024 * 1024;
 
@@ -31,11 +46,11 @@ export function centre(text: string, width: number): string {
 }
 
 export function sectionMode(section: Section): Mode {
-  return section.startsWith('inference') ? 'inference' : 'training';
+  return section.startsWith('inference') ? 'inference' : section.startsWith('training') ? 'training' : 'generate';
 }
 
-/** The value a cell shows in a section: seconds to 3 decimals ('< 0.001' below), memory in integer MiB,
- * or the cell's status in capitals when it has no value. */
+/** The value a cell shows in a section: seconds to 3 decimals ('< 0.001' below; a generate cell's: per whole
+ * generate call), memory in integer MiB, or the cell's status in capitals when it has no value. */
 export function sectionValue(record: CellRecord, section: Section): string {
   if (record.status !== 'ok') return record.status === 'oom' ? 'OOM' : record.status;
   if (section.endsWith('speed')) {
@@ -114,54 +129,147 @@ interface Column {
 
 const MISSING = '-';
 
+/** Columns after Hugging Face's first three, and the notes under the table. */
+interface ColumnsAndNotes {
+  columns: Column[];
+  notes: string[];
+}
+
 /** The columns of a section in the default layout. The first four are Hugging Face's (its value column
  * shows a failed cell's status); the rest are shown only when some record of the section has them. */
-function defaultColumns(records: readonly CellRecord[], section: Section): { columns: Column[]; notes: string[] } {
+function defaultColumns(records: readonly CellRecord[], section: Section): ColumnsAndNotes {
   const ok = records.filter((r) => r.status === 'ok');
-  const columns: Column[] = [
+  const first: Column[] = [
     { header: 'Model Name', align: 'left', value: (r) => r.model },
     { header: 'Batch Size', align: 'right', value: (r) => String(r.batchSize) },
     { header: 'Seq Length', align: 'right', value: (r) => String(r.sequenceLength) },
   ];
+  const generate = sectionMode(section) === 'generate';
+  const speed = section.endsWith('speed');
+  const rest = speed ? (generate ? generationSpeedColumns(ok) : speedColumns(ok)) : memoryColumns(ok, generate);
+  return { columns: [...first, ...rest.columns], notes: rest.notes };
+}
+
+/** "±1.2%" (with "*" below 95% confidence), and " (n)" with the sample count when `withCount`. */
+function ciText(t: TimeRecord, withCount: boolean): string {
+  const flag = t.ciLevel < 0.95 ? '*' : '';
+  return `±${(t.relCiHalfWidth * 100).toFixed(1)}%${flag}${withCount ? ` (${t.count})` : ''}`;
+}
+
+const FEW_SAMPLES_NOTE =
+  '*: too few samples for 95% confidence: [min, max] bounds the median with the confidence the JSON gives (ciLevel).';
+
+function speedColumns(ok: readonly CellRecord[]): ColumnsAndNotes {
+  const columns: Column[] = [];
   const notes: string[] = [];
-  if (section.endsWith('speed')) {
-    columns.push({ header: 'Time in s', align: 'right', value: (r) => (r.timeSeconds ? formatSeconds(r.timeSeconds.median) : MISSING) });
-    columns.push({
-      header: '95% CI (n)',
-      align: 'right',
-      value: (r) => {
-        const t = r.timeSeconds;
-        if (!t) return MISSING;
-        const flag = t.ciLevel < 0.95 ? '*' : '';
-        return `±${(t.relCiHalfWidth * 100).toFixed(1)}%${flag} (${t.count})`;
-      },
-    });
-    notes.push('Time in s: median seconds per call; 95% CI: half-width of the confidence interval of the median, relative to it, and the number of timed calls.');
-    if (ok.some((r) => r.timeSeconds && r.timeSeconds.ciLevel < 0.95)) notes.push('*: too few samples for 95% confidence: [min, max] bounds the median with the confidence the JSON gives (ciLevel).');
-    if (ok.some((r) => r.phasesSeconds)) {
-      columns.push({ header: 'Forward s', align: 'right', value: (r) => (r.phasesSeconds ? formatSeconds(r.phasesSeconds.forward.median) : MISSING) });
-      columns.push({ header: 'Backward s', align: 'right', value: (r) => (r.phasesSeconds ? formatSeconds(r.phasesSeconds.backward.median) : MISSING) });
-      if (ok.some((r) => r.phasesSeconds?.optimizer)) {
-        columns.push({ header: 'Optimizer s', align: 'right', value: (r) => (r.phasesSeconds?.optimizer ? formatSeconds(r.phasesSeconds.optimizer.median) : MISSING) });
-      }
+  columns.push({ header: 'Time in s', align: 'right', value: (r) => (r.timeSeconds ? formatSeconds(r.timeSeconds.median) : MISSING) });
+  columns.push({ header: '95% CI (n)', align: 'right', value: (r) => (r.timeSeconds ? ciText(r.timeSeconds, true) : MISSING) });
+  notes.push('Time in s: median seconds per call; 95% CI: half-width of the confidence interval of the median, relative to it, and the number of timed calls.');
+  if (ok.some((r) => r.timeSeconds && r.timeSeconds.ciLevel < 0.95)) notes.push(FEW_SAMPLES_NOTE);
+  if (ok.some((r) => r.phasesSeconds)) {
+    columns.push({ header: 'Forward s', align: 'right', value: (r) => (r.phasesSeconds ? formatSeconds(r.phasesSeconds.forward.median) : MISSING) });
+    columns.push({ header: 'Backward s', align: 'right', value: (r) => (r.phasesSeconds ? formatSeconds(r.phasesSeconds.backward.median) : MISSING) });
+    if (ok.some((r) => r.phasesSeconds?.optimizer)) {
+      columns.push({ header: 'Optimizer s', align: 'right', value: (r) => (r.phasesSeconds?.optimizer ? formatSeconds(r.phasesSeconds.optimizer.median) : MISSING) });
     }
-    if (ok.some((r) => r.throughput)) {
-      columns.push({ header: 'Samples/s', align: 'right', value: (r) => (r.throughput ? formatRate(r.throughput.samplesPerSecond) : MISSING) });
-      columns.push({ header: 'Tokens/s', align: 'right', value: (r) => (r.throughput ? formatRate(r.throughput.tokensPerSecond) : MISSING) });
-    }
-    // Results files written before efficiency was recorded have none: those cells show '-'.
-    const tflops = (r: CellRecord) => r.efficiency?.tflopsPerSecond ?? null;
-    const mfu = (r: CellRecord) => r.efficiency?.mfu ?? null;
-    if (ok.some((r) => tflops(r) !== null)) {
-      columns.push({ header: 'TFLOP/s', align: 'right', value: (r) => tflops(r)?.toPrecision(3) ?? MISSING });
-    }
-    if (ok.some((r) => mfu(r) !== null)) {
-      columns.push({ header: 'MFU', align: 'right', value: (r) => { const m = mfu(r); return m === null ? MISSING : `${(m * 100).toFixed(1)}%`; } });
-      const peaks = [...new Set(ok.filter((r) => mfu(r) !== null).map((r) => `${r.efficiency.peakTflops} TFLOP/s (${r.efficiency.peakSource})`))];
-      notes.push(`MFU: achieved TFLOP/s over the device's dense peak for the dtype, ${peaks.join('; ')}.`);
-    }
-    return { columns, notes };
   }
+  if (ok.some((r) => r.throughput)) {
+    columns.push({ header: 'Samples/s', align: 'right', value: (r) => (r.throughput ? formatRate(r.throughput.samplesPerSecond) : MISSING) });
+    columns.push({ header: 'Tokens/s', align: 'right', value: (r) => (r.throughput ? formatRate(r.throughput.tokensPerSecond) : MISSING) });
+  }
+  // Results files written before efficiency was recorded have none: those cells show '-'.
+  const tflops = (r: CellRecord) => r.efficiency?.tflopsPerSecond ?? null;
+  const mfu = (r: CellRecord) => r.efficiency?.mfu ?? null;
+  if (ok.some((r) => tflops(r) !== null)) {
+    columns.push({ header: 'TFLOP/s', align: 'right', value: (r) => tflops(r)?.toPrecision(3) ?? MISSING });
+  }
+  if (ok.some((r) => mfu(r) !== null)) {
+    columns.push({ header: 'MFU', align: 'right', value: (r) => { const m = mfu(r); return m === null ? MISSING : `${(m * 100).toFixed(1)}%`; } });
+    const peaks = [...new Set(ok.filter((r) => mfu(r) !== null).map((r) => `${r.efficiency.peakTflops} TFLOP/s (${r.efficiency.peakSource})`))];
+    notes.push(`MFU: achieved TFLOP/s over the device's dense peak for the dtype, ${peaks.join('; ')}.`);
+  }
+  return { columns, notes };
+}
+
+/** Milliseconds with four significant digits, thousands grouped: 12.34, 0.1234, 1,234. */
+export function formatMilliseconds(ms: number): string {
+  return ms >= 1000 ? Math.round(ms).toLocaleString('en-US') : ms.toPrecision(4);
+}
+
+/** "32" or "16, 32": the new tokens of the cells shown. */
+function newTokensText(ok: readonly CellRecord[]): string {
+  const counts = new Set(ok.flatMap((r) => (r.generation ? [r.generation.newTokens] : [])));
+  return [...counts].sort((a, b) => a - b).join(', ');
+}
+
+/** A right-aligned column of a generation figure; '-' where a cell has none. */
+function generationColumn(header: string, show: (g: GenerationRecord) => string | null): Column {
+  return { header, align: 'right', value: (r) => (r.generation ? (show(r.generation) ?? MISSING) : MISSING) };
+}
+
+/** Generation's speed: TTFT and TPOT (medians over calls, with their CIs), ITL percentiles, prefill and decode
+ * tokens/s, E2E per call, and TPOT over the memory-bandwidth floor where there is one. */
+function generationSpeedColumns(ok: readonly CellRecord[]): ColumnsAndNotes {
+  const ms = (seconds: number) => formatMilliseconds(seconds * 1000);
+  const rate = (x: number | null) => (x === null ? null : formatRate(x));
+  const has = (figure: (g: GenerationRecord) => unknown) => ok.some((r) => r.generation && figure(r.generation));
+  const anyTpot = has((g) => g.tpotSeconds);
+  const columns: Column[] = [
+    generationColumn('TTFT ms', (g) => g.ttftSeconds && ms(g.ttftSeconds.median)),
+    generationColumn(anyTpot ? '95% CI' : '95% CI (n)', (g) => g.ttftSeconds && ciText(g.ttftSeconds, !anyTpot)),
+  ];
+  if (anyTpot) {
+    columns.push(generationColumn('TPOT ms', (g) => g.tpotSeconds && ms(g.tpotSeconds.median)));
+    columns.push(generationColumn('95% CI (n)', (g) => g.tpotSeconds && ciText(g.tpotSeconds, true)));
+  }
+  const tpotNote = anyTpot ? '; TPOT: time per output token after the first, (E2E − TTFT) / (N − 1)' : '';
+  const notes = [
+    `TTFT: time to first token (the prefill and the first token)${tpotNote}; each the median over the timed ` +
+      'generate calls, in ms, with the half-width of its 95% confidence interval relative to it (n: calls).',
+  ];
+  if (has((g) => [g.ttftSeconds, g.tpotSeconds].some((t) => t && t.ciLevel < 0.95))) notes.push(FEW_SAMPLES_NOTE);
+  if (has((g) => g.itlSeconds)) {
+    for (const p of ['p50', 'p90', 'p99'] as const) {
+      columns.push(generationColumn(`ITL ${p} ms`, (g) => g.itlSeconds && ms(g.itlSeconds[p])));
+    }
+    notes.push(
+      "ITL p50 / p90 / p99: percentiles of every decode step's latency, pooled over the calls, in ms. TPOT is a " +
+        "call's mean gap between tokens and ITL p50 the median gap: a few slow steps lift the mean, so ITL p50 below " +
+        'TPOT is usual.',
+    );
+  }
+  columns.push(generationColumn('Prefill tok/s', (g) => rate(g.prefillTokensPerSecond)));
+  if (anyTpot) columns.push(generationColumn('Decode tok/s', (g) => rate(g.decodeTokensPerSecond)));
+  const e2e = (r: CellRecord) => (r.timeSeconds ? formatSeconds(r.timeSeconds.median) : MISSING);
+  columns.push({ header: 'E2E s', align: 'right', value: e2e });
+  const newTokens = newTokensText(ok);
+  notes.push(
+    `Prefill tok/s = B·S / TTFT${anyTpot ? '; Decode tok/s = B·(N − 1) / (E2E − TTFT)' : ''}, of the medians; ` +
+      `E2E s: median seconds per generate call${newTokens ? `; N = ${newTokens} new tokens per sequence` : ''}.`,
+  );
+  const floors = ok.flatMap((r) => (r.generation?.bandwidthFloor ? [r.generation.bandwidthFloor] : []));
+  if (floors.length > 0) {
+    const overFloor = (g: GenerationRecord) => g.bandwidthFloor && `${g.bandwidthFloor.tpotOverFloor.toFixed(2)}×`;
+    columns.push(generationColumn('TPOT / floor', overFloor));
+    const gbPerSecond = (f: (typeof floors)[number]) => `${(f.bandwidthBytesPerSecond / 1e9).toPrecision(3)} GB/s`;
+    notes.push(
+      'TPOT / floor (batch 1): the median TPOT over the memory-bandwidth floor, the bytes of the weights a decode ' +
+        `step reads over the measured bandwidth (${[...new Set(floors.map(gbPerSecond))].join(', ')}).`,
+    );
+  }
+  return { columns, notes };
+}
+
+/** MiB with three significant digits, thousands grouped: 0.0117, 4.69, 548, 1,234. */
+function formatMib(bytes: number): string {
+  const m = bytes / MIB;
+  return m >= 1000 ? Math.round(m).toLocaleString('en-US') : m.toPrecision(3);
+}
+
+/** The memory columns from Memory in MB on; generate cells add the weights and the KV cache. */
+function memoryColumns(ok: readonly CellRecord[], generate: boolean): ColumnsAndNotes {
+  const columns: Column[] = [];
+  const notes: string[] = [];
   const onGpu = ok.some((r) => r.gpuMemory);
   columns.push({ header: 'Memory in MB', align: 'right', value: (r) => { const b = headlineMemoryBytes(r); return b === null ? MISSING : mib(b); } });
   if (onGpu) {
@@ -179,6 +287,21 @@ function defaultColumns(records: readonly CellRecord[], section: Section): { col
   if (ok.some((r) => r.memory)) {
     columns.push({ header: 'RSS increase MB', align: 'right', value: (r) => (r.memory ? mib(r.memory.rssIncreaseBytes) : MISSING) });
     if (!onGpu) notes.push('Memory in MB: peak resident set size of the process during the call (MiB), as Hugging Face reported; RSS increase MB: over the RSS right before the call.');
+  }
+  if (generate && ok.some((r) => r.generation)) {
+    columns.push(generationColumn('Weights MB', (g) => formatMib(g.weightBytes)));
+    columns.push(generationColumn('KV cache MB', (g) => formatMib(g.kvCache.formulaBytes)));
+    const anyAllocated = ok.some((r) => r.generation && r.generation.kvCache.allocatedBytes !== null);
+    if (anyAllocated) {
+      const allocated = (g: GenerationRecord) => g.kvCache.allocatedBytes;
+      columns.push(generationColumn('KV allocated MB', (g) => (allocated(g) === null ? null : formatMib(allocated(g)!))));
+    }
+    notes.push(
+      "Weights MB: parameters × dtype bytes; KV cache MB: the family's formula, 2·L·B·(S + N)·H_kv·d_head·bytes " +
+        '(T5: per decoder layer, self-attention keys and values for 1 + N positions and cross-attention ones for ' +
+        'S)' +
+        `${anyAllocated ? '; KV allocated MB: the cache tensors the backend allocated' : ''}.`,
+    );
   }
   return { columns, notes };
 }

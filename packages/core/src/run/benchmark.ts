@@ -8,13 +8,14 @@ import { collectEnvironment } from '../env/index.js';
 import { chooseThreads, resumedChoice, threadWarnings, type ProbeTarget } from '../env/threads.js';
 import { devicePeak } from '../env/peaks.js';
 import { ArgsError, TfbenchError, type Problem } from '../errors.js';
+import { generationProblem } from '../models/generation.js';
 import { checkModelsFit, memoryCapacity, resolveModels, type ResolvedModel } from '../models/index.js';
 import { cellName, RESULTS_SCHEMA_VERSION, type BenchmarkResults, type Cell, type CellRecord, type ResultsSink } from '../report/results.js';
 import { TOOL_VERSION } from '../version.js';
 import { measureCell, type CellJob } from './cell.js';
 import { classifyFailure, describeError, probeThreadsIsolated, runIsolated, type CellOutcome } from './isolate.js';
 import { dominatingOom, planCells, shardCells } from './plan.js';
-import { recordFromOutcome, skippedRecord } from './records.js';
+import { cannotGenerateRecord, recordFromOutcome, skippedRecord } from './records.js';
 import { keptRecords, readResumeFile } from './resume.js';
 
 export type ProgressEvent =
@@ -110,7 +111,7 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
   // parseArgs has checked the shard's form, so parseShard cannot fail here.
   const shard = args.shard === null ? null : parseShard(args.shard)!;
   const wholePlan = planCells({ ...args, models: models.map((m) => m.name) });
-  const planned = shardCells(wholePlan, shard);
+  const planned = shardCells(wholePlan, shard, args.newTokens);
 
   // The thread count follows the BLAS actually loaded, and on the CPU a short probe on the first model when no
   // rule can know (env/threads.ts); every child is passed it explicitly, so all use, and record, the same. The
@@ -173,7 +174,8 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
     const job: CellJob = {
       ...cell,
       backend: backend.ref,
-      spec: cell.mode === 'training' ? model.trainSpec : model.spec,
+      // Training and generation need the LM head: trainSpec has it even for a base-model config.
+      spec: cell.mode === 'inference' ? model.spec : model.trainSpec,
       weightFiles: model.weightFiles,
       device,
       dtype: args.dtype,
@@ -185,11 +187,19 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
       maxTimeS: args.maxTimeS,
       targetRelCi: args.targetRelCi,
       trainStep: args.trainStep,
+      newTokens: args.newTokens,
       speed: args.speed,
       memory: args.memory,
       breakdown: args.breakdown,
     };
     options.onProgress?.({ type: 'cell-start', index, total: cells.length, cell });
+    // A generate cell the model cannot run (encoder-only, past its positions) is known from the spec: not run.
+    const shape = { batchSize: cell.batchSize, promptLength: cell.sequenceLength, newTokens: args.newTokens };
+    const cannot = cell.mode === 'generate' ? generationProblem(job.spec, shape) : null;
+    if (cannot !== null) {
+      await finish(cannotGenerateRecord(cell, job, model, cannot), index);
+      continue;
+    }
     const oomBefore = args.skipAfterOom ? dominatingOom(cell, ooms) : undefined;
     if (oomBefore) {
       await finish(skippedRecord(cell, job, model, oomBefore), index);
@@ -199,7 +209,8 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
       ? await runIsolated(job, { timeoutS: args.cellTimeoutS, signal: options.signal })
       : await measureInProcess(backend, job);
     if (options.signal?.aborted) break; // the interrupted cell has no result worth keeping
-    const fromOutcome = recordFromOutcome(cell, job, model, outcome, args.targetRelCi, peak);
+    const context = { targetRelCi: args.targetRelCi, peak, memoryBandwidth: environment.memoryBandwidth };
+    const fromOutcome = recordFromOutcome(cell, job, model, outcome, context);
     const record = fromOutcome.status === 'ok' ? { ...fromOutcome, warnings: [...cpuWarnings, ...fromOutcome.warnings] } : fromOutcome;
     if (record.status === 'oom') ooms.push(cell);
     await finish(record, index);

@@ -4,7 +4,7 @@ import type { Backend, BackendRef, DType } from '../backend/index.js';
 import { blasThreads } from '../env/threads.js';
 import type { ModelSpec } from '../models/index.js';
 import type { Cell } from '../report/results.js';
-import { sampleCell, type CellSamples } from './sampling.js';
+import { sampleCell, sampleGenerateCell, type CellSamples } from './sampling.js';
 import { loadCheckpointWeights } from './weights.js';
 
 /** Everything a child process needs to measure one cell; plain data so it crosses IPC. */
@@ -27,9 +27,11 @@ export interface CellJob extends Cell {
   targetRelCi: number;
   /** Training: 'backward', or 'optimizer' for an AdamW step too. */
   trainStep: 'backward' | 'optimizer';
+  /** Generate: tokens generated per sequence after the prompt of sequenceLength tokens. */
+  newTokens: number;
   speed: boolean;
   memory: boolean;
-  /** One more call at the end, timed and measured module by module. */
+  /** One more call at the end, timed and measured module by module (inference and training). */
   breakdown: boolean;
 }
 
@@ -46,9 +48,11 @@ export async function measureCell(backend: Backend, job: CellJob): Promise<CellM
   const model = await backend.buildModel(job.spec, { device: job.device, dtype: job.dtype, seed: job.seed });
   if (job.weightFiles.length > 0) await loadCheckpointWeights(model, job.weightFiles, job.spec.family);
   const buildSeconds = (performance.now() - buildStart) / 1000;
-  if (job.mode === 'generate') throw new Error('generate cells are not measured yet');
-  const call = { mode: job.mode, trainStep: job.trainStep, batchSize: job.batchSize, sequenceLength: job.sequenceLength, seed: job.seed };
-  const result = await sampleCell(model, call, job);
+  const { batchSize, sequenceLength, seed, newTokens } = job;
+  const result =
+    job.mode === 'generate'
+      ? await sampleGenerateCell(model, { batchSize, promptLength: sequenceLength, newTokens, seed }, job)
+      : await sampleCell(model, { mode: job.mode, trainStep: job.trainStep, batchSize, sequenceLength, seed }, job);
   const threads = backend.getThreads();
   return { ...result, threads, blasThreads: blasThreads(backend.blasInfo(), threads), buildSeconds };
 }

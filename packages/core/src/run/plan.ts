@@ -1,5 +1,5 @@
 // The grid of a sweep: modes × models × batch sizes × sequence lengths, in Hugging Face's order
-// (every inference cell first, then training; within a mode model by model, batch by batch), and the
+// (every inference cell first, then training, then generate; within a mode model by model, batch by batch), and the
 // share of it one shard runs; and the cells an out-of-memory cell makes hopeless.
 import type { Shard } from '../args/shard.js';
 import type { Cell, Mode } from '../report/results.js';
@@ -10,10 +10,16 @@ export interface GridSpec {
   sequenceLengths: readonly number[];
   inference: boolean;
   training: boolean;
+  /** Absent in the args of results files older than the generate mode: false. */
+  generate?: boolean;
 }
 
 export function planCells(grid: GridSpec): Cell[] {
-  const modes: Mode[] = [...(grid.inference ? ['inference' as const] : []), ...(grid.training ? ['training' as const] : [])];
+  const modes: Mode[] = [
+    ...(grid.inference ? ['inference' as const] : []),
+    ...(grid.training ? ['training' as const] : []),
+    ...(grid.generate ? ['generate' as const] : []),
+  ];
   const cells: Cell[] = [];
   for (const mode of modes)
     for (const model of grid.models)
@@ -23,10 +29,11 @@ export function planCells(grid: GridSpec): Cell[] {
 }
 
 /** How large a cell is for sharing out work: tokens per call, a training cell counting three times (its
- * backward pass costs about two forward passes). Only the ranking matters, and it needs no model sizes, so
- * it is known from the arguments alone. */
-export function cellSize(cell: Cell): number {
-  return cell.batchSize * cell.sequenceLength * (cell.mode === 'training' ? 3 : 1);
+ * backward pass costs about two forward passes), a generate cell its prompt and its `newTokens` new tokens. Only
+ * the ranking matters, and it needs no model sizes, so it is known from the arguments alone. */
+export function cellSize(cell: Cell, newTokens = 0): number {
+  const tokens = cell.sequenceLength + (cell.mode === 'generate' ? newTokens : 0);
+  return cell.batchSize * tokens * (cell.mode === 'training' ? 3 : 1);
 }
 
 /**
@@ -46,8 +53,9 @@ export function cellSize(cell: Cell): number {
  * after a smaller one of the same model and mode ran out of memory — but only when both fell in the same
  * shard: a shard does not know what the others measured, and measures (or runs out of memory) itself.
  */
-export function shardAssignment(cells: readonly Cell[], count: number): number[] {
-  const bySize = cells.map((_, position) => position).sort((a, b) => cellSize(cells[b]!) - cellSize(cells[a]!) || a - b);
+export function shardAssignment(cells: readonly Cell[], count: number, newTokens = 0): number[] {
+  const size = (position: number) => cellSize(cells[position]!, newTokens);
+  const bySize = cells.map((_, position) => position).sort((a, b) => size(b) - size(a) || a - b);
   const shardOf = new Array<number>(cells.length);
   bySize.forEach((position, rank) => {
     const round = Math.floor(rank / count);
@@ -58,10 +66,10 @@ export function shardAssignment(cells: readonly Cell[], count: number): number[]
 }
 
 /** The cells that `shard` runs, in the plan's order; every cell for null. Empty when there are more shards
- * than cells. */
-export function shardCells(cells: readonly Cell[], shard: Shard | null): Cell[] {
+ * than cells. `newTokens`: the sweep's, for the size of generate cells. */
+export function shardCells(cells: readonly Cell[], shard: Shard | null, newTokens = 0): Cell[] {
   if (shard === null) return [...cells];
-  const shardOf = shardAssignment(cells, shard.count);
+  const shardOf = shardAssignment(cells, shard.count, newTokens);
   return cells.filter((_, position) => shardOf[position] === shard.index);
 }
 

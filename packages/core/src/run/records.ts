@@ -1,18 +1,37 @@
 // Building a cell's record (report/results.ts) from what happened to it: a measurement, a failure, or a skip
 // after a smaller cell ran out of memory. Statistics, warnings and efficiency come from stats/.
 import type { PhaseSamples } from '../backend/index.js';
+import type { EnvironmentInfo } from '../env/index.js';
 import type { Peak } from '../env/peaks.js';
+import { DTYPE_BYTES } from '../models/fits.js';
 import { callFlops } from '../models/flops.js';
+import {
+  decodeContextStart,
+  decodeStepWeightBytes,
+  kvCacheFormulaBytes,
+  type GenerationShape,
+} from '../models/generation.js';
 import type { ResolvedModel } from '../models/index.js';
-import type { Cell, CellRecord, CellStatus } from '../report/results.js';
+import type { Cell, CellRecord, CellStatus, GenerationRecord, TimeRecord } from '../report/results.js';
 import { efficiency } from '../stats/efficiency.js';
+import { generationFigures } from '../stats/generation.js';
 import { median, summarize } from '../stats/summary.js';
 import { timeWarnings } from '../stats/warnings.js';
 import type { CellJob, CellMeasurement } from './cell.js';
 import type { CellOutcome } from './isolate.js';
+import type { GenerateSamples } from './sampling.js';
+
+/** What a record needs to know of the run besides its cell: the CI target (for warnings), the device's peak (for
+ * MFU), its measured memory bandwidth (for generation's TPOT floor). */
+export interface RecordContext {
+  targetRelCi: number;
+  peak: Peak | null;
+  memoryBandwidth: EnvironmentInfo['memoryBandwidth'];
+}
 
 /** A record with no measurement: a failed or skipped cell (what every record has, nothing measured). */
 export function unmeasuredRecord(cell: Cell, job: CellJob, model: ResolvedModel, status: CellStatus, error: CellRecord['error']): CellRecord {
+  const flops = callFlops(job.spec, { ...cell, trainStep: job.trainStep, newTokens: job.newTokens });
   return {
     ...cell,
     status,
@@ -21,7 +40,8 @@ export function unmeasuredRecord(cell: Cell, job: CellJob, model: ResolvedModel,
     dtype: job.dtype,
     threads: job.threads,
     blasThreads: null,
-    parameterCount: cell.mode === 'training' ? model.trainParameterCount : model.parameterCount,
+    // Training and generation build the model with its LM head (trainSpec).
+    parameterCount: cell.mode === 'inference' ? model.parameterCount : model.trainParameterCount,
     timeSeconds: null,
     phasesSeconds: null,
     throughput: null,
@@ -31,7 +51,7 @@ export function unmeasuredRecord(cell: Cell, job: CellJob, model: ResolvedModel,
     generation: null,
     breakdown: null,
     buildSeconds: null,
-    efficiency: efficiency(callFlops(job.spec, { ...cell, trainStep: job.trainStep }), null, null),
+    efficiency: efficiency(flops, null, null),
     warnings: [],
   };
 }
@@ -42,23 +62,21 @@ export function recordFromOutcome(
   job: CellJob,
   model: ResolvedModel,
   outcome: CellOutcome,
-  targetRelCi: number,
-  peak: Peak | null,
+  context: RecordContext,
 ): CellRecord {
   if (!outcome.ok) return unmeasuredRecord(cell, job, model, outcome.status, outcome.error);
   const m: CellMeasurement = outcome.measurement;
   const base = unmeasuredRecord(cell, job, model, 'ok', null);
   const summary = m.samplesSeconds.length > 0 ? summarize(m.samplesSeconds) : null;
   const time = summary ? { ...summary, samples: m.samplesSeconds, warmup: m.warmupSeconds } : null;
+  const generation = m.generation ? generationRecord(cell, job, base.parameterCount, m.generation, context) : null;
   return {
     ...base,
     threads: m.threads,
     blasThreads: m.blasThreads,
     timeSeconds: time,
     phasesSeconds: m.phasesSeconds ? phaseRecords(m.phasesSeconds) : null,
-    throughput: time
-      ? { samplesPerSecond: cell.batchSize / time.median, tokensPerSecond: (cell.batchSize * cell.sequenceLength) / time.median }
-      : null,
+    throughput: time && !generation ? throughput(cell, time.median) : null,
     memory: m.memory
       ? { rssPeakBytes: m.memory.rssPeakBytes, rssBeforeBytes: m.memory.rssBeforeBytes, rssIncreaseBytes: m.memory.rssPeakBytes - m.memory.rssBeforeBytes }
       : null,
@@ -66,11 +84,68 @@ export function recordFromOutcome(
       ? { ...m.cudaMemory, allocatedIncreaseBytes: m.cudaMemory.peakAllocatedBytes - m.cudaMemory.allocatedBeforeBytes }
       : null,
     hostSeconds: m.hostSeconds && m.hostSeconds.length > 0 ? { median: median(m.hostSeconds), samples: m.hostSeconds } : null,
+    generation,
     breakdown: m.breakdown ? m.breakdown.map((c) => ({ ...c, increaseBytes: c.peakBytes - c.beforeBytes })) : null,
     buildSeconds: m.buildSeconds,
-    efficiency: efficiency(base.efficiency.flopsPerCall, time?.median ?? null, peak),
-    warnings: time ? timeWarnings(time, targetRelCi) : [],
+    efficiency: efficiency(base.efficiency.flopsPerCall, time?.median ?? null, context.peak),
+    warnings: generation
+      ? generationWarnings(generation, context.targetRelCi)
+      : time
+        ? timeWarnings(time, context.targetRelCi)
+        : [],
   };
+}
+
+/** Sequences and tokens per second of a call of `seconds`. */
+function throughput(cell: Cell, seconds: number): CellRecord['throughput'] {
+  const tokensPerSecond = (cell.batchSize * cell.sequenceLength) / seconds;
+  return { samplesPerSecond: cell.batchSize / seconds, tokensPerSecond };
+}
+
+/** A generate cell's figures (stats/generation.ts), its trace, its weights and KV cache, and its TPOT floor. */
+function generationRecord(
+  cell: Cell,
+  job: CellJob,
+  parameterCount: number,
+  g: GenerateSamples,
+  context: RecordContext,
+): GenerationRecord {
+  const shape: GenerationShape = {
+    batchSize: cell.batchSize,
+    promptLength: cell.sequenceLength,
+    newTokens: job.newTokens,
+  };
+  const bytes = DTYPE_BYTES[job.dtype];
+  const figures = g.calls.length > 0 ? generationFigures(g.calls, g.warmup, shape) : null;
+  const tpot = figures?.tpot ?? null;
+  const bandwidth = context.memoryBandwidth;
+  let bandwidthFloor: GenerationRecord['bandwidthFloor'] = null;
+  if (tpot && bandwidth && bandwidth.bytesPerSecond > 0 && cell.batchSize === 1) {
+    const decodeWeightBytes = decodeStepWeightBytes(job.spec, bytes);
+    const tpotFloorSeconds = decodeWeightBytes / bandwidth.bytesPerSecond;
+    const tpotOverFloor = tpot.median / tpotFloorSeconds;
+    const bandwidthBytesPerSecond = bandwidth.bytesPerSecond;
+    bandwidthFloor = { decodeWeightBytes, bandwidthBytesPerSecond, tpotFloorSeconds, tpotOverFloor };
+  }
+  return {
+    newTokens: job.newTokens,
+    ttftSeconds: figures?.ttft ?? null,
+    tpotSeconds: tpot,
+    itlSeconds: figures?.itl ?? null,
+    prefillTokensPerSecond: figures?.prefillTokensPerSecond ?? null,
+    decodeTokensPerSecond: figures?.decodeTokensPerSecond ?? null,
+    trace: { contextStart: decodeContextStart(job.spec, shape), stepSeconds: g.calls.map((c) => c.stepSeconds) },
+    weightBytes: parameterCount * bytes,
+    kvCache: { formulaBytes: kvCacheFormulaBytes(job.spec, shape, bytes), allocatedBytes: g.kvCacheBytes },
+    bandwidthFloor,
+  };
+}
+
+/** timeWarnings of TTFT and TPOT, each said with the figure it is about. */
+function generationWarnings(g: GenerationRecord, targetRelCi: number): string[] {
+  const named = (name: string, time: TimeRecord | null) =>
+    time ? timeWarnings(time, targetRelCi).map((w) => `${name}: ${w}`) : [];
+  return [...named('TTFT', g.ttftSeconds), ...named('TPOT', g.tpotSeconds)];
 }
 
 function phaseRecords(p: PhaseSamples): NonNullable<CellRecord['phasesSeconds']> {
@@ -82,4 +157,12 @@ function phaseRecords(p: PhaseSamples): NonNullable<CellRecord['phasesSeconds']>
 export function skippedRecord(cell: Cell, job: CellJob, model: ResolvedModel, after: Cell): CellRecord {
   const reason = `skipped: ${after.model} ran out of memory in ${after.mode} at batch ${after.batchSize}, sequence ${after.sequenceLength} (set skipAfterOom: false to try anyway)`;
   return { ...unmeasuredRecord(cell, job, model, 'skipped', { code: 'SKIPPED_AFTER_OOM', message: reason }), warnings: [reason] };
+}
+
+/** A record for a generate cell the model cannot run (generationProblem: an encoder-only model, a prompt and new
+ * tokens past its positions): skipped, with the reason. */
+export function cannotGenerateRecord(cell: Cell, job: CellJob, model: ResolvedModel, reason: string): CellRecord {
+  const message = `skipped: ${cell.model} cannot generate: ${reason}`;
+  const record = unmeasuredRecord(cell, job, model, 'skipped', { code: 'CANNOT_GENERATE', message });
+  return { ...record, warnings: [message] };
 }

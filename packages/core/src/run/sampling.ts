@@ -1,8 +1,19 @@
 // The sampling policy of one cell, the whole of it: warm-up, the memory-measured call, timed calls until
 // minSamples and minTimeS are in (stopping at maxTimeS), more until the median's 95% CI is within targetRelCi,
-// and the breakdown call. The backend runs calls in blocks (BackendModel.runCalls) and returns their raw
-// times; every decision between blocks is made here.
-import type { BackendModel, CellCallOptions, CpuMemoryPeak, CudaMemoryPeak, ModuleCost, PhaseSamples } from '../backend/index.js';
+// and the breakdown call. The backend runs calls in blocks (BackendModel.runCalls; runGenerateCalls for generate
+// cells, whose unit of sampling is one generate call) and returns their raw times; every decision between blocks
+// is made here.
+import type {
+  BackendModel,
+  CellCallOptions,
+  CpuMemoryPeak,
+  CudaMemoryPeak,
+  GenerateCallOptions,
+  GenerateTiming,
+  ModuleCost,
+  PhaseSamples,
+} from '../backend/index.js';
+import { generationRelCi } from '../stats/generation.js';
 import { summarize } from '../stats/summary.js';
 
 export interface SamplingPolicy {
@@ -13,13 +24,14 @@ export interface SamplingPolicy {
   minSamples: number;
   minTimeS: number;
   maxTimeS: number;
-  /** Then keep sampling (up to maxTimeS) until the 95% CI of the median is within this fraction of it; 0: off. */
+  /** Then keep sampling (up to maxTimeS) until the 95% CI of the median is within this fraction of it; 0: off.
+   * Generate cells: the CIs of the median TTFT and of the median TPOT both (TTFT's alone when newTokens is 1). */
   targetRelCi: number;
   /** false: no timed calls. */
   speed: boolean;
   /** One call with its peak memory measured, after the warm-up. */
   memory: boolean;
-  /** One more call at the end, timed and measured module by module. */
+  /** One more call at the end, timed and measured module by module (not for generate cells). */
   breakdown: boolean;
 }
 
@@ -35,6 +47,17 @@ export interface CellSamples {
   memory: CpuMemoryPeak | null;
   cudaMemory: CudaMemoryPeak | null;
   breakdown: ModuleCost[] | null;
+  /** Generate cells: every call's TTFT, decode steps and E2E (samplesSeconds and warmupSeconds hold their E2E);
+   * null for the other modes. */
+  generation: GenerateSamples | null;
+}
+
+export interface GenerateSamples {
+  /** The timed calls, in the order measured. */
+  calls: GenerateTiming[];
+  warmup: GenerateTiming[];
+  /** The KV cache's bytes as allocated in the memory-measured call; null without one. */
+  kvCacheBytes: number | null;
 }
 
 /** A block stays under this many seconds and calls (at the longest recent call's pace): on CUDA the device
@@ -69,8 +92,56 @@ export function blockCalls(missingCalls: number, missingSeconds: number, pace: n
   return Math.min(limit, Math.max(1, missingCalls, Math.floor(missingSeconds / perCall)));
 }
 
-export async function sampleCell(model: BackendModel, call: CellCallOptions, policy: SamplingPolicy): Promise<CellSamples> {
-  const result: CellSamples = {
+/** Runs warm-up calls (one per block, since whether to go on depends on each) until warmedUp, within
+ * [warmup, 3 × warmup] calls; `call` runs one and gives its seconds. */
+async function warmUp(policy: SamplingPolicy, call: () => Promise<number>): Promise<number[]> {
+  const seconds: number[] = [];
+  for (let i = 0; i < policy.warmup; i++) seconds.push(await call());
+  for (let extra = 0; extra < 2 * policy.warmup && !warmedUp(seconds); extra++) seconds.push(await call());
+  return seconds;
+}
+
+/**
+ * Timed blocks until minSamples calls and minTimeS seconds are in (stopping at maxTimeS once minSamples are), then
+ * more while `relCi(samples)` is above targetRelCi and maxTimeS is not spent; the CI is looked at after each
+ * continuation only, not after every block. `block(n)` runs n calls and gives each one's seconds (and keeps
+ * whatever else the block measured). Returns every timed call's seconds.
+ */
+async function timedBlocks(
+  policy: SamplingPolicy,
+  warmupSeconds: readonly number[],
+  block: (calls: number) => Promise<readonly number[]>,
+  relCi: (samples: readonly number[]) => number,
+): Promise<number[]> {
+  const samples: number[] = [];
+  let spent = 0;
+  const pace = () => {
+    const recent = [...warmupSeconds, ...samples].slice(-PACE_WINDOW);
+    return recent.length > 0 ? Math.max(...recent) : null;
+  };
+  // Blocks until `calls` more samples and `seconds` more time are in.
+  const sample = async (calls: number, seconds: number) => {
+    let taken = 0;
+    let time = 0;
+    while (taken < calls || time < seconds) {
+      const times = await block(blockCalls(calls - taken, seconds - time, pace()));
+      samples.push(...times);
+      const blockTime = times.reduce((a, b) => a + b, 0);
+      taken += times.length;
+      time += blockTime;
+      spent += blockTime;
+    }
+  };
+  await sample(policy.minSamples, Math.min(policy.minTimeS, policy.maxTimeS));
+  while (policy.targetRelCi > 0 && spent < policy.maxTimeS && relCi(samples) > policy.targetRelCi) {
+    const left = policy.maxTimeS - spent;
+    await sample(1, Math.min(left, Math.max(spent / 4, CONTINUATION_MIN_SECONDS)));
+  }
+  return samples;
+}
+
+function emptySamples(): CellSamples {
+  return {
     samplesSeconds: [],
     warmupSeconds: [],
     phasesSeconds: null,
@@ -78,11 +149,17 @@ export async function sampleCell(model: BackendModel, call: CellCallOptions, pol
     memory: null,
     cudaMemory: null,
     breakdown: null,
+    generation: null,
   };
-  // Warm-up: one call per block, since whether to go on depends on each call.
-  const warmupCall = async () => result.warmupSeconds.push(...(await model.runCalls({ ...call, calls: 1 })).seconds);
-  for (let i = 0; i < policy.warmup; i++) await warmupCall();
-  for (let extra = 0; extra < 2 * policy.warmup && !warmedUp(result.warmupSeconds); extra++) await warmupCall();
+}
+
+export async function sampleCell(
+  model: BackendModel,
+  call: CellCallOptions,
+  policy: SamplingPolicy,
+): Promise<CellSamples> {
+  const result = emptySamples();
+  result.warmupSeconds = await warmUp(policy, async () => (await model.runCalls({ ...call, calls: 1 })).seconds[0]!);
 
   if (policy.memory) {
     const peaks = await model.measureMemory(call);
@@ -91,40 +168,72 @@ export async function sampleCell(model: BackendModel, call: CellCallOptions, pol
   }
 
   if (policy.speed) {
-    const samples = result.samplesSeconds;
-    let spent = 0;
-    const pace = () => {
-      const recent = [...result.warmupSeconds, ...samples].slice(-PACE_WINDOW);
-      return recent.length > 0 ? Math.max(...recent) : null;
-    };
-    // Blocks until `calls` more samples and `seconds` more time are in.
-    const sample = async (calls: number, seconds: number) => {
-      let taken = 0;
-      let time = 0;
-      while (taken < calls || time < seconds) {
-        const n = blockCalls(calls - taken, seconds - time, pace());
-        const block = await model.runCalls({ ...call, calls: n });
-        samples.push(...block.seconds);
+    result.samplesSeconds = await timedBlocks(
+      policy,
+      result.warmupSeconds,
+      async (calls) => {
+        const block = await model.runCalls({ ...call, calls });
         if (block.hostSeconds) (result.hostSeconds ??= []).push(...block.hostSeconds);
         if (block.phasesSeconds) {
           result.phasesSeconds ??= { forward: [], backward: [], optimizer: [] };
           for (const phase of ['forward', 'backward', 'optimizer'] as const) result.phasesSeconds[phase].push(...block.phasesSeconds[phase]);
         }
-        const blockTime = block.seconds.reduce((a, b) => a + b, 0);
-        taken += block.seconds.length;
-        time += blockTime;
-        spent += blockTime;
-      }
-    };
-    await sample(policy.minSamples, Math.min(policy.minTimeS, policy.maxTimeS));
-    // More while the median's CI is wider than asked and time is left; the CI is looked at after each
-    // continuation only, not after every block.
-    while (policy.targetRelCi > 0 && spent < policy.maxTimeS && summarize(samples).relCiHalfWidth > policy.targetRelCi) {
-      const left = policy.maxTimeS - spent;
-      await sample(1, Math.min(left, Math.max(spent / 4, CONTINUATION_MIN_SECONDS)));
-    }
+        return block.seconds;
+      },
+      (samples) => summarize(samples).relCiHalfWidth,
+    );
   }
 
   if (policy.breakdown) result.breakdown = await model.measureBreakdown(call);
+  return result;
+}
+
+/** A block's calls must each have generated newTokens tokens: N - 1 decode steps. */
+function checkedCalls(calls: GenerateTiming[], newTokens: number): GenerateTiming[] {
+  const wrong = calls.find((c) => c.stepSeconds.length !== newTokens - 1);
+  if (wrong) {
+    const steps = wrong.stepSeconds.length;
+    const expected = newTokens - 1;
+    throw new Error(`the backend timed ${steps} decode steps of a call of ${newTokens} new tokens, not ${expected}`);
+  }
+  return calls;
+}
+
+/** A generate cell: the same policy with one generate call as the unit (its E2E is the call's seconds), the
+ * memory call measuring the KV cache too, and the CI target on TTFT and TPOT (stats/generation.ts). No breakdown. */
+export async function sampleGenerateCell(
+  model: BackendModel,
+  call: GenerateCallOptions,
+  policy: SamplingPolicy,
+): Promise<CellSamples> {
+  const result = emptySamples();
+  const generation: GenerateSamples = { calls: [], warmup: [], kvCacheBytes: null };
+  result.generation = generation;
+  result.warmupSeconds = await warmUp(policy, async () => {
+    const [timing] = checkedCalls((await model.runGenerateCalls({ ...call, calls: 1 })).calls, call.newTokens);
+    generation.warmup.push(timing!);
+    return timing!.e2eSeconds;
+  });
+
+  if (policy.memory) {
+    const peaks = await model.measureGenerateMemory(call);
+    result.memory = peaks.memory;
+    result.cudaMemory = peaks.cudaMemory;
+    generation.kvCacheBytes = peaks.kvCacheBytes;
+  }
+
+  if (policy.speed) {
+    result.samplesSeconds = await timedBlocks(
+      policy,
+      result.warmupSeconds,
+      async (calls) => {
+        const block = await model.runGenerateCalls({ ...call, calls });
+        generation.calls.push(...checkedCalls(block.calls, call.newTokens));
+        if (block.hostSeconds) (result.hostSeconds ??= []).push(...block.hostSeconds);
+        return block.calls.map((c) => c.e2eSeconds);
+      },
+      () => generationRelCi(generation.calls, call.newTokens),
+    );
+  }
   return result;
 }

@@ -3,7 +3,8 @@
 import type { Peak } from '../env/peaks.js';
 
 export interface Efficiency {
-  flopsPerCall: number;
+  /** null: nothing to count (a generate cell of a model that cannot generate). */
+  flopsPerCall: number | null;
   /** null: no time was measured. */
   tflopsPerSecond: number | null;
   /** tflopsPerSecond / peakTflops; null where the peak is not known (CPUs, unlisted GPUs) or nothing was timed. */
@@ -14,8 +15,8 @@ export interface Efficiency {
 }
 
 /** Achieved TFLOP/s of the median call, and MFU against the device's dense peak when it is known. */
-export function efficiency(flopsPerCall: number, medianSeconds: number | null, peak: Peak | null): Efficiency {
-  const tflopsPerSecond = medianSeconds ? flopsPerCall / medianSeconds / 1e12 : null;
+export function efficiency(flopsPerCall: number | null, medianSeconds: number | null, peak: Peak | null): Efficiency {
+  const tflopsPerSecond = medianSeconds && flopsPerCall !== null ? flopsPerCall / medianSeconds / 1e12 : null;
   return {
     flopsPerCall,
     tflopsPerSecond,

@@ -3,7 +3,7 @@
 import { formatValue } from '../../errors.js';
 import type { ConfigReader } from '../config-reader.js';
 import { ownValue } from '../util.js';
-import type { NormaliseOptions, TokenShape } from './types.js';
+import type { GenerationShape, NormaliseOptions, ParameterShape, TokenShape } from './types.js';
 
 /** PretrainedConfig's defaults for the fields every family reads or refuses (the base class of every
  * Hugging Face config); each family's defaults spread these. */
@@ -84,11 +84,36 @@ export function chooseHead<Head extends string>(
   return options.purpose === 'training' ? lmHead : head;
 }
 
-/** FLOPs of one attention's two batched products over T keys, with `inner` = heads × head size: scores
- * (B, nh, T, hd) × (B, nh, hd, T) and context (B, nh, T, T) × (B, nh, T, hd). Causal masks are applied to full
- * (T, T) scores, so they count in full. */
+/** FLOPs of one attention's two batched products of T queries over K keys (K = contextLength, else T), with
+ * `inner` = heads × head size: scores (B, nh, T, hd) × (B, nh, hd, K) and context (B, nh, T, K) × (B, nh, K, hd).
+ * Causal masks are applied to full (T, K) scores, so they count in full. */
 export function attentionProductFlops(shape: TokenShape, inner: number): number {
   const T = shape.sequenceLength;
+  const K = shape.contextLength ?? T;
   const N = shape.batchSize * T; // tokens
-  return 2 * 2 * N * T * inner;
+  return 2 * 2 * N * K * inner;
+}
+
+/**
+ * FLOPs of one generate call of a decoder-only model: `body` (the forward without the LM head) over the prompt,
+ * N - 1 one-token steps (step i attends to S + i + 1 cached positions), and the LM head once per generated token
+ * (`headFlopsPerToken` each). The body is affine in the keys attended, so the steps sum to N - 1 steps at their
+ * mean context, S + N / 2.
+ */
+export function decoderGenerateFlops(
+  body: (shape: TokenShape) => number,
+  headFlopsPerToken: number,
+  shape: GenerationShape,
+): number {
+  const { batchSize, promptLength: S, newTokens: N } = shape;
+  const prefill = body({ batchSize, sequenceLength: S });
+  const steps = N > 1 ? (N - 1) * body({ batchSize, sequenceLength: 1, contextLength: S + N / 2 }) : 0;
+  return prefill + steps + N * batchSize * headFlopsPerToken;
+}
+
+/** Elements of the parameters listed, less those whose name `skip` matches. */
+export function parameterElements(shapes: readonly ParameterShape[], skip: (name: string) => boolean): number {
+  let total = 0;
+  for (const p of shapes) if (!skip(p.name)) total += p.shape.reduce((a, b) => a * b, 1);
+  return total;
 }

@@ -11,10 +11,12 @@ import {
   attentionProductFlops,
   checkUnsupportedFlags,
   chooseHead,
+  decoderGenerateFlops,
+  parameterElements,
   readActivation,
   type Activation,
 } from './common.js';
-import type { Family, NormaliseOptions, ParameterShape, TokenShape } from './types.js';
+import type { Family, FamilyGeneration, NormaliseOptions, ParameterShape, TokenShape } from './types.js';
 
 /**
  * GPT-2 (pre-LayerNorm decoder blocks, causal self-attention, learned absolute positions 0 … T-1): GPT2Model
@@ -179,7 +181,28 @@ function gpt2ForwardFlops(spec: Gpt2Spec, shape: TokenShape): number {
   return spec.num_hidden_layers * perLayer + (spec.head === 'causal-lm' ? 2 * N * H * V : 0);
 }
 
+/** Greedy decoding with GPT2LMHeadModel and a static cache of every layer's keys and values. */
+const gpt2Generation: FamilyGeneration<Gpt2Spec> = {
+  // Learned absolute positions: the cache's S + N positions must all have one (the native model refuses more).
+  maxContext: (spec) => spec.max_position_embeddings,
+  firstStepContext: (_spec, shape) => shape.promptLength + 1,
+  // Keys and values (2) of every layer for S + N positions, every head: 2·L·B·(S + N)·n_embd·bytes.
+  kvCacheBytes: (spec, shape, bytes) =>
+    2 * spec.num_hidden_layers * shape.batchSize * (shape.promptLength + shape.newTokens) * spec.hidden_size * bytes,
+  callFlops: (spec, shape) => {
+    const body = (s: TokenShape) => gpt2ForwardFlops({ ...spec, head: 'base' }, s);
+    return decoderGenerateFlops(body, 2 * spec.hidden_size * spec.vocab_size, shape);
+  },
+  // wpe gives one row a step; so does wte unless it is also the LM head (tied), which reads it whole.
+  decodeStepParameters: (spec) =>
+    parameterElements(
+      gpt2ParameterShapes({ ...spec, head: 'causal-lm' }),
+      (name) => name.endsWith('wpe.weight') || (!spec.tie_word_embeddings && name.endsWith('wte.weight')),
+    ),
+};
+
 export const gpt2Family: Family<Gpt2Spec> = {
+  generation: gpt2Generation,
   modelTypes: ['gpt2'],
   specFamily: 'gpt2',
   architectures: Object.keys(HEADS),

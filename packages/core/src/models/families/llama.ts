@@ -11,10 +11,12 @@ import {
   attentionProductFlops,
   checkUnsupportedFlags,
   chooseHead,
+  decoderGenerateFlops,
+  parameterElements,
   readActivation,
   type Activation,
 } from './common.js';
-import type { Family, NormaliseOptions, ParameterShape, TokenShape } from './types.js';
+import type { Family, FamilyGeneration, NormaliseOptions, ParameterShape, TokenShape } from './types.js';
 
 /**
  * A LLaMA-shaped decoder (pre-RMSNorm blocks, rotary positions, grouped-query causal attention, SwiGLU
@@ -400,7 +402,31 @@ function llamaForwardFlops(spec: LlamaSpec, shape: TokenShape): number {
   return spec.num_hidden_layers * perLayer + (spec.head === 'causal-lm' ? 2 * N * H * V : 0);
 }
 
+/** Greedy decoding with *ForCausalLM and a static cache of every layer's keys and values (num_key_value_heads). */
+const llamaGeneration: FamilyGeneration<LlamaSpec> = {
+  // Dynamic NTK scaling runs past max_position_embeddings; the other rotary types stop there, as the native
+  // model does.
+  maxContext: (spec) => (spec.rope_type === 'dynamic' ? null : spec.max_position_embeddings),
+  firstStepContext: (_spec, shape) => shape.promptLength + 1,
+  // Keys and values (2) of every layer for S + N positions: 2·L·B·(S + N)·H_kv·head_dim·bytes.
+  kvCacheBytes: (spec, shape, bytes) => {
+    const positions = shape.batchSize * (shape.promptLength + shape.newTokens);
+    return 2 * spec.num_hidden_layers * positions * spec.num_key_value_heads * spec.head_dim * bytes;
+  },
+  callFlops: (spec, shape) => {
+    const body = (s: TokenShape) => llamaForwardFlops({ ...spec, head: 'base' }, s);
+    return decoderGenerateFlops(body, 2 * spec.hidden_size * spec.vocab_size, shape);
+  },
+  // An untied embed_tokens gives one row a step; tied, it is the LM head too and is read whole.
+  decodeStepParameters: (spec) =>
+    parameterElements(
+      llamaParameterShapes({ ...spec, head: 'causal-lm' }),
+      (name) => !spec.tie_word_embeddings && name.endsWith('embed_tokens.weight'),
+    ),
+};
+
 export const llamaFamily: Family<LlamaSpec> = {
+  generation: llamaGeneration,
   modelTypes: ['llama', 'mistral', 'qwen2'],
   specFamily: 'llama',
   architectures: Object.values(VARIANTS).flatMap((v) => Object.keys(v.heads)),

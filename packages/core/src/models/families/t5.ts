@@ -12,9 +12,17 @@ import {
   attentionProductFlops,
   checkUnsupportedFlags,
   chooseHead,
+  parameterElements,
   type Activation,
 } from './common.js';
-import type { Family, NormaliseOptions, ParameterShape, TokenShape } from './types.js';
+import type {
+  Family,
+  FamilyGeneration,
+  GenerationShape,
+  NormaliseOptions,
+  ParameterShape,
+  TokenShape,
+} from './types.js';
 
 /**
  * T5 (encoder-decoder, pre-RMSNorm blocks, relative-position attention biases, unscaled attention): head
@@ -207,7 +215,56 @@ function t5ForwardFlops(spec: T5Spec, shape: TokenShape): number {
   return encoder + decoder + (spec.head === 'seq2seq-lm' ? 2 * N * H * V : 0);
 }
 
+/** One generate call: the encoder over the S prompt tokens; each decoder layer's cross-attention keys and values of
+ * the S encoder positions, once; then N decoder steps of one token (the first within the prefill), step j (0-based)
+ * attending to j + 1 decoder positions and to the S encoder positions; the LM head once a step. */
+function t5GenerateFlops(spec: T5Spec, shape: GenerationShape): number {
+  const { batchSize: B, promptLength: S, newTokens: N } = shape;
+  const { hidden_size: H, intermediate_size: I, vocab_size: V } = spec;
+  const inner = spec.num_attention_heads * spec.head_dim;
+  const feedForward = (tokens: number) => (spec.gated_feed_forward ? 3 : 2) * 2 * tokens * H * I;
+  const prompt = { batchSize: B, sequenceLength: S };
+  const encoderLayer = 4 * 2 * B * S * H * inner + attentionProductFlops(prompt, inner) + feedForward(B * S);
+  const encoder = spec.num_hidden_layers * encoderLayer;
+  const crossKeysValues = spec.num_decoder_layers * 2 * 2 * B * S * H * inner;
+  // One token through a decoder layer: self-attention q, k, v, o and products over `own` positions; cross-
+  // attention q, o and products over the S encoder positions; the feed-forward.
+  const step = (own: number) =>
+    spec.num_decoder_layers *
+    (4 * 2 * B * H * inner +
+      attentionProductFlops({ batchSize: B, sequenceLength: 1, contextLength: own }, inner) +
+      2 * 2 * B * H * inner +
+      attentionProductFlops({ batchSize: B, sequenceLength: 1, contextLength: S }, inner) +
+      feedForward(B));
+  // The steps attend to 1 … N own positions, and a step is affine in them: N steps at the mean, (N + 1) / 2.
+  return encoder + crossKeysValues + N * step((N + 1) / 2) + N * 2 * B * H * V;
+}
+
+/** Greedy decoding with T5ForConditionalGeneration: the encoder once; the decoder from decoder_start_token_id with
+ * a cache of its self-attention keys and values and of the cross-attention's over the encoder's output. */
+const t5Generation: FamilyGeneration<T5Spec> = {
+  // Relative position buckets: no limit on lengths.
+  maxContext: () => null,
+  firstStepContext: () => 2,
+  // Per decoder layer: self-attention keys and values for 1 + N positions (the start token and the new tokens)
+  // and cross-attention keys and values for the S encoder positions, every head:
+  // 2·L_dec·B·(1 + N + S)·inner·bytes.
+  kvCacheBytes: (spec, shape, bytes) => {
+    const inner = spec.num_attention_heads * spec.head_dim;
+    const perPosition = 2 * spec.num_decoder_layers * shape.batchSize * inner * bytes;
+    return perPosition * (1 + shape.newTokens) + perPosition * shape.promptLength;
+  },
+  callFlops: t5GenerateFlops,
+  // The encoder runs in the prefill only; the shared embedding gives one row a step unless it is the LM head too.
+  decodeStepParameters: (spec) =>
+    parameterElements(
+      t5ParameterShapes({ ...spec, head: 'seq2seq-lm' }),
+      (name) => name.startsWith('encoder.') || (!spec.tie_word_embeddings && name === 'shared.weight'),
+    ),
+};
+
 export const t5Family: Family<T5Spec> = {
+  generation: t5Generation,
   layerStacks: {
     depths: (spec) => [spec.num_hidden_layers, spec.num_decoder_layers],
     withDepths: (spec, [encoder, decoder]) => ({ ...spec, num_hidden_layers: encoder!, num_decoder_layers: decoder! }),

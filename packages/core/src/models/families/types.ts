@@ -36,6 +36,34 @@ export interface CheckpointNaming {
 export interface TokenShape {
   batchSize: number;
   sequenceLength: number;
+  /** Keys each token attends to; absent: sequenceLength (the call's own tokens). A decode step's one token
+   * attends to the cache: sequenceLength 1, contextLength the cached positions. */
+  contextLength?: number;
+}
+
+/** One generate call: B sequences of a prompt of S tokens, N new tokens each. */
+export interface GenerationShape {
+  batchSize: number;
+  promptLength: number;
+  newTokens: number;
+}
+
+/** What a family that can generate (an LM head over a decoder) knows about it; encoder-only families lack it. */
+export interface FamilyGeneration<Spec extends SpecBase = SpecBase> {
+  /** The longest prompt + new tokens (S + N) the model has positions for; null: no limit. */
+  maxContext(spec: Spec): number | null;
+  /** Keys the first decode step attends to (decoders: S + 1, the prompt and the first new token; T5: 2, the
+   * decoder's start token and the first new token); step i attends to one more than step i - 1. */
+  firstStepContext(spec: Spec, shape: GenerationShape): number;
+  /** The KV cache's bytes as the family's formula gives them, `bytesPerElement` per key or value element. */
+  kvCacheBytes(spec: Spec, shape: GenerationShape, bytesPerElement: number): number;
+  /** Matrix-multiply FLOPs of one generate call: the prefill, then N - 1 one-token steps whose attention runs
+   * against the growing cache; the LM head once per generated token (only the last prompt position's logits are
+   * needed for the first token). */
+  callFlops(spec: Spec, shape: GenerationShape): number;
+  /** Parameters a decode step reads in full: all but those only looked up by row (an untied input embedding,
+   * GPT-2's position table) and those only the prefill uses (T5's encoder). */
+  decodeStepParameters(spec: Spec): number;
 }
 
 /** One family module: everything about the specs it makes. */
@@ -57,6 +85,9 @@ export interface Family<Spec extends SpecBase = SpecBase> {
   /** The stacks of layers, for a family with more than one (T5: encoder, decoder); absent: one stack of
    * num_hidden_layers. */
   layerStacks?: LayerStacks<Spec>;
+  /** Greedy decoding with a KV cache (the generate mode), for families with a decoder and an LM head; absent:
+   * an encoder-only family, whose generate cells are skipped. */
+  generation?: FamilyGeneration<Spec>;
 }
 
 /** A model's stacks of identical layers: their depths, and the same spec with other depths. */
