@@ -13,6 +13,7 @@
 
 #include "cuda.h"
 #include "errors.h"
+#include "models/generation.h"
 
 namespace tfbench {
 
@@ -140,6 +141,21 @@ void Model::check_inputs(const ModelInputs& in) const {
     check_ids(d, "decoder_input_ids", vocab_size(), "vocab_size");
   }
 }
+
+namespace {
+
+[[noreturn]] void cannot_generate() {
+  throw_bad_input(
+      "generate needs a model that decodes with an LM head (gpt2 or llama with head 'causal-lm', t5 with head "
+      "'seq2seq-lm'); encoder-only models (bert, roberta, distilbert) cannot generate");
+}
+
+}  // namespace
+
+void Model::check_generation(int64_t, int64_t) const { cannot_generate(); }
+KvCache Model::make_kv_cache(int64_t, int64_t, int64_t) const { cannot_generate(); }
+at::Tensor Model::prefill(const at::Tensor&, KvCache&) { cannot_generate(); }
+at::Tensor Model::decode_step(const at::Tensor&, KvCache&) { cannot_generate(); }
 
 namespace {
 
