@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 #include "errors.h"
 #include "models/attention.h"
@@ -113,6 +114,9 @@ struct Layer {
   Linear q_proj, k_proj, v_proj, o_proj;  // (nh*hd, H), (nkv*hd, H) ×2, (H, nh*hd)
   Linear gate_proj, up_proj, down_proj;   // (I, H) ×2, (H, I)
   RmsNorm input_layernorm, post_attention_layernorm;
+  // The weights above side by side (those parameters are views of these), for one product where no gradient is
+  // recorded: q, k, v ((nh + 2·nkv)·hd, H) and gate, up (2I, H).
+  Linear qkv_proj, gate_up_proj;
 };
 
 class Llama final : public CausalDecoder {
@@ -139,6 +143,14 @@ class Llama final : public CausalDecoder {
   RmsNorm rms_norm(const std::string& name) {
     return RmsNorm{constant_parameter(name + ".weight", {spec_.hidden_size}, 1.0), spec_.rms_norm_eps};
   }
+  // Where no gradient is recorded (inference, generation), q, k and v come from one product and the gate and up
+  // projections from another.
+  bool fused() const { return !at::GradMode::is_enabled() && !is_training(); }
+  // Queries and keys of x (B*T, H) rotated by cos and sin, and values: (B, T, nh, hd), (B, T, nkv, hd) ×2, views.
+  std::tuple<at::Tensor, at::Tensor, at::Tensor> rotated_qkv(const Layer& l, const at::Tensor& x, const at::Tensor& cos,
+                                                             const at::Tensor& sin, int64_t B, int64_t T) const;
+  // down(act(gate(h)) · up(h)): (B*T, H) -> (B*T, H)
+  at::Tensor mlp(const Layer& l, const at::Tensor& h) const;
   // cos and sin (1, T, 1, hd) in `dtype` for positions [P, P + T) of a forward whose last position is P + T - 1.
   std::pair<at::Tensor, at::Tensor> rotary_tables(int64_t P, int64_t T, c10::ScalarType dtype) const;
   // (B*T, H) -> (B*T, H)
@@ -237,12 +249,14 @@ Llama::Llama(const LlamaSpec& spec, const BuildOptions& options)
   for (int64_t i = 0; i < spec.num_hidden_layers; ++i) {
     const std::string p = c10::str(prefix_, "layers.", i, ".");
     Layer l;  // registered in Hugging Face's named_parameters() order
-    l.q_proj = linear(p + "self_attn.q_proj", H, q_out, spec.attention_bias);
-    l.k_proj = linear(p + "self_attn.k_proj", H, kv_out, spec.attention_bias);
-    l.v_proj = linear(p + "self_attn.v_proj", H, kv_out, spec.attention_bias);
+    const double std = spec.initializer_range;
+    l.qkv_proj = fused_linear_parameters({{p + "self_attn.q_proj", q_out, &l.q_proj},
+                                          {p + "self_attn.k_proj", kv_out, &l.k_proj},
+                                          {p + "self_attn.v_proj", kv_out, &l.v_proj}},
+                                         H, std, spec.attention_bias);
     l.o_proj = linear(p + "self_attn.o_proj", q_out, H, spec.attention_output_bias);
-    l.gate_proj = linear(p + "mlp.gate_proj", H, I, spec.mlp_bias);
-    l.up_proj = linear(p + "mlp.up_proj", H, I, spec.mlp_bias);
+    l.gate_up_proj = fused_linear_parameters({{p + "mlp.gate_proj", I, &l.gate_proj}, {p + "mlp.up_proj", I, &l.up_proj}},
+                                             H, std, spec.mlp_bias);
     l.down_proj = linear(p + "mlp.down_proj", I, H, spec.mlp_bias);
     l.input_layernorm = rms_norm(p + "input_layernorm");
     l.post_attention_layernorm = rms_norm(p + "post_attention_layernorm");
@@ -291,13 +305,33 @@ std::pair<at::Tensor, at::Tensor> Llama::rotary_tables(int64_t P, int64_t T, c10
   return {cos.to(dtype).view({1, T, 1, hd}), sin.to(dtype).view({1, T, 1, hd})};
 }
 
+std::tuple<at::Tensor, at::Tensor, at::Tensor> Llama::rotated_qkv(const Layer& l, const at::Tensor& x,
+                                                                 const at::Tensor& cos, const at::Tensor& sin,
+                                                                 int64_t B, int64_t T) const {
+  const int64_t nh = spec_.num_attention_heads, nkv = spec_.num_key_value_heads, hd = spec_.head_dim;
+  if (!fused()) {
+    return {apply_rotary(l.q_proj(x).view({B, T, nh, hd}), cos, sin), apply_rotary(l.k_proj(x).view({B, T, nkv, hd}), cos, sin),
+            l.v_proj(x).view({B, T, nkv, hd})};
+  }
+  at::Tensor qkv = l.qkv_proj(x);  // (B*T, (nh + 2·nkv)·hd)
+  // Queries and keys rotate together, as nh + nkv heads.
+  at::Tensor qk = apply_rotary(qkv.narrow(1, 0, (nh + nkv) * hd).view({B, T, nh + nkv, hd}), cos, sin);
+  return {qk.narrow(2, 0, nh), qk.narrow(2, nh, nkv), qkv.narrow(1, (nh + nkv) * hd, nkv * hd).view({B, T, nkv, hd})};
+}
+
+at::Tensor Llama::mlp(const Layer& l, const at::Tensor& h) const {
+  const int64_t I = spec_.intermediate_size;
+  if (!fused()) return l.down_proj(activate(act_, l.gate_proj(h)).mul(l.up_proj(h)));
+  at::Tensor gate_up = l.gate_up_proj(h);  // (B*T, 2I)
+  at::Tensor gate = activate(act_, gate_up.narrow(1, 0, I));
+  return l.down_proj(gate.mul_(gate_up.narrow(1, I, I)));  // (B*T, H)
+}
+
 at::Tensor Llama::attention(const Layer& l, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
                             const at::Tensor& mask, int64_t B, int64_t T) {
   const int64_t nh = spec_.num_attention_heads, nkv = spec_.num_key_value_heads, hd = spec_.head_dim;
   const int64_t groups = nh / nkv;
-  at::Tensor q = apply_rotary(l.q_proj(x).view({B, T, nh, hd}), cos, sin);   // (B, T, nh, hd)
-  at::Tensor k = apply_rotary(l.k_proj(x).view({B, T, nkv, hd}), cos, sin);  // (B, T, nkv, hd)
-  at::Tensor v = l.v_proj(x).view({B, T, nkv, hd});                          // (B, T, nkv, hd)
+  auto [q, k, v] = rotated_qkv(l, x, cos, sin, B, T);  // (B, T, nh, hd), (B, T, nkv, hd) ×2
   if (groups > 1) {  // repeat_kv: key/value head g serves query heads g·groups … g·groups + groups - 1
     k = k.unsqueeze(3).expand({B, T, nkv, groups, hd}).reshape({B, T, nh, hd});
     v = v.unsqueeze(3).expand({B, T, nkv, groups, hd}).reshape({B, T, nh, hd});
@@ -355,9 +389,7 @@ ModelOutputs Llama::forward(const ModelInputs& in) {
     const Layer& l = layers_[i];
     const at::Tensor& mask = static_cast<int64_t>(i) >= first_sliding ? sliding_mask : full_mask;
     x = attention(l, l.input_layernorm(x), cos, sin, mask, B, T).add(x);
-    at::Tensor h = l.post_attention_layernorm(x);
-    at::Tensor gate = activate(act_, l.gate_proj(h));  // (B*T, I)
-    x = l.down_proj(gate.mul(l.up_proj(h))).add(x);
+    x = mlp(l, l.post_attention_layernorm(x)).add(x);
     probe("layer", static_cast<int64_t>(i));
   }
   x = norm_(x);
@@ -374,9 +406,8 @@ at::Tensor Llama::cached_attention(size_t layer, const Layer& l, const at::Tenso
                                    const at::Tensor& sin, KvCache& cache, int64_t B, int64_t T) {
   const int64_t nh = spec_.num_attention_heads, nkv = spec_.num_key_value_heads, hd = spec_.head_dim;
   const int64_t groups = nh / nkv, L = cache.length + T, window = is_sliding(layer) ? spec_.sliding_window : 0;
-  at::Tensor q = apply_rotary(l.q_proj(x).view({B, T, nh, hd}), cos, sin);   // (B, T, nh, hd)
-  at::Tensor k = apply_rotary(l.k_proj(x).view({B, T, nkv, hd}), cos, sin);  // (B, T, nkv, hd)
-  auto [keys, values] = cache.write(layer, k, l.v_proj(x).view({B, T, nkv, hd}));  // (B, nkv, L, hd)
+  auto [q, k, v] = rotated_qkv(l, x, cos, sin, B, T);  // (B, T, nh, hd), (B, T, nkv, hd) ×2
+  auto [keys, values] = cache.write(layer, k, v);     // (B, nkv, L, hd)
   const ScoreRule rule{std::sqrt(static_cast<double>(hd)), /*softmax_in_float32=*/true};  // as attention()
   at::Tensor context = at::empty({B * T, nh * hd}, x.options());  // (B*T, nh*hd)
   if (T == 1) {
@@ -405,8 +436,7 @@ at::Tensor Llama::extend(const at::Tensor& ids, KvCache& cache) {
   for (size_t i = 0; i < layers_.size(); ++i) {
     const Layer& l = layers_[i];
     x = cached_attention(i, l, l.input_layernorm(x), cos, sin, cache, B, T).add_(x);
-    at::Tensor h = l.post_attention_layernorm(x);
-    x = l.down_proj(activate(act_, l.gate_proj(h)).mul_(l.up_proj(h))).add_(x);
+    x = mlp(l, l.post_attention_layernorm(x)).add_(x);
   }
   cache.advance(T);
   return next_token_logits(norm_(last_position(x, B, T)));  // (B, V)

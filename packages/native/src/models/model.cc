@@ -81,6 +81,27 @@ Linear Model::linear_parameters(const std::string& name, int64_t in, int64_t out
   return l;
 }
 
+Linear Model::fused_linear_parameters(const std::vector<LinearPart>& parts, int64_t in, double std, bool bias) {
+  int64_t total = 0;
+  for (const LinearPart& part : parts) total += part.out;
+  at::Tensor weights = empty_tensor({in, total});  // (in, sum of outs): each part's (in, out) storage side by side
+  at::Tensor biases = bias ? empty_tensor({total}).fill_(0.0) : at::Tensor();
+  int64_t offset = 0;
+  for (const LinearPart& part : parts) {
+    at::Tensor drawn = empty_tensor({in, part.out});  // drawn as linear_weight() draws it: the same random stream
+    fill_normal(drawn, std);
+    at::Tensor slot = weights.narrow(1, offset, part.out);  // (in, out), strides (total, 1)
+    slot.copy_(drawn);
+    part.linear->weight = register_parameter(part.name + ".weight", slot.t());  // (out, in), a view
+    if (bias) part.linear->bias = register_parameter(part.name + ".bias", biases.narrow(0, offset, part.out));
+    offset += part.out;
+  }
+  Linear whole;
+  whole.weight = weights.t();  // (sum of outs, in), strides (1, sum of outs)
+  whole.bias = biases;
+  return whole;
+}
+
 LayerNorm Model::layer_norm_parameters(const std::string& name, int64_t size, double eps) {
   LayerNorm n;
   n.weight = constant_parameter(name + ".weight", {size}, 1.0);

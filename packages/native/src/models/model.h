@@ -121,6 +121,16 @@ class Model {
   at::Tensor linear_weight(std::string name, int64_t in, int64_t out, double std);
   // `name`.weight from linear_weight() and, when `bias`, `name`.bias = 0 (out).
   Linear linear_parameters(const std::string& name, int64_t in, int64_t out, double std, bool bias);
+  // Linears over the same input whose weights (and biases) lie side by side in one (in, sum of outs) storage:
+  // each part's `name`.weight (and .bias) is drawn and registered as linear_parameters() would, in order, and set
+  // into *part.linear as a view of that storage. Returns the whole (sum of outs, in) Linear: where no gradient is
+  // recorded, one product computes every part (decoding one token, one GEMV instead of several small ones).
+  struct LinearPart {
+    std::string name;
+    int64_t out;
+    Linear* linear;
+  };
+  Linear fused_linear_parameters(const std::vector<LinearPart>& parts, int64_t in, double std, bool bias);
   at::Tensor empty_tensor(at::IntArrayRef shape) const;
   // Registers `tensor` (detached, then requires_grad) under `name`; returns the registered tensor.
   at::Tensor register_parameter(std::string name, const at::Tensor& tensor);
