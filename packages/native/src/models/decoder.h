@@ -21,7 +21,8 @@ class CausalDecoder : public Model {
   bool has_loss() const override { return causal_lm_; }
 
   void check_generation(int64_t prompt_length, int64_t new_tokens) const override {
-    if (!causal_lm_) throw_bad_input(c10::str("generate needs head 'causal-lm'; this ", family_, " model has head 'base'"));
+    if (!causal_lm_)
+      throw_bad_input(c10::str("generate needs head 'causal-lm'; this ", family_, " model has head 'base'"));
     if (new_tokens < 1) throw_bad_input(c10::str("newTokens must be >= 1, got ", new_tokens));
     // The cache holds S + N positions (the last token is never fed back, but a static cache has room for it).
     if (prompt_length + new_tokens > max_sequence_length())

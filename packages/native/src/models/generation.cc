@@ -59,7 +59,8 @@ GreedyRun greedy_decode(Model& model, const at::Tensor& prompt_ids, int64_t new_
     at::Tensor token = run.tokens[produced];  // (B)
     at::argmax_out(token, logits, /*dim=*/1);
     if (keep_step_logits) {
-      if (!run.step_logits.defined()) run.step_logits = at::empty({N, B, logits.size(1)}, logits.options().dtype(at::kFloat));
+      if (!run.step_logits.defined())
+        run.step_logits = at::empty({N, B, logits.size(1)}, logits.options().dtype(at::kFloat));  // (N, B, V)
       run.step_logits[produced].copy_(logits);
     }
     if (after_token) after_token(produced);

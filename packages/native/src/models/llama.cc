@@ -255,8 +255,8 @@ Llama::Llama(const LlamaSpec& spec, const BuildOptions& options)
                                           {p + "self_attn.v_proj", kv_out, &l.v_proj}},
                                          H, std, spec.attention_bias);
     l.o_proj = linear(p + "self_attn.o_proj", q_out, H, spec.attention_output_bias);
-    l.gate_up_proj = fused_linear_parameters({{p + "mlp.gate_proj", I, &l.gate_proj}, {p + "mlp.up_proj", I, &l.up_proj}},
-                                             H, std, spec.mlp_bias);
+    l.gate_up_proj = fused_linear_parameters(
+        {{p + "mlp.gate_proj", I, &l.gate_proj}, {p + "mlp.up_proj", I, &l.up_proj}}, H, std, spec.mlp_bias);
     l.down_proj = linear(p + "mlp.down_proj", I, H, spec.mlp_bias);
     l.input_layernorm = rms_norm(p + "input_layernorm");
     l.post_attention_layernorm = rms_norm(p + "post_attention_layernorm");
@@ -301,7 +301,10 @@ std::pair<at::Tensor, at::Tensor> Llama::rotary_tables(int64_t P, int64_t T, c10
   at::Tensor angles = at::outer(at::arange(P, length, inv_freq.options()), inv_freq);  // (T, hd/2)
   at::Tensor emb = at::cat({angles, angles}, -1);                                       // (T, hd)
   at::Tensor cos = emb.cos(), sin = emb.sin();
-  if (spec_.rope_attention_factor != 1.0) cos = cos * spec_.rope_attention_factor, sin = sin * spec_.rope_attention_factor;
+  if (spec_.rope_attention_factor != 1.0) {
+    cos = cos * spec_.rope_attention_factor;
+    sin = sin * spec_.rope_attention_factor;
+  }
   return {cos.to(dtype).view({1, T, 1, hd}), sin.to(dtype).view({1, T, 1, hd})};
 }
 
@@ -310,8 +313,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> Llama::rotated_qkv(const Layer& l
                                                                  int64_t B, int64_t T) const {
   const int64_t nh = spec_.num_attention_heads, nkv = spec_.num_key_value_heads, hd = spec_.head_dim;
   if (!fused()) {
-    return {apply_rotary(l.q_proj(x).view({B, T, nh, hd}), cos, sin), apply_rotary(l.k_proj(x).view({B, T, nkv, hd}), cos, sin),
-            l.v_proj(x).view({B, T, nkv, hd})};
+    return {apply_rotary(l.q_proj(x).view({B, T, nh, hd}), cos, sin),
+            apply_rotary(l.k_proj(x).view({B, T, nkv, hd}), cos, sin), l.v_proj(x).view({B, T, nkv, hd})};
   }
   at::Tensor qkv = l.qkv_proj(x);  // (B*T, (nh + 2·nkv)·hd)
   // Queries and keys rotate together, as nh + nkv heads.
@@ -412,7 +415,10 @@ at::Tensor Llama::cached_attention(size_t layer, const Layer& l, const at::Tenso
   at::Tensor context = at::empty({B * T, nh * hd}, x.options());  // (B*T, nh*hd)
   if (T == 1) {
     // The query at position L - 1 sees every cached key, or in a sliding layer the last `window` of them.
-    if (window > 0 && L > window) keys = keys.narrow(2, L - window, window), values = values.narrow(2, L - window, window);
+    if (window > 0 && L > window) {
+      keys = keys.narrow(2, L - window, window);
+      values = values.narrow(2, L - window, window);
+    }
     // Query heads g·groups … g·groups + groups - 1 read key/value head g (repeat_kv's order): as `groups` query
     // rows of head g they share its keys without copying them.
     at::Tensor grouped_out = context.view({B, nkv, groups, hd});
