@@ -16,7 +16,8 @@ struct MemoryBandwidth {
   int64_t repeats = 0;           // timed copies
 };
 
-// Copies a `bytes` buffer into another on `device`: one untimed copy (it also maps the destination's pages), then
+// Copies a `bytes` buffer into another on `device` (both in one allocation, at a distance that is no large power
+// of two: see bandwidth.cc): one untimed copy (it also maps the destination's pages), then
 // `repeats` timed copies, 2 · bytes / the median time. CPU: a steady clock around each copy (libtorch's copy runs
 // on the intra-op threads); CUDA: events around each, read after one synchronisation at the end. BAD_INPUT for
 // bytes or repeats < 1.
