@@ -57,9 +57,9 @@ struct GreedyRun {
 };
 
 // Greedy decoding of exactly `new_tokens` tokens after `prompt_ids` (int64 (B, S), on the model's device; T5:
-// the encoder's input), no stop at EOS: the model's cache for S + N positions, its prefill (the first token's
-// logits), then N - 1 decode steps each fed the previous token; each token is the argmax of its logits on the
-// device (the first of equal maxima, as torch.argmax), nothing read back per token. Runs with whatever autograd
+// the encoder's input), no stop at EOS: the model's static cache (make_kv_cache, allocated here, inside the call),
+// its prefill (the first token's logits), then N - 1 decode steps each fed the previous token; each token is the
+// argmax of its logits on the device (the first of equal maxima, as torch.argmax), nothing read back per token. Runs with whatever autograd
 // state the caller set (InferenceMode for every caller here); the model must be in eval mode and able to
 // generate (Model::check_generation). `after_token` (optional) marks each token for timing. Throws TORCH_ERROR
 // if the loop did not produce exactly N tokens.
