@@ -149,8 +149,9 @@ export interface GenerateCallsOptions extends GenerateCallOptions {
 
 /** One generate call's times (seconds). */
 export interface GenerateTiming {
-  /** Time to first token: the prefill forward over the prompt (T5: the encoder, the cross-attention keys and
-   * values, and the decoder's first step) and the first token's argmax, the device synchronised. */
+  /** Time to first token: from the call's start (its KV cache is allocated inside the call) through the prefill
+   * forward over the prompt (T5: the encoder, the cross-attention keys and values, and the decoder's first step)
+   * and the first token's argmax, on the device's clock: CPU a steady clock, CUDA events as for stepSeconds. */
   ttftSeconds: number;
   /** N - 1 decode steps: step i (0-based) feeds token i and yields token i + 1, attending to S + i + 1 cached
    * positions (T5: i + 2 decoder positions). CPU: a steady clock around each step, its argmax included; CUDA:
@@ -302,7 +303,8 @@ export interface Binding {
   /** The CPU peak-memory measurement applied to a call that allocates and touches `bytes`: a self-check
    * that the reported increase is what the call really needed. */
   measureAllocation(bytes: number): Promise<CpuMemoryPeak>;
-  /** Copies a `bytes` buffer (default 256 MiB) into another on `device`, `repeats` times (default 9). */
+  /** Copies a `bytes` buffer (default 256 MiB) into another on `device`: one untimed copy, then `repeats` timed
+   * ones (default 9). BAD_INPUT for bytes or repeats < 1 and a malformed device, NO_CUDA for an absent one. */
   measureMemoryBandwidth(options: { device: string; bytes?: number; repeats?: number }): Promise<MemoryBandwidth>;
 }
 

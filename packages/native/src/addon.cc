@@ -9,9 +9,13 @@
 //   gpuInfo()                   -> { cudaRuntimeVersion, cudnnVersion, cudaDevices, nvml }: the GPU fields of
 //                                  the environment block (src/cuda.h, src/measure/nvml.h)
 //   buildModel(spec, options)   -> Promise<Model>  (src/napi/model_wrap.cc: parameters, parameterCount,
-//                                                   loadWeights, run, runCalls, measureMemory, measureBreakdown)
+//                                                   loadWeights, run, runCalls, measureMemory, measureBreakdown,
+//                                                   generate, runGenerateCalls, measureGenerateMemory)
 //   measureAllocation(bytes)    -> Promise<{ rssBeforeBytes, rssPeakBytes }>: the CPU peak-memory measurement
 //                                  applied to a call that allocates and touches `bytes` (a self-check)
+//   measureMemoryBandwidth({ device, bytes?, repeats? })
+//                               -> Promise<{ device, bytesPerSecond, bufferBytes, repeats }>: one buffer copied
+//                                  into another on the device (src/measure/bandwidth.h)
 #include <napi.h>
 
 #include <ATen/Parallel.h>
@@ -19,6 +23,7 @@
 #include <torch/version.h>
 
 #include "errors.h"
+#include "measure/bandwidth.h"
 #include "measure/cpu_memory.h"
 #include "cuda.h"
 #include "measure/nvml.h"
@@ -176,6 +181,25 @@ Napi::Value MeasureAllocation(const Napi::CallbackInfo& info) {
   }
 }
 
+Napi::Value MeasureMemoryBandwidth(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  try {
+    js::Fields f(info[0], "options", "BAD_INPUT");
+    const std::string device = f.string("device");
+    const int64_t bytes = f.has("bytes") ? f.integer("bytes", 1) : int64_t{256} << 20;  // 256 MiB
+    const int64_t repeats = f.has("repeats") ? f.integer("repeats", 1) : 9;
+    auto bandwidth = std::make_shared<MemoryBandwidth>();
+    return js::run_async(
+        env,
+        [device, bytes, repeats, bandwidth] {
+          *bandwidth = measure_memory_bandwidth(parse_device(device), bytes, repeats);
+        },
+        [bandwidth](Napi::Env env) -> Napi::Value { return js::memory_bandwidth_to_js(env, *bandwidth); });
+  } catch (...) {
+    return js::rejected_promise(env);
+  }
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("versions", Napi::Function::New<Versions>(env, "versions"));
   exports.Set("getThreads", Napi::Function::New<GetThreads>(env, "getThreads"));
@@ -185,6 +209,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gpuInfo", Napi::Function::New<GpuInfo>(env, "gpuInfo"));
   exports.Set("buildModel", Napi::Function::New<BuildModel>(env, "buildModel"));
   exports.Set("measureAllocation", Napi::Function::New<MeasureAllocation>(env, "measureAllocation"));
+  exports.Set("measureMemoryBandwidth", Napi::Function::New<MeasureMemoryBandwidth>(env, "measureMemoryBandwidth"));
   js::define_model_class(env);
   js::thread_count();  // choose the default thread count before any worker runs
   return exports;

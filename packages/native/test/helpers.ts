@@ -1,4 +1,4 @@
-// Shared by the addon tests: the tiny BERT config of DESIGN.md (and tiny LLaMA and T5 specs), host tensors,
+// Shared by the addon tests: the tiny BERT config of DESIGN.md (and tiny GPT-2, LLaMA and T5 specs), host tensors,
 // error assertions.
 import type { HostTensor, NativeModelSpec } from '../lib/index.js';
 
@@ -26,6 +26,30 @@ export function tinySpec(overrides: SpecOverrides = {}): NativeModelSpec {
     attention_probs_dropout_prob: 0.1,
     initializer_range: 0.02,
     pad_token_id: 0,
+    tie_word_embeddings: true,
+    ...overrides,
+  };
+}
+
+/** A tiny GPT-2: n_embd 32, 2 layers, 4 heads, n_inner 37, 64 positions. */
+export function tinyGpt2Spec(overrides: SpecOverrides = {}): NativeModelSpec {
+  return {
+    family: 'gpt2',
+    head: 'causal-lm',
+    vocab_size: 99,
+    hidden_size: 32,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    intermediate_size: 37,
+    max_position_embeddings: 64,
+    layer_norm_eps: 1e-5,
+    hidden_act: 'gelu_new',
+    scale_attn_weights: true,
+    scale_attn_by_inverse_layer_idx: false,
+    embd_pdrop: 0.1,
+    attn_pdrop: 0.1,
+    resid_pdrop: 0.1,
+    initializer_range: 0.02,
     tie_word_embeddings: true,
     ...overrides,
   };

@@ -9,7 +9,7 @@
 #include <torch/optim/optimizer.h>
 
 #include "errors.h"
-#include "measure/clock.h"
+#include "measure/timeline.h"
 
 namespace tfbench {
 
@@ -41,32 +41,6 @@ struct RestoreEval {
     model.zero_grad();
     model.train(false);
   }
-};
-
-// Time points of a block of calls: the host clock always; on CUDA also an event recorded on the current
-// stream, read after one synchronisation at the end of the block (events measure the GPU's work without a
-// host sync per call; the host times show launch overhead).
-class Timeline {
- public:
-  explicit Timeline(const c10::Device& device) : cuda_(device.is_cuda()) {}
-
-  size_t mark() {
-    host_.push_back(monotonic_seconds());
-    if (cuda_) events_.record();
-    return host_.size() - 1;
-  }
-  // Waits for the last marked event (CUDA); on CPU every call has finished when it returns.
-  void finish() {
-    if (cuda_ && !host_.empty()) events_.wait_for_last();
-  }
-  // Seconds from mark a to mark b: GPU time on CUDA (after finish()), host time otherwise.
-  double seconds(size_t a, size_t b) const { return cuda_ ? events_.seconds(a, b) : host_seconds(a, b); }
-  double host_seconds(size_t a, size_t b) const { return host_[b] - host_[a]; }
-
- private:
-  bool cuda_;
-  std::vector<double> host_;
-  CudaEvents events_;
 };
 
 // One call of `cell`; `mark` is called after forward + loss and after backward (training only).

@@ -1,10 +1,12 @@
 // What the decoder-only families (gpt2.cc, llama.cc) share: head 'base' or 'causal-lm', an LM head that is the
-// token embedding when tied, the outputs of the final hidden states, and the shifted causal-LM loss.
+// token embedding when tied, the outputs of the final hidden states, the shifted causal-LM loss, and generation:
+// the prefill and every decode step are one cached forward (extend) over new positions.
 #pragma once
 
 #include <string>
 
 #include "errors.h"
+#include "models/generation.h"
 #include "models/layers.h"
 #include "models/model.h"
 
@@ -17,6 +19,19 @@ class CausalDecoder : public Model {
     return causal_lm_loss(outputs.logits, labels);
   }
   bool has_loss() const override { return causal_lm_; }
+
+  void check_generation(int64_t prompt_length, int64_t new_tokens) const override {
+    if (!causal_lm_)
+      throw_bad_input(c10::str("generate needs head 'causal-lm'; this ", family_, " model has head 'base'"));
+    if (new_tokens < 1) throw_bad_input(c10::str("newTokens must be >= 1, got ", new_tokens));
+    // The cache holds S + N positions (the last token is never fed back, but a static cache has room for it).
+    if (prompt_length + new_tokens > max_sequence_length())
+      throw_bad_input(c10::str("a prompt of ", prompt_length, " tokens and ", new_tokens, " new tokens need ",
+                               prompt_length + new_tokens, " positions, more than this ", family_,
+                               " model's max_position_embeddings (", max_sequence_length(), ")"));
+  }
+  at::Tensor prefill(const at::Tensor& prompt_ids, KvCache& cache) override { return extend(prompt_ids, cache); }
+  at::Tensor decode_step(const at::Tensor& token_ids, KvCache& cache) override { return extend(token_ids, cache); }
 
  protected:
   CausalDecoder(const BuildOptions& options, std::string family, const std::string& head)
@@ -35,10 +50,24 @@ class CausalDecoder : public Model {
   ModelOutputs outputs(const at::Tensor& x, int64_t B, int64_t T) {
     ModelOutputs out;
     out.last_hidden_state = x.view({B, T, x.size(1)});
-    if (causal_lm_) out.logits = at::mm(x, lm_head_.t()).view({B, T, lm_head_.size(0)});  // (B, T, V)
+    if (causal_lm_) out.logits = affine(x, lm_head_.t(), at::Tensor()).view({B, T, lm_head_.size(0)});  // (B, T, V)
     probe("head");
     return out;
   }
+
+  // A cached forward: ids (B, T) at positions [P, P + T), P = cache.length; writes every layer's keys and values of
+  // those positions into `cache` and advances it by T. Returns the logits (B, V) of the last position only (the
+  // next token's): its final norm and LM head run on that position alone, which in a prefill saves the
+  // (B, S, V) product the other positions would need. (transformers 4.47's generate asks LLaMA, Mistral and Qwen2
+  // for the last position only, num_logits_to_keep = 1, and GPT-2 for all of them.)
+  virtual at::Tensor extend(const at::Tensor& ids, KvCache& cache) = 0;
+
+  // The last position of each sequence of hidden states x (B*T, H): (B, H), a strided view.
+  static at::Tensor last_position(const at::Tensor& x, int64_t B, int64_t T) {
+    return x.view({B, T, x.size(1)}).select(1, T - 1);
+  }
+  // The LM head on final hidden states (B, H) -> logits (B, V).
+  at::Tensor next_token_logits(const at::Tensor& h) const { return affine(h, lm_head_.t(), at::Tensor()); }
 
   std::string family_;
   bool causal_lm_;

@@ -7,6 +7,10 @@
 // layer_idx + 1 (scale_attn_by_inverse_layer_idx). Linear layers are GPT-2's Conv1D: the weight is stored
 // (in, out) and y = x · W + b, so each one is a single addmm with no transpose.
 //
+// Generation (models/generation.h): the static cache holds every layer's keys and values for S + N positions;
+// a cached forward embeds its tokens at their absolute positions P … P + T - 1 (wpe rows) and attends over the
+// cached positions 0 … P + T - 1.
+//
 // Hidden states travel as (B*T, H) matrices. Shapes: B batch, T sequence, H hidden, nh heads, hs = H / nh,
 // I inner (n_inner), V vocabulary.
 #include <cmath>
@@ -61,9 +65,7 @@ struct Conv1D {
   at::Tensor weight;  // (in, out)
   at::Tensor bias;    // (out)
 
-  at::Tensor operator()(const at::Tensor& x) const {  // (N, in) -> (N, out)
-    return at::addmm(bias, x, weight);
-  }
+  at::Tensor operator()(const at::Tensor& x) const { return affine(x, weight, bias); }  // (N, in) -> (N, out)
 };
 
 struct Block {
@@ -85,6 +87,10 @@ class Gpt2 final : public CausalDecoder {
   int64_t max_sequence_length() const override { return spec_.max_position_embeddings; }
   void check_inputs(const ModelInputs& inputs) const override;
   std::string canonical_name(const std::string& name) const override;
+  KvCache make_kv_cache(int64_t batch, int64_t prompt_length, int64_t new_tokens) const override;
+
+ protected:
+  at::Tensor extend(const at::Tensor& ids, KvCache& cache) override;
 
  private:
   Conv1D conv1d(const std::string& name, int64_t in, int64_t out, double std);
@@ -92,6 +98,9 @@ class Gpt2 final : public CausalDecoder {
     return layer_norm_parameters(name, size, spec_.layer_norm_eps);
   }
   at::Tensor attention(const Block& b, const at::Tensor& x, const at::Tensor& mask, int64_t B, int64_t T);
+  // Attention of x (B*T, H) at positions [P, P + T) over the cache, after writing its keys and values into
+  // layer `layer`'s slots; returns (B*T, H).
+  at::Tensor cached_attention(size_t layer, const Block& b, const at::Tensor& x, KvCache& cache, int64_t B, int64_t T);
 
   Gpt2Spec spec_;
   Activation act_;
@@ -203,6 +212,38 @@ ModelOutputs Gpt2::forward(const ModelInputs& in) {
   x = ln_f_(x);
 
   return outputs(x, B, T);
+}
+
+KvCache Gpt2::make_kv_cache(int64_t batch, int64_t prompt_length, int64_t new_tokens) const {
+  const int64_t nh = spec_.num_attention_heads, hs = spec_.hidden_size / nh;
+  return allocate_kv_cache(spec_.num_hidden_layers, batch, nh, prompt_length + new_tokens, hs, wte_.options());
+}
+
+at::Tensor Gpt2::cached_attention(size_t layer, const Block& b, const at::Tensor& x, KvCache& cache, int64_t B,
+                                  int64_t T) {
+  const int64_t H = spec_.hidden_size, nh = spec_.num_attention_heads, hs = H / nh;
+  at::Tensor qkv = b.c_attn(x).view({B, T, 3, nh, hs});  // (B, T, 3, nh, hs)
+  auto [keys, values] = cache.write(layer, qkv.select(2, 1), qkv.select(2, 2));  // (B, nh, L, hs)
+  at::Tensor q = qkv.select(2, 0).transpose(1, 2);                                  // (B, nh, T, hs), strided
+  // One query sees every cached key; a longer run of queries needs the causal mask.
+  const at::Tensor mask = T > 1 ? cached_causal_mask(T, cache.length, /*window=*/0, x.options()) : at::Tensor();
+  at::Tensor context = at::empty({B * T, H}, x.options());                  // (B*T, H)
+  at::Tensor context_heads = context.view({B, T, nh, hs}).transpose(1, 2);  // (B, nh, T, hs), strided
+  scaled_dot_product_attention(q, keys, values, mask, ScoreRule{b.divisor}, context_heads);
+  return context;
+}
+
+at::Tensor Gpt2::extend(const at::Tensor& ids, KvCache& cache) {
+  const int64_t B = ids.size(0), T = ids.size(1), H = spec_.hidden_size, P = cache.length;
+  at::Tensor x = at::embedding(wte_, ids.reshape({B * T}));                     // (B*T, H)
+  x = x.view({B, T, H}).add(wpe_.narrow(0, P, T)).view({B * T, H});  // positions P … P + T - 1
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    const Block& b = blocks_[i];
+    x = b.attn_proj(cached_attention(i, b, b.ln_1(x), cache, B, T)).add_(x);
+    x = b.mlp_proj(activate(act_, b.c_fc(b.ln_2(x)))).add_(x);
+  }
+  cache.advance(T);
+  return next_token_logits(ln_f_(last_position(x, B, T)));  // (B, V)
 }
 
 }  // namespace

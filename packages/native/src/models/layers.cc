@@ -4,6 +4,15 @@
 
 namespace tfbench {
 
+at::Tensor affine(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias) {
+  if (x.size(0) == 1 && x.is_cpu() && x.scalar_type() == at::kFloat) {
+    const at::Tensor row = x.select(0, 0);                                                  // (in)
+    at::Tensor y = bias.defined() ? at::addmv(bias, w.t(), row) : at::mv(w.t(), row);  // (out)
+    return y.unsqueeze(0);                                                                  // (1, out)
+  }
+  return bias.defined() ? at::addmm(bias, x, w) : at::mm(x, w);
+}
+
 Activation parse_activation(const std::string& name) {
   if (name == "gelu") return Activation::Gelu;
   if (name == "gelu_new" || name == "gelu_pytorch_tanh") return Activation::GeluTanh;

@@ -9,14 +9,18 @@
 
 namespace tfbench {
 
+// x · w (+ bias): x (N, in), w (in, out) with any strides, bias (out) or undefined -> (N, out). A single float32
+// row on the CPU (decoding one token at batch 1) goes through a matrix-vector product: OpenBLAS (0.3.21) runs a
+// one-row GEMM at about half the memory bandwidth its GEMV reaches, and a decode step is all such rows. (In
+// bfloat16 libtorch's own GEMM beats its GEMV, so 16-bit rows stay with the GEMM.)
+at::Tensor affine(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias);
+
 // torch.nn.Linear: y = x · W^T (+ b). Weight (out, in) as checkpoints store it; bias may be undefined.
 struct Linear {
   at::Tensor weight;  // (out, in)
   at::Tensor bias;    // (out) or undefined
 
-  at::Tensor operator()(const at::Tensor& x) const {  // (N, in) -> (N, out)
-    return bias.defined() ? at::addmm(bias, x, weight.t()) : at::mm(x, weight.t());
-  }
+  at::Tensor operator()(const at::Tensor& x) const { return affine(x, weight.t(), bias); }  // (N, in) -> (N, out)
 };
 
 struct LayerNorm {

@@ -13,11 +13,18 @@
 // max_window_layers and up) also hides keys sliding_window or more positions back. Biases by flags: q/k/v
 // (attention_bias: LLaMA's attention_bias, Qwen2 always), o (LLaMA's attention_bias only), MLP (mlp_bias).
 //
+// Generation (models/generation.h): the static cache holds every layer's rotated keys and values of the nkv
+// key/value heads for S + N positions. A cached forward rotates its queries and keys at their positions P … P + T
+// - 1 and attends over the cached positions 0 … P + T - 1 (a sliding layer over the last sliding_window of them).
+// A decode step's nh / nkv query heads of a key/value head become that head's rows of queries, so grouped-query
+// attention reads the cache as it is, with no copy per query head.
+//
 // Hidden states travel as (B*T, H) matrices. Shapes: B batch, T sequence, H hidden, nh query heads, nkv
 // key/value heads, hd head_dim (nh * hd need not equal H), I intermediate, V vocabulary.
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 #include "errors.h"
 #include "models/attention.h"
@@ -107,6 +114,9 @@ struct Layer {
   Linear q_proj, k_proj, v_proj, o_proj;  // (nh*hd, H), (nkv*hd, H) ×2, (H, nh*hd)
   Linear gate_proj, up_proj, down_proj;   // (I, H) ×2, (H, I)
   RmsNorm input_layernorm, post_attention_layernorm;
+  // The weights above side by side (those parameters are views of these), for one product where no gradient is
+  // recorded: q, k, v ((nh + 2·nkv)·hd, H) and gate, up (2I, H).
+  Linear qkv_proj, gate_up_proj;
 };
 
 class Llama final : public CausalDecoder {
@@ -121,6 +131,10 @@ class Llama final : public CausalDecoder {
   }
   void check_inputs(const ModelInputs& inputs) const override;
   std::string canonical_name(const std::string& name) const override;
+  KvCache make_kv_cache(int64_t batch, int64_t prompt_length, int64_t new_tokens) const override;
+
+ protected:
+  at::Tensor extend(const at::Tensor& ids, KvCache& cache) override;
 
  private:
   Linear linear(const std::string& name, int64_t in, int64_t out, bool bias) {
@@ -129,9 +143,27 @@ class Llama final : public CausalDecoder {
   RmsNorm rms_norm(const std::string& name) {
     return RmsNorm{constant_parameter(name + ".weight", {spec_.hidden_size}, 1.0), spec_.rms_norm_eps};
   }
+  // Where no gradient is recorded (inference, generation), q, k and v come from one product and the gate and up
+  // projections from another.
+  bool fused() const { return !at::GradMode::is_enabled() && !is_training(); }
+  // Queries and keys of x (B*T, H) rotated by cos and sin, and values: (B, T, nh, hd), (B, T, nkv, hd) ×2, views.
+  std::tuple<at::Tensor, at::Tensor, at::Tensor> rotated_qkv(const Layer& l, const at::Tensor& x, const at::Tensor& cos,
+                                                             const at::Tensor& sin, int64_t B, int64_t T) const;
+  // down(act(gate(h)) · up(h)): (B*T, H) -> (B*T, H)
+  at::Tensor mlp(const Layer& l, const at::Tensor& h) const;
+  // cos and sin (1, T, 1, hd) in `dtype` for positions [P, P + T) of a forward whose last position is P + T - 1.
+  std::pair<at::Tensor, at::Tensor> rotary_tables(int64_t P, int64_t T, c10::ScalarType dtype) const;
   // (B*T, H) -> (B*T, H)
   at::Tensor attention(const Layer& l, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
                        const at::Tensor& mask, int64_t B, int64_t T);
+  // Attention of x (B*T, H) at positions [P, P + T) over the cache, after writing its keys and values into layer
+  // `layer`'s slots; returns (B*T, H).
+  at::Tensor cached_attention(size_t layer, const Layer& l, const at::Tensor& x, const at::Tensor& cos,
+                              const at::Tensor& sin, KvCache& cache, int64_t B, int64_t T);
+  // Layer `layer` hides keys sliding_window or more positions back.
+  bool is_sliding(size_t layer) const {
+    return spec_.sliding_window > 0 && static_cast<int64_t>(layer) >= spec_.first_sliding_layer;
+  }
 
   LlamaSpec spec_;
   Activation act_;
@@ -217,12 +249,14 @@ Llama::Llama(const LlamaSpec& spec, const BuildOptions& options)
   for (int64_t i = 0; i < spec.num_hidden_layers; ++i) {
     const std::string p = c10::str(prefix_, "layers.", i, ".");
     Layer l;  // registered in Hugging Face's named_parameters() order
-    l.q_proj = linear(p + "self_attn.q_proj", H, q_out, spec.attention_bias);
-    l.k_proj = linear(p + "self_attn.k_proj", H, kv_out, spec.attention_bias);
-    l.v_proj = linear(p + "self_attn.v_proj", H, kv_out, spec.attention_bias);
+    const double std = spec.initializer_range;
+    l.qkv_proj = fused_linear_parameters({{p + "self_attn.q_proj", q_out, &l.q_proj},
+                                          {p + "self_attn.k_proj", kv_out, &l.k_proj},
+                                          {p + "self_attn.v_proj", kv_out, &l.v_proj}},
+                                         H, std, spec.attention_bias);
     l.o_proj = linear(p + "self_attn.o_proj", q_out, H, spec.attention_output_bias);
-    l.gate_proj = linear(p + "mlp.gate_proj", H, I, spec.mlp_bias);
-    l.up_proj = linear(p + "mlp.up_proj", H, I, spec.mlp_bias);
+    l.gate_up_proj = fused_linear_parameters(
+        {{p + "mlp.gate_proj", I, &l.gate_proj}, {p + "mlp.up_proj", I, &l.up_proj}}, H, std, spec.mlp_bias);
     l.down_proj = linear(p + "mlp.down_proj", I, H, spec.mlp_bias);
     l.input_layernorm = rms_norm(p + "input_layernorm");
     l.post_attention_layernorm = rms_norm(p + "post_attention_layernorm");
@@ -252,13 +286,55 @@ at::Tensor apply_rotary(const at::Tensor& x, const at::Tensor& cos, const at::Te
   return x * cos + rotated * sin;
 }
 
+// Rotary tables in float32, then `dtype`: angle[t, j] = t · inv_freq[j] for t in [P, P + T), j < hd / 2, repeated
+// for both halves; cos and sin times the attention factor (YaRN's; 1 otherwise). 'dynamic' takes the frequencies
+// of the forward's length P + T (max(position_ids) + 1, as transformers 4.47 does with or without a cache): a
+// full forward over L positions rotates every key with the frequencies of L, while cached generation rotated
+// each key once, with those of the forward that cached it. Up to max_position_embeddings the two agree (the
+// frequencies do not depend on the length); past it, cached keys keep the smaller base they were rotated with and
+// the logits differ from a full recomputation's, as transformers' cached generate differs from its own forward.
+std::pair<at::Tensor, at::Tensor> Llama::rotary_tables(int64_t P, int64_t T, c10::ScalarType dtype) const {
+  const int64_t hd = spec_.head_dim, length = P + T;
+  const at::Tensor inv_freq = spec_.rope_type == "dynamic" && length > spec_.max_position_embeddings
+                                  ? rotary_frequencies(spec_, inv_freq_.device(), length)
+                                  : inv_freq_;  // (hd/2)
+  at::Tensor angles = at::outer(at::arange(P, length, inv_freq.options()), inv_freq);  // (T, hd/2)
+  at::Tensor emb = at::cat({angles, angles}, -1);                                       // (T, hd)
+  at::Tensor cos = emb.cos(), sin = emb.sin();
+  if (spec_.rope_attention_factor != 1.0) {
+    cos = cos * spec_.rope_attention_factor;
+    sin = sin * spec_.rope_attention_factor;
+  }
+  return {cos.to(dtype).view({1, T, 1, hd}), sin.to(dtype).view({1, T, 1, hd})};
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor> Llama::rotated_qkv(const Layer& l, const at::Tensor& x,
+                                                                 const at::Tensor& cos, const at::Tensor& sin,
+                                                                 int64_t B, int64_t T) const {
+  const int64_t nh = spec_.num_attention_heads, nkv = spec_.num_key_value_heads, hd = spec_.head_dim;
+  if (!fused()) {
+    return {apply_rotary(l.q_proj(x).view({B, T, nh, hd}), cos, sin),
+            apply_rotary(l.k_proj(x).view({B, T, nkv, hd}), cos, sin), l.v_proj(x).view({B, T, nkv, hd})};
+  }
+  at::Tensor qkv = l.qkv_proj(x);  // (B*T, (nh + 2·nkv)·hd)
+  // Queries and keys rotate together, as nh + nkv heads.
+  at::Tensor qk = apply_rotary(qkv.narrow(1, 0, (nh + nkv) * hd).view({B, T, nh + nkv, hd}), cos, sin);
+  return {qk.narrow(2, 0, nh), qk.narrow(2, nh, nkv), qkv.narrow(1, (nh + nkv) * hd, nkv * hd).view({B, T, nkv, hd})};
+}
+
+at::Tensor Llama::mlp(const Layer& l, const at::Tensor& h) const {
+  const int64_t I = spec_.intermediate_size;
+  if (!fused()) return l.down_proj(activate(act_, l.gate_proj(h)).mul(l.up_proj(h)));
+  at::Tensor gate_up = l.gate_up_proj(h);  // (B*T, 2I)
+  at::Tensor gate = activate(act_, gate_up.narrow(1, 0, I));
+  return l.down_proj(gate.mul_(gate_up.narrow(1, I, I)));  // (B*T, H)
+}
+
 at::Tensor Llama::attention(const Layer& l, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
                             const at::Tensor& mask, int64_t B, int64_t T) {
   const int64_t nh = spec_.num_attention_heads, nkv = spec_.num_key_value_heads, hd = spec_.head_dim;
   const int64_t groups = nh / nkv;
-  at::Tensor q = apply_rotary(l.q_proj(x).view({B, T, nh, hd}), cos, sin);   // (B, T, nh, hd)
-  at::Tensor k = apply_rotary(l.k_proj(x).view({B, T, nkv, hd}), cos, sin);  // (B, T, nkv, hd)
-  at::Tensor v = l.v_proj(x).view({B, T, nkv, hd});                          // (B, T, nkv, hd)
+  auto [q, k, v] = rotated_qkv(l, x, cos, sin, B, T);  // (B, T, nh, hd), (B, T, nkv, hd) ×2
   if (groups > 1) {  // repeat_kv: key/value head g serves query heads g·groups … g·groups + groups - 1
     k = k.unsqueeze(3).expand({B, T, nkv, groups, hd}).reshape({B, T, nh, hd});
     v = v.unsqueeze(3).expand({B, T, nkv, groups, hd}).reshape({B, T, nh, hd});
@@ -285,22 +361,12 @@ at::Tensor Llama::attention(const Layer& l, const at::Tensor& x, const at::Tenso
 ModelOutputs Llama::forward(const ModelInputs& in) {
   const at::Tensor& ids = in.input_ids;  // (B, T)
   TORCH_CHECK(ids.dim() == 2, "input_ids must be (batch, sequence), got ", ids.sizes());
-  const int64_t B = ids.size(0), T = ids.size(1), hd = spec_.head_dim;
+  const int64_t B = ids.size(0), T = ids.size(1);
   // padding_idx: the pad token's row gets no gradient (nn.Embedding(..., padding_idx=pad_token_id))
   at::Tensor x = at::embedding(embed_tokens_, ids.reshape({B * T}), spec_.pad_token_id);  // (B*T, H)
   probe("embeddings");
 
-  // Rotary tables in float32, then the model's dtype: angle[t, j] = t · inv_freq[j], j < hd / 2, repeated for
-  // both halves; cos and sin times the attention factor (YaRN's; 1 otherwise).
-  const at::Tensor inv_freq = spec_.rope_type == "dynamic" && T > spec_.max_position_embeddings
-                                  ? rotary_frequencies(spec_, inv_freq_.device(), T)
-                                  : inv_freq_;  // (hd/2)
-  at::Tensor angles = at::outer(at::arange(T, inv_freq.options()), inv_freq);  // (T, hd/2)
-  at::Tensor emb = at::cat({angles, angles}, -1);                               // (T, hd)
-  at::Tensor cos = emb.cos(), sin = emb.sin();
-  if (spec_.rope_attention_factor != 1.0) cos = cos * spec_.rope_attention_factor, sin = sin * spec_.rope_attention_factor;
-  cos = cos.to(x.scalar_type()).view({1, T, 1, hd});
-  sin = sin.to(x.scalar_type()).view({1, T, 1, hd});
+  const auto [cos, sin] = rotary_tables(0, T, x.scalar_type());  // (1, T, 1, hd)
 
   // Additive mask: the dtype's lowest finite value above the diagonal and, with an attention_mask, on padded
   // keys (one lowest value, not a sum: Hugging Face fills rather than adds).
@@ -326,14 +392,60 @@ ModelOutputs Llama::forward(const ModelInputs& in) {
     const Layer& l = layers_[i];
     const at::Tensor& mask = static_cast<int64_t>(i) >= first_sliding ? sliding_mask : full_mask;
     x = attention(l, l.input_layernorm(x), cos, sin, mask, B, T).add(x);
-    at::Tensor h = l.post_attention_layernorm(x);
-    at::Tensor gate = activate(act_, l.gate_proj(h));  // (B*T, I)
-    x = l.down_proj(gate.mul(l.up_proj(h))).add(x);
+    x = mlp(l, l.post_attention_layernorm(x)).add(x);
     probe("layer", static_cast<int64_t>(i));
   }
   x = norm_(x);
 
   return outputs(x, B, T);
+}
+
+KvCache Llama::make_kv_cache(int64_t batch, int64_t prompt_length, int64_t new_tokens) const {
+  return allocate_kv_cache(spec_.num_hidden_layers, batch, spec_.num_key_value_heads, prompt_length + new_tokens,
+                           spec_.head_dim, embed_tokens_.options());
+}
+
+at::Tensor Llama::cached_attention(size_t layer, const Layer& l, const at::Tensor& x, const at::Tensor& cos,
+                                   const at::Tensor& sin, KvCache& cache, int64_t B, int64_t T) {
+  const int64_t nh = spec_.num_attention_heads, nkv = spec_.num_key_value_heads, hd = spec_.head_dim;
+  const int64_t groups = nh / nkv, L = cache.length + T, window = is_sliding(layer) ? spec_.sliding_window : 0;
+  auto [q, k, v] = rotated_qkv(l, x, cos, sin, B, T);  // (B, T, nh, hd), (B, T, nkv, hd) ×2
+  auto [keys, values] = cache.write(layer, k, v);     // (B, nkv, L, hd)
+  const ScoreRule rule{std::sqrt(static_cast<double>(hd)), /*softmax_in_float32=*/true};  // as attention()
+  at::Tensor context = at::empty({B * T, nh * hd}, x.options());  // (B*T, nh*hd)
+  if (T == 1) {
+    // The query at position L - 1 sees every cached key, or in a sliding layer the last `window` of them.
+    if (window > 0 && L > window) {
+      keys = keys.narrow(2, L - window, window);
+      values = values.narrow(2, L - window, window);
+    }
+    // Query heads g·groups … g·groups + groups - 1 read key/value head g (repeat_kv's order): as `groups` query
+    // rows of head g they share its keys without copying them.
+    at::Tensor grouped_out = context.view({B, nkv, groups, hd});
+    scaled_dot_product_attention(q.view({B, nkv, groups, hd}), keys, values, at::Tensor(), rule, grouped_out);
+    return l.o_proj(context);
+  }
+  if (groups > 1) {  // a prefill's rows of queries differ in position, so the heads are repeated once here
+    keys = keys.unsqueeze(2).expand({B, nkv, groups, L, hd}).reshape({B, nh, L, hd});
+    values = values.unsqueeze(2).expand({B, nkv, groups, L, hd}).reshape({B, nh, L, hd});
+  }
+  const at::Tensor mask = cached_causal_mask(T, cache.length, window, x.options());  // (1, 1, T, L)
+  at::Tensor context_heads = context.view({B, T, nh, hd}).transpose(1, 2);           // (B, nh, T, hd), strided
+  scaled_dot_product_attention(q.transpose(1, 2), keys, values, mask, rule, context_heads);
+  return l.o_proj(context);
+}
+
+at::Tensor Llama::extend(const at::Tensor& ids, KvCache& cache) {
+  const int64_t B = ids.size(0), T = ids.size(1);
+  at::Tensor x = at::embedding(embed_tokens_, ids.reshape({B * T}), spec_.pad_token_id);  // (B*T, H)
+  const auto [cos, sin] = rotary_tables(cache.length, T, x.scalar_type());                // (1, T, 1, hd)
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    const Layer& l = layers_[i];
+    x = cached_attention(i, l, l.input_layernorm(x), cos, sin, cache, B, T).add_(x);
+    x = mlp(l, l.post_attention_layernorm(x)).add_(x);
+  }
+  cache.advance(T);
+  return next_token_logits(norm_(last_position(x, B, T)));  // (B, V)
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "cuda.h"
 #include "errors.h"
+#include "models/generation.h"
 
 namespace tfbench {
 
@@ -80,6 +81,27 @@ Linear Model::linear_parameters(const std::string& name, int64_t in, int64_t out
   return l;
 }
 
+Linear Model::fused_linear_parameters(const std::vector<LinearPart>& parts, int64_t in, double std, bool bias) {
+  int64_t total = 0;
+  for (const LinearPart& part : parts) total += part.out;
+  at::Tensor weights = empty_tensor({in, total});  // (in, sum of outs): each part's (in, out) storage side by side
+  at::Tensor biases = bias ? empty_tensor({total}).fill_(0.0) : at::Tensor();
+  int64_t offset = 0;
+  for (const LinearPart& part : parts) {
+    at::Tensor drawn = empty_tensor({in, part.out});  // drawn as linear_weight() draws it: the same random stream
+    fill_normal(drawn, std);
+    at::Tensor slot = weights.narrow(1, offset, part.out);  // (in, out), strides (total, 1)
+    slot.copy_(drawn);
+    part.linear->weight = register_parameter(part.name + ".weight", slot.t());  // (out, in), a view
+    if (bias) part.linear->bias = register_parameter(part.name + ".bias", biases.narrow(0, offset, part.out));
+    offset += part.out;
+  }
+  Linear whole;
+  whole.weight = weights.t();  // (sum of outs, in), strides (1, sum of outs)
+  whole.bias = biases;
+  return whole;
+}
+
 LayerNorm Model::layer_norm_parameters(const std::string& name, int64_t size, double eps) {
   LayerNorm n;
   n.weight = constant_parameter(name + ".weight", {size}, 1.0);
@@ -140,6 +162,21 @@ void Model::check_inputs(const ModelInputs& in) const {
     check_ids(d, "decoder_input_ids", vocab_size(), "vocab_size");
   }
 }
+
+namespace {
+
+[[noreturn]] void cannot_generate() {
+  throw_bad_input(
+      "generate needs a model that decodes with an LM head (gpt2 or llama with head 'causal-lm', t5 with head "
+      "'seq2seq-lm'); encoder-only models (bert, roberta, distilbert) cannot generate");
+}
+
+}  // namespace
+
+void Model::check_generation(int64_t, int64_t) const { cannot_generate(); }
+KvCache Model::make_kv_cache(int64_t, int64_t, int64_t) const { cannot_generate(); }
+at::Tensor Model::prefill(const at::Tensor&, KvCache&) { cannot_generate(); }
+at::Tensor Model::decode_step(const at::Tensor&, KvCache&) { cannot_generate(); }
 
 namespace {
 

@@ -21,6 +21,8 @@ class Optimizer;
 
 namespace tfbench {
 
+struct KvCache;  // models/generation.h
+
 struct BuildOptions {
   c10::Device device{c10::kCPU};
   c10::ScalarType dtype = at::kFloat;
@@ -65,6 +67,21 @@ class Model {
   virtual int64_t max_sequence_length() const = 0;
   // Throws BAD_INPUT when inputs do not fit the model (shapes, dtypes, id ranges, sequence length).
   virtual void check_inputs(const ModelInputs& inputs) const;
+  // Greedy generation with a static KV cache (models/generation.h runs the loop); the families that generate
+  // override these, the defaults refuse with BAD_INPUT. Called in eval mode with no autograd (InferenceMode).
+  // Throws BAD_INPUT unless this model can generate `new_tokens` (N >= 1) tokens after a prompt of
+  // `prompt_length` (S) tokens: it decodes with an LM head, and S + N positions are within its positions.
+  virtual void check_generation(int64_t prompt_length, int64_t new_tokens) const;
+  // The static cache of one generate call: every tensor allocated here, once, for every position it will feed.
+  virtual KvCache make_kv_cache(int64_t batch, int64_t prompt_length, int64_t new_tokens) const;
+  // Runs the prompt (B, S) into the empty `cache` (T5: the encoder, the cross-attention keys and values, and the
+  // decoder's first position); returns the logits (B, V) of the first new token.
+  virtual at::Tensor prefill(const at::Tensor& prompt_ids, KvCache& cache);
+  // Feeds token_ids (B, 1) at the next position, writing its keys and values into `cache`; returns the logits
+  // (B, V) of the token after it.
+  virtual at::Tensor decode_step(const at::Tensor& token_ids, KvCache& cache);
+  // What precedes the new tokens in generate()'s output: decoders' prompt (B, S); T5's decoder_start_token_id.
+  virtual at::Tensor generation_prefix(const at::Tensor& prompt_ids) const { return prompt_ids; }
   // Maps another name a checkpoint may use for a parameter (e.g. a tied decoder weight) to the name in
   // parameters(); returns the name unchanged when it has no alias.
   virtual std::string canonical_name(const std::string& name) const { return name; }
@@ -104,6 +121,16 @@ class Model {
   at::Tensor linear_weight(std::string name, int64_t in, int64_t out, double std);
   // `name`.weight from linear_weight() and, when `bias`, `name`.bias = 0 (out).
   Linear linear_parameters(const std::string& name, int64_t in, int64_t out, double std, bool bias);
+  // Linears over the same input whose weights (and biases) lie side by side in one (in, sum of outs) storage:
+  // each part's `name`.weight (and .bias) is drawn and registered as linear_parameters() would, in order, and set
+  // into *part.linear as a view of that storage. Returns the whole (sum of outs, in) Linear: where no gradient is
+  // recorded, one product computes every part (decoding one token, one GEMV instead of several small ones).
+  struct LinearPart {
+    std::string name;
+    int64_t out;
+    Linear* linear;
+  };
+  Linear fused_linear_parameters(const std::vector<LinearPart>& parts, int64_t in, double std, bool bias);
   at::Tensor empty_tensor(at::IntArrayRef shape) const;
   // Registers `tensor` (detached, then requires_grad) under `name`; returns the registered tensor.
   at::Tensor register_parameter(std::string name, const at::Tensor& tensor);

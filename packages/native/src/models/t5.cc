@@ -10,6 +10,11 @@
 // decoder; cross-attention gets none). Feed-forward: wo(act(wi x)), or gated wo(act(wi_0 x) · wi_1 x). With tied
 // embeddings the decoder output is scaled by d^-0.5 before the LM head.
 //
+// Generation (models/generation.h): the encoder runs once on the prompt; the prefill also computes every decoder
+// layer's cross-attention keys and values of its output (the cache's cross_keys/values, S positions) and runs
+// the decoder's first position (decoder_start_token_id). Each decode step feeds one decoder position i, caches its
+// self-attention keys and values (1 + N positions) and gives it the causal position bias over keys 0 … i.
+//
 // Hidden states travel as (B*T, d) matrices. Shapes: B batch, T encoder and S decoder sequence, d = d_model
 // (hidden_size), nh heads, dkv per-head size (head_dim; nh * dkv need not equal d), F = d_ff
 // (intermediate_size), V vocabulary, R relative_attention_num_buckets.
@@ -19,6 +24,7 @@
 #include "errors.h"
 #include "models/attention.h"
 #include "models/families.h"
+#include "models/generation.h"
 #include "models/layers.h"
 
 namespace tfbench {
@@ -37,6 +43,7 @@ struct T5Spec : CommonSpec {  // num_hidden_layers: encoder blocks; hidden_act: 
   double layer_norm_eps;    // layer_norm_epsilon of the RMS norms
   double dropout_rate;
   double initializer_factor;
+  int64_t decoder_start_token_id;  // the decoder's first input in generation
 };
 
 T5Spec read_spec(const SpecReader& r) {
@@ -51,9 +58,13 @@ T5Spec read_spec(const SpecReader& r) {
   s.layer_norm_eps = r.number("layer_norm_eps", 0.0);
   s.dropout_rate = r.number("dropout_rate", 0.0);
   s.initializer_factor = r.number("initializer_factor", 0.0);
+  s.decoder_start_token_id = r.integer("decoder_start_token_id", 0);
 
   if (s.layer_norm_eps <= 0.0) throw_bad_spec(c10::str("spec.layer_norm_eps must be > 0, got ", s.layer_norm_eps));
   check_probability("dropout_rate", s.dropout_rate);
+  if (s.decoder_start_token_id >= s.vocab_size)
+    throw_bad_spec(c10::str("spec.decoder_start_token_id (", s.decoder_start_token_id, ") must be < spec.vocab_size (",
+                            s.vocab_size, ")"));
   return s;
 }
 
@@ -119,6 +130,12 @@ class T5 final : public Model {
   void check_inputs(const ModelInputs& inputs) const override;
   std::string canonical_name(const std::string& name) const override;
 
+  void check_generation(int64_t prompt_length, int64_t new_tokens) const override;
+  KvCache make_kv_cache(int64_t batch, int64_t prompt_length, int64_t new_tokens) const override;
+  at::Tensor prefill(const at::Tensor& prompt_ids, KvCache& cache) override;
+  at::Tensor decode_step(const at::Tensor& token_ids, KvCache& cache) override;
+  at::Tensor generation_prefix(const at::Tensor& prompt_ids) const override;
+
  private:
   Linear linear(const std::string& name, int64_t in, int64_t out, double std) {
     return linear_parameters(name, in, out, spec_.initializer_factor * std, /*bias=*/false);
@@ -131,11 +148,20 @@ class T5 final : public Model {
   FeedForward feed_forward_parameters(const std::string& prefix);
   Stack stack_parameters(const std::string& prefix, int64_t layers, bool decoder);
 
-  // Position bias (1, nh, T, S) of a stack's self-attention.
-  at::Tensor position_bias(const Stack& stack, int64_t T, int64_t S, bool bidirectional, const at::Tensor& like);
+  // Position bias (1, nh, T, S) of a stack's self-attention: queries at positions [P, P + T), keys [0, S).
+  at::Tensor position_bias(const Stack& stack, int64_t T, int64_t S, bool bidirectional, const at::Tensor& like,
+                           int64_t P = 0);
   // x (B*T, d), memory (B*S, d); bias additive, (1 or B, nh, T, S). Returns (B*T, d).
   at::Tensor attend(const Attention& a, const at::Tensor& x, const at::Tensor& memory, const at::Tensor& bias,
                     int64_t B, int64_t T, int64_t S);
+  // x (B*T, d) attends to keys and values k, v (B, nh, S, dkv), any strides; bias additive or undefined.
+  at::Tensor attend_to(const Attention& a, const at::Tensor& x, const at::Tensor& k, const at::Tensor& v,
+                       const at::Tensor& bias, int64_t B, int64_t T);
+  // The encoder over ids (B, T): its output (B*T, d). `cross_bias` gets the additive mask (1 or B, 1, 1, T) the
+  // decoder's cross-attention adds: lowest on padded keys with an attention_mask, else zeros.
+  at::Tensor encode(const at::Tensor& ids, const at::Tensor& attention_mask, at::Tensor& cross_bias);
+  // The decoder's logits of final hidden states y (N, d), after the final norm: (N, V).
+  at::Tensor lm_logits(const at::Tensor& y) const;
   at::Tensor feed_forward(const FeedForward& f, const at::Tensor& x);  // (N, d) -> (N, d)
   at::Tensor dropout(const at::Tensor& x) { return at::dropout(x, spec_.dropout_rate, is_training()); }
 
@@ -223,9 +249,10 @@ void T5::check_inputs(const ModelInputs& inputs) const {
   if (inputs.token_type_ids.defined()) throw_bad_input("token_type_ids were given but t5 models take none");
 }
 
-at::Tensor T5::position_bias(const Stack& stack, int64_t T, int64_t S, bool bidirectional, const at::Tensor& like) {
+at::Tensor T5::position_bias(const Stack& stack, int64_t T, int64_t S, bool bidirectional, const at::Tensor& like,
+                             int64_t P) {
   const auto ids = at::TensorOptions().dtype(at::kLong).device(like.device());
-  at::Tensor relative = at::arange(S, ids).view({1, S}) - at::arange(T, ids).view({T, 1});  // (T, S)
+  at::Tensor relative = at::arange(S, ids).view({1, S}) - at::arange(P, P + T, ids).view({T, 1});  // (T, S)
   at::Tensor buckets = relative_position_bucket(relative, bidirectional, spec_.relative_attention_num_buckets,
                                                 spec_.relative_attention_max_distance);
   at::Tensor values = at::embedding(stack.relative_attention_bias, buckets);  // (T, S, nh)
@@ -235,9 +262,15 @@ at::Tensor T5::position_bias(const Stack& stack, int64_t T, int64_t S, bool bidi
 at::Tensor T5::attend(const Attention& a, const at::Tensor& x, const at::Tensor& memory, const at::Tensor& bias,
                       int64_t B, int64_t T, int64_t S) {
   const int64_t nh = spec_.num_attention_heads, dkv = spec_.head_dim;
-  at::Tensor q = a.q(x).view({B, T, nh, dkv}).transpose(1, 2);       // (B, nh, T, dkv), strided
   at::Tensor k = a.k(memory).view({B, S, nh, dkv}).transpose(1, 2);  // (B, nh, S, dkv)
   at::Tensor v = a.v(memory).view({B, S, nh, dkv}).transpose(1, 2);
+  return attend_to(a, x, k, v, bias, B, T);
+}
+
+at::Tensor T5::attend_to(const Attention& a, const at::Tensor& x, const at::Tensor& k, const at::Tensor& v,
+                         const at::Tensor& bias, int64_t B, int64_t T) {
+  const int64_t nh = spec_.num_attention_heads, dkv = spec_.head_dim;
+  at::Tensor q = a.q(x).view({B, T, nh, dkv}).transpose(1, 2);  // (B, nh, T, dkv), strided
   if (!at::GradMode::is_enabled() && !is_training()) {
     at::Tensor context = at::empty({B * T, nh * dkv}, x.options());             // (B*T, nh*dkv)
     at::Tensor context_heads = context.view({B, T, nh, dkv}).transpose(1, 2);  // (B, nh, T, dkv), strided
@@ -245,7 +278,8 @@ at::Tensor T5::attend(const Attention& a, const at::Tensor& x, const at::Tensor&
     scaled_dot_product_attention(q, k, v, bias, rule, context_heads);
     return a.o(context);
   }
-  at::Tensor scores = at::matmul(q, k.transpose(2, 3)).add(bias);  // (B, nh, T, S), unscaled
+  at::Tensor scores = at::matmul(q, k.transpose(2, 3));  // (B, nh, T, S), unscaled
+  if (bias.defined()) scores = scores.add(bias);
   at::Tensor probs = dropout(at::softmax(scores, -1, at::kFloat).to(q.scalar_type()));
   at::Tensor context = at::matmul(probs, v);                               // (B, nh, T, dkv)
   return a.o(context.transpose(1, 2).reshape({B * T, nh * dkv}));  // (B*T, d)
@@ -257,28 +291,26 @@ at::Tensor T5::feed_forward(const FeedForward& f, const at::Tensor& x) {
   return f.wo(dropout(h));  // (N, d)
 }
 
-// float16 only: Hugging Face clamps hidden states to the finite range after each sub-layer.
+// float16 only: Hugging Face clamps hidden states to the finite range after each sub-layer (to max - 1000 when
+// some are infinite). The limit stays on the device: no read back per sub-layer.
 at::Tensor clamp_half(const at::Tensor& x) {
   if (x.scalar_type() != at::kHalf) return x;
   const double max = 65504.0;
-  const double limit = x.isinf().any().item<bool>() ? max - 1000.0 : max;
-  return x.clamp(-limit, limit);
+  const at::Tensor limit = at::where(x.isinf().any(), at::scalar_tensor(max - 1000.0, x.options()),
+                                     at::scalar_tensor(max, x.options()));  // 0-dim, x's dtype
+  return at::clamp(x, limit.neg(), limit);
 }
 
-ModelOutputs T5::forward(const ModelInputs& in) {
-  const at::Tensor& ids = in.input_ids;  // (B, T)
-  TORCH_CHECK(ids.dim() == 2, "input_ids must be (batch, sequence), got ", ids.sizes());
-  const at::Tensor& decoder_ids = in.decoder_input_ids.defined() ? in.decoder_input_ids : ids;  // (B, S)
-  const int64_t B = ids.size(0), T = ids.size(1), S = decoder_ids.size(1), d = spec_.hidden_size;
-  const double lowest = lowest_finite(shared_.scalar_type());
-
-  // Encoder: self-attention bias = relative positions (+ lowest on padded keys when a mask is given).
+at::Tensor T5::encode(const at::Tensor& ids, const at::Tensor& attention_mask, at::Tensor& cross_bias) {
+  const int64_t B = ids.size(0), T = ids.size(1);
+  // Self-attention bias = relative positions (+ lowest on padded keys when a mask is given).
   at::Tensor x = dropout(at::embedding(shared_, ids.reshape({B * T})));  // (B*T, d)
   probe("embeddings");
   at::Tensor encoder_bias = position_bias(encoder_, T, T, /*bidirectional=*/true, x);  // (1, nh, T, T)
-  at::Tensor cross_bias = at::zeros({1, 1, 1, T}, x.options());                        // (1 or B, 1, 1, T)
-  if (in.attention_mask.defined()) {
-    cross_bias = at::rsub(in.attention_mask.to(x.scalar_type()), 1.0).mul_(lowest).view({B, 1, 1, T});
+  cross_bias = at::zeros({1, 1, 1, T}, x.options());
+  if (attention_mask.defined()) {
+    const double lowest = lowest_finite(x.scalar_type());
+    cross_bias = at::rsub(attention_mask.to(x.scalar_type()), 1.0).mul_(lowest).view({B, 1, 1, T});
     encoder_bias = encoder_bias + cross_bias;  // (B, nh, T, T)
   }
   for (size_t i = 0; i < encoder_.blocks.size(); ++i) {
@@ -288,7 +320,25 @@ ModelOutputs T5::forward(const ModelInputs& in) {
     x = clamp_half(dropout(feed_forward(b.feed_forward, b.feed_forward_norm(x))).add(x));
     probe("encoder.layer", static_cast<int64_t>(i));
   }
-  at::Tensor memory = dropout(encoder_.final_layer_norm(x));  // (B*T, d)
+  return dropout(encoder_.final_layer_norm(x));  // (B*T, d)
+}
+
+at::Tensor T5::lm_logits(const at::Tensor& y) const {
+  const double d = static_cast<double>(spec_.hidden_size);
+  // With tied embeddings the decoder output is scaled by d^-0.5 first.
+  at::Tensor scaled = spec_.tie_word_embeddings ? y * (1.0 / std::sqrt(d)) : y;
+  return affine(scaled, lm_head_.t(), at::Tensor());  // (N, V)
+}
+
+ModelOutputs T5::forward(const ModelInputs& in) {
+  const at::Tensor& ids = in.input_ids;  // (B, T)
+  TORCH_CHECK(ids.dim() == 2, "input_ids must be (batch, sequence), got ", ids.sizes());
+  const at::Tensor& decoder_ids = in.decoder_input_ids.defined() ? in.decoder_input_ids : ids;  // (B, S)
+  const int64_t B = ids.size(0), T = ids.size(1), S = decoder_ids.size(1), d = spec_.hidden_size;
+  const double lowest = lowest_finite(shared_.scalar_type());
+
+  at::Tensor cross_bias;                                           // (1 or B, 1, 1, T)
+  at::Tensor memory = encode(ids, in.attention_mask, cross_bias);  // (B*T, d)
 
   // Decoder: causal self-attention with relative positions; cross-attention with no position bias.
   at::Tensor y = dropout(at::embedding(shared_, decoder_ids.reshape({B * S})));  // (B*S, d)
@@ -309,10 +359,7 @@ ModelOutputs T5::forward(const ModelInputs& in) {
   ModelOutputs out;
   out.encoder_last_hidden_state = memory.view({B, T, d});
   out.last_hidden_state = y.view({B, S, d});
-  if (lm_) {
-    at::Tensor scaled = spec_.tie_word_embeddings ? y * (1.0 / std::sqrt(static_cast<double>(d))) : y;
-    out.logits = at::mm(scaled, lm_head_.t()).view({B, S, spec_.vocab_size});  // (B, S, V)
-  }
+  if (lm_) out.logits = lm_logits(y).view({B, S, spec_.vocab_size});  // (B, S, V)
   probe("head");
   return out;
 }
@@ -326,6 +373,62 @@ at::Tensor T5::loss(const ModelOutputs& outputs, const at::Tensor& labels) {
   // logits' dtype as T5ForConditionalGeneration's CrossEntropyLoss takes it (the causal-LM heads upcast; T5 does
   // not).
   return at::cross_entropy_loss(outputs.logits.reshape({-1, V}), labels.reshape({-1}));
+}
+
+void T5::check_generation(int64_t, int64_t new_tokens) const {
+  if (!lm_) throw_bad_input("generate needs head 'seq2seq-lm'; this t5 model has head 'base'");
+  if (new_tokens < 1) throw_bad_input(c10::str("newTokens must be >= 1, got ", new_tokens));
+}
+
+KvCache T5::make_kv_cache(int64_t batch, int64_t prompt_length, int64_t new_tokens) const {
+  const int64_t nh = spec_.num_attention_heads, dkv = spec_.head_dim, layers = spec_.num_decoder_layers;
+  const auto options = shared_.options();
+  // Decoder positions: decoder_start_token_id and the N new tokens (the last is never fed; a static cache has
+  // room for it).
+  KvCache cache = allocate_kv_cache(layers, batch, nh, 1 + new_tokens, dkv, options);
+  for (int64_t i = 0; i < layers; ++i) {
+    cache.cross_keys.push_back(at::empty({batch, nh, prompt_length, dkv}, options));
+    cache.cross_values.push_back(at::empty({batch, nh, prompt_length, dkv}, options));
+  }
+  return cache;
+}
+
+at::Tensor T5::generation_prefix(const at::Tensor& prompt_ids) const {
+  return at::full({prompt_ids.size(0), 1}, spec_.decoder_start_token_id, prompt_ids.options());  // (B, 1)
+}
+
+at::Tensor T5::prefill(const at::Tensor& prompt_ids, KvCache& cache) {
+  const int64_t B = prompt_ids.size(0), S = prompt_ids.size(1);
+  const int64_t nh = spec_.num_attention_heads, dkv = spec_.head_dim;
+  at::Tensor zero_bias;  // the prompt has no padding: the cross-attention bias is zero, so decode_step adds none
+  const at::Tensor memory = encode(prompt_ids, /*attention_mask=*/at::Tensor(), zero_bias);  // (B*S, d)
+  for (size_t i = 0; i < decoder_.blocks.size(); ++i) {
+    const Attention& a = decoder_.blocks[i].cross_attention;
+    cache.cross_keys[i].copy_(a.k(memory).view({B, S, nh, dkv}).transpose(1, 2));  // (B, nh, S, dkv)
+    cache.cross_values[i].copy_(a.v(memory).view({B, S, nh, dkv}).transpose(1, 2));
+  }
+  return decode_step(generation_prefix(prompt_ids), cache);
+}
+
+at::Tensor T5::decode_step(const at::Tensor& token_ids, KvCache& cache) {
+  const int64_t B = token_ids.size(0), P = cache.length;
+  const int64_t nh = spec_.num_attention_heads, dkv = spec_.head_dim;
+  at::Tensor y = at::embedding(shared_, token_ids.reshape({B}));  // (B, d): decoder position P
+  // Causal relative positions of the query at P over keys 0 … P (no mask: no key lies after it).
+  const at::Tensor bias = position_bias(decoder_, 1, P + 1, /*bidirectional=*/false, y, P);  // (1, nh, 1, P+1)
+  for (size_t i = 0; i < decoder_.blocks.size(); ++i) {
+    const Block& b = decoder_.blocks[i];
+    at::Tensor h = b.self_attention_norm(y);
+    auto [keys, values] = cache.write(i, b.self_attention.k(h).view({B, 1, nh, dkv}),
+                                      b.self_attention.v(h).view({B, 1, nh, dkv}));  // (B, nh, P+1, dkv)
+    y = clamp_half(attend_to(b.self_attention, h, keys, values, bias, B, 1).add_(y));
+    y = clamp_half(attend_to(b.cross_attention, b.cross_attention_norm(y), cache.cross_keys[i], cache.cross_values[i],
+                             at::Tensor(), B, 1)
+                       .add_(y));
+    y = clamp_half(feed_forward(b.feed_forward, b.feed_forward_norm(y)).add_(y));
+  }
+  cache.advance(1);
+  return lm_logits(decoder_.final_layer_norm(y));  // (B, V)
 }
 
 }  // namespace

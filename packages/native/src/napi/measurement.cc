@@ -82,5 +82,46 @@ Napi::Object cpu_memory_peak_to_js(Napi::Env env, const CpuMemoryPeak& peak) {
   return m;
 }
 
+GenerateCall generate_call_from_js(const Napi::Value& options) {
+  Fields f(options, "options", "BAD_INPUT");
+  GenerateCall call;
+  call.batch_size = f.integer("batchSize", 1);
+  call.prompt_length = f.integer("promptLength", 1);
+  call.new_tokens = f.integer("newTokens", 1);
+  call.seed = static_cast<uint64_t>(f.integer("seed", 0));
+  return call;
+}
+
+Napi::Object generate_times_to_js(Napi::Env env, const GenerateTimes& times) {
+  Napi::Array calls = Napi::Array::New(env, times.calls.size());
+  for (size_t i = 0; i < times.calls.size(); ++i) {
+    const GenerateTiming& t = times.calls[i];
+    Napi::Object call = Napi::Object::New(env);
+    call.Set("ttftSeconds", t.ttft_seconds);
+    call.Set("stepSeconds", numbers(env, t.step_seconds));
+    call.Set("e2eSeconds", t.e2e_seconds);
+    calls.Set(static_cast<uint32_t>(i), call);
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("calls", calls);
+  out.Set("hostSeconds", times.host_seconds.empty() ? env.Null() : numbers(env, times.host_seconds));
+  return out;
+}
+
+Napi::Object generate_memory_to_js(Napi::Env env, const GenerateMemory& memory) {
+  Napi::Object out = memory_peaks_to_js(env, memory.peaks);
+  out.Set("kvCacheBytes", bytes(env, memory.kv_cache_bytes));
+  return out;
+}
+
+Napi::Object memory_bandwidth_to_js(Napi::Env env, const MemoryBandwidth& bandwidth) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("device", bandwidth.device);
+  out.Set("bytesPerSecond", bandwidth.bytes_per_second);
+  out.Set("bufferBytes", bytes(env, bandwidth.buffer_bytes));
+  out.Set("repeats", Napi::Number::New(env, static_cast<double>(bandwidth.repeats)));
+  return out;
+}
+
 }  // namespace js
 }  // namespace tfbench

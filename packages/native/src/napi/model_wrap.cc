@@ -1,5 +1,6 @@
-// Model: parameters(), parameterCount(), loadWeights(file, entries), run(inputs, options), and the measurement
-// blocks of a cell: runCalls(options), measureMemory(options), measureBreakdown(options).
+// Model: parameters(), parameterCount(), loadWeights(file, entries), run(inputs, options), generate(inputIds,
+// options), and the measurement blocks of a cell: runCalls(options), measureMemory(options),
+// measureBreakdown(options), runGenerateCalls(options), measureGenerateMemory(options).
 // The async methods read their arguments on the JS thread, do the work on the compute thread
 // (compute_thread.h), and reject (never throw) on bad arguments. One async call at a time per model: a second
 // one rejects 'model busy'.
@@ -11,6 +12,8 @@
 #include "errors.h"
 #include "measure/breakdown.h"
 #include "measure/calls.h"
+#include "measure/generate.h"
+#include "models/generation.h"
 #include "napi/compute_thread.h"
 #include "napi/fields.h"
 #include "napi/js_error.h"
@@ -38,8 +41,7 @@ struct ModelState {
 
 // The inputs of `cell`: made on first use, then the same tensors until another shape or seed is asked for
 // (the previous ones are released first).
-const ModelInputs& inputs_for(ModelState& state, const CellCall& cell) {
-  check_cell_call(*state.model, cell);
+const ModelInputs& cached_inputs(ModelState& state, const CellCall& cell) {
   auto& cached = state.cell_inputs;
   if (!cached || cached->batch_size != cell.batch_size || cached->sequence_length != cell.sequence_length ||
       cached->seed != cell.seed) {
@@ -47,6 +49,18 @@ const ModelInputs& inputs_for(ModelState& state, const CellCall& cell) {
     cached = CachedInputs{cell.batch_size, cell.sequence_length, cell.seed, cell_inputs(*state.model, cell)};
   }
   return cached->inputs;
+}
+
+const ModelInputs& inputs_for(ModelState& state, const CellCall& cell) {
+  check_cell_call(*state.model, cell);
+  return cached_inputs(state, cell);
+}
+
+// The seeded random prompt (B, S) of a generate call: an inference cell's input_ids of that shape and seed, kept
+// as those are.
+const at::Tensor& prompt_for(ModelState& state, const GenerateCall& call) {
+  check_generate_call(*state.model, call);
+  return cached_inputs(state, prompt_cell(call)).input_ids;
 }
 
 // Held by a call in flight; releases the model on the JS thread when the call settles.
@@ -92,6 +106,9 @@ class ModelWrap final : public Napi::ObjectWrap<ModelWrap> {
                            InstanceMethod<&ModelWrap::RunCalls>("runCalls"),
                            InstanceMethod<&ModelWrap::MeasureMemory>("measureMemory"),
                            InstanceMethod<&ModelWrap::MeasureBreakdown>("measureBreakdown"),
+                           InstanceMethod<&ModelWrap::Generate>("generate"),
+                           InstanceMethod<&ModelWrap::RunGenerateCalls>("runGenerateCalls"),
+                           InstanceMethod<&ModelWrap::MeasureGenerateMemory>("measureGenerateMemory"),
                        });
   }
 
@@ -260,6 +277,71 @@ class ModelWrap final : public Napi::ObjectWrap<ModelWrap> {
       return run_async(
           env, [state, cell, costs] { *costs = measure_breakdown(*state->model, cell, inputs_for(*state, cell)); },
           [costs](Napi::Env env) -> Napi::Value { return module_costs_to_js(env, *costs); }, hold);
+    } catch (...) {
+      return rejected_promise(env);
+    }
+  }
+
+  // generate(inputIds, { newTokens }) -> { generatedIds, stepLogits }
+  Napi::Value Generate(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    try {
+      const at::Tensor ids = tensor_from_js(info[0], "inputIds");
+      const int64_t new_tokens = Fields(info[1], "options", "BAD_INPUT").integer("newTokens", 1);
+      auto hold = acquire(state_, "generate");
+      auto model = state_->model;
+      auto output = std::make_shared<GreedyOutput>();
+      return run_async(
+          env,
+          [model, ids, new_tokens, output] {
+            *output = generate_greedy(*model, ids.to(model->options().device), new_tokens);
+          },
+          [output](Napi::Env env) -> Napi::Value {
+            Napi::Object out = Napi::Object::New(env);
+            out.Set("generatedIds", tensor_to_js(env, output->generated_ids));
+            out.Set("stepLogits", tensor_to_js(env, output->step_logits));
+            return out;
+          },
+          hold);
+    } catch (...) {
+      return rejected_promise(env);
+    }
+  }
+
+  // runGenerateCalls({ batchSize, promptLength, newTokens, seed, calls }) -> GenerateTimes
+  Napi::Value RunGenerateCalls(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    try {
+      const GenerateCall call = generate_call_from_js(info[0]);
+      const int64_t calls = Fields(info[0], "options", "BAD_INPUT").integer("calls", 1);
+      auto hold = acquire(state_, "runGenerateCalls");
+      auto state = state_;
+      auto times = std::make_shared<GenerateTimes>();
+      return run_async(
+          env,
+          [state, call, calls, times] {
+            *times = run_generate_calls(*state->model, call, prompt_for(*state, call), calls);
+          },
+          [times](Napi::Env env) -> Napi::Value { return generate_times_to_js(env, *times); }, hold);
+    } catch (...) {
+      return rejected_promise(env);
+    }
+  }
+
+  // measureGenerateMemory({ batchSize, promptLength, newTokens, seed }) -> GenerateMemory
+  Napi::Value MeasureGenerateMemory(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    try {
+      const GenerateCall call = generate_call_from_js(info[0]);
+      auto hold = acquire(state_, "measureGenerateMemory");
+      auto state = state_;
+      auto memory = std::make_shared<GenerateMemory>();
+      return run_async(
+          env,
+          [state, call, memory] {
+            *memory = measure_generate_memory(*state->model, call, prompt_for(*state, call));
+          },
+          [memory](Napi::Env env) -> Napi::Value { return generate_memory_to_js(env, *memory); }, hold);
     } catch (...) {
       return rejected_promise(env);
     }
