@@ -40,7 +40,7 @@ test('run --generate on tiny GPT-2 and BERT: the generation sections, BERT skipp
   assert.ok(r.stdout.indexOf('GENERATION - SPEED - RESULT') >= 0, r.stdout);
   assert.ok(r.stdout.indexOf('GENERATION - MEMORY - RESULT') > r.stdout.indexOf('GENERATION - SPEED - RESULT'));
   assert.doesNotMatch(r.stdout, /INFERENCE/);
-  assert.match(r.stdout, /^Model Name +Batch Size +Seq Length +TTFT ms +95% CI +TPOT ms +95% CI \(n\) +ITL p50 ms +ITL p90 ms +ITL p99 ms +Prefill tok\/s +Decode tok\/s +E2E s$/m);
+  assert.match(r.stdout, /^Model Name +Batch Size +Seq Length +TTFT ms +95% CI +TPOT ms +95% CI \(n\) +ITL p50 ms +ITL p90 ms +ITL p99 ms +Prefill tok\/s +Decode tok\/s +E2E s( +TPOT \/ floor)?$/m);
   assert.match(r.stdout, /^Model Name +Batch Size +Seq Length +Memory in MB +RSS increase MB +Weights MB +KV cache MB +KV allocated MB$/m);
   assert.match(r.stdout, /^tiny-bert +1 +8 +skipped +-/m);
   assert.match(r.stderr, /tiny-bert batch 1 seq 8 generate: skipped \(CANNOT_GENERATE: skipped: tiny-bert cannot generate: bert is an encoder-only family/);
@@ -61,7 +61,7 @@ test('run --generate on tiny GPT-2 and BERT: the generation sections, BERT skipp
     assert.ok(Math.abs(g.prefillTokensPerSecond - (rec.batchSize * rec.sequenceLength) / g.ttftSeconds.median) < 1e-6 * g.prefillTokensPerSecond);
     // The cache by formula, 2 · 2 layers · B · (S + 8) · 32 · 4 bytes, and as the addon allocated it.
     assert.equal(g.kvCache.formulaBytes, 2 * 2 * rec.batchSize * (rec.sequenceLength + 8) * 32 * 4);
-    assert.ok(g.kvCache.allocatedBytes >= g.kvCache.formulaBytes, `allocated ${g.kvCache.allocatedBytes}`);
+    assert.equal(g.kvCache.allocatedBytes, g.kvCache.formulaBytes);
   }
   const csv = readFileSync(join(dir, 'generate_time.csv'), 'utf8').trim().split('\n');
   assert.equal(csv[0], 'model,batch_size,sequence_length,result,new_tokens,ttft_s,tpot_s,itl_p50_s,itl_p90_s,itl_p99_s,prefill_tokens_per_s,decode_tokens_per_s');
