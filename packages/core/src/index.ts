@@ -31,7 +31,7 @@ export {
   type ModelSpec,
   type ResolvedModel,
 } from './models/index.js';
-export { LIBTORCH_BACKEND, libtorchBackend, type Backend, type BackendFactory, type BackendInfo, type BackendModel, type BackendRef, type DType } from './backend/index.js';
+export { LIBTORCH_BACKEND, libtorchBackend, type Backend, type BackendFactory, type BackendInfo, type BackendModel, type BackendRef, type DType, DTYPES } from './backend/index.js';
 export { benchmark, resolveDevice, type BenchmarkOptions, type ProgressEvent } from './run/benchmark.js';
 export {
   cellName,

@@ -1,7 +1,7 @@
 // tfbench check <dir>: compare what the model computes with a checkpoint's expected.safetensors, and greedy
 // decoding with a generation reference (<dir>/generate.safetensors, or --generation FILE).
 import { table } from 'table';
-import { checkCheckpoint, type CheckResult, type DType, type GenerationComparison } from '@tfbench/core';
+import { checkCheckpoint, DTYPES, type CheckResult, type DType, type GenerationComparison } from '@tfbench/core';
 import type { TfbenchCommand } from '../command.js';
 import { EXIT_FAILED, EXIT_OK, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
@@ -33,7 +33,7 @@ export const checkCommand: TfbenchCommand<CheckArgs> = ({ io, exit }) => ({
       .option('device', { type: 'string', default: 'cpu', describe: 'cpu, cuda or cuda:N' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the comparison as JSON' })
       .option('dtype', {
-        choices: ['float32', 'float16', 'bfloat16'] as const,
+        choices: DTYPES,
         describe: "Compute in this dtype (default: each file's, else float32)",
       })
       .option('atol', {

@@ -1,6 +1,6 @@
 // The one table of benchmark arguments: key, kind, default, description, Hugging Face aliases.
 // parseArgs, --help, the CLI's options and the JSON Schema are all generated from it.
-import type { DType } from '../backend/index.js';
+import { DTYPES, type DType } from '../backend/index.js';
 import type { InlineModelRef, ModelRef } from '../models/types.js';
 
 export type Device = 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
@@ -207,7 +207,7 @@ const table: { [K in ArgKey]: Omit<ArgDefinition<K>, 'key'> } = {
     group: 'Measurement',
   },
   dtype: {
-    kind: { type: 'enum', values: ['float32', 'float16', 'bfloat16'] },
+    kind: { type: 'enum', values: DTYPES },
     default: 'float32',
     description: 'Parameter and activation dtype',
     aliases: [{ name: 'fp16', ifTrue: 'float16', ifFalse: 'float32' }],

@@ -86,6 +86,9 @@ export type BackendFactory = (options: unknown) => Backend | Promise<Backend>;
 
 export const LIBTORCH_BACKEND: BackendRef = { id: 'libtorch' };
 
+/** Every dtype a model can be built in (args' dtype, check's --dtype, a fixture's __metadata__ dtype). */
+export const DTYPES: readonly DType[] = ['float32', 'float16', 'bfloat16'];
+
 export interface Backend {
   /** How a worker process builds this backend: cells run isolated with the backend the sweep was given. */
   readonly ref: BackendRef;

@@ -6,7 +6,7 @@
 // reference's prompt and compares the generated ids exactly and each step's logits within the tolerance.
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { libtorchBackend, type Backend, type BackendModel, type DType, type HostTensor } from '../backend/index.js';
+import { DTYPES, libtorchBackend, type Backend, type BackendModel, type DType, type HostTensor } from '../backend/index.js';
 import { ModelError, TfbenchError } from '../errors.js';
 import { CANNOT_FIT_HINT, checkFits, memoryCapacity, readSafetensors, resolveModel } from '../models/index.js';
 import type { ModelSpec } from '../models/index.js';
@@ -115,7 +115,6 @@ function badGeneration(message: string): TfbenchError {
   });
 }
 
-const DTYPES: readonly DType[] = ['float32', 'float16', 'bfloat16'];
 
 /** A float16's value from its bits. */
 function halfValue(bits: number): number {
