@@ -1,14 +1,16 @@
 #include "models/layers.h"
 
 #include "errors.h"
+#include "models/gemv.h"
 
 namespace tfbench {
 
 at::Tensor affine(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias) {
   if (x.size(0) == 1 && x.is_cpu() && x.scalar_type() == at::kFloat) {
-    const at::Tensor row = x.select(0, 0);                                                  // (in)
-    at::Tensor y = bias.defined() ? at::addmv(bias, w.t(), row) : at::mv(w.t(), row);  // (out)
-    return y.unsqueeze(0);                                                                  // (1, out)
+    const at::Tensor row = x.select(0, 0);             // (in)
+    at::Tensor y = streaming_gemv(w.t(), row, bias);  // (out); undefined unless w.t() is row-major (out, in)
+    if (!y.defined()) y = bias.defined() ? at::addmv(bias, w.t(), row) : at::mv(w.t(), row);
+    return y.unsqueeze(0);  // (1, out)
   }
   return bias.defined() ? at::addmm(bias, x, w) : at::mm(x, w);
 }

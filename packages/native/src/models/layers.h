@@ -11,8 +11,9 @@ namespace tfbench {
 
 // x · w (+ bias): x (N, in), w (in, out) with any strides, bias (out) or undefined -> (N, out). A single float32
 // row on the CPU (decoding one token at batch 1) goes through a matrix-vector product: OpenBLAS (0.3.21) runs a
-// one-row GEMM at about half the memory bandwidth its GEMV reaches, and a decode step is all such rows. (In
-// bfloat16 libtorch's own GEMM beats its GEMV, so 16-bit rows stay with the GEMM.)
+// one-row GEMM at about half the memory bandwidth its GEMV reaches, and a decode step is all such rows. A weight
+// stored (out, in), w its transpose, takes streaming_gemv (gemv.h), faster still; GPT-2's (in, out) Conv1D
+// weights take BLAS's GEMV. (In bfloat16 libtorch's own GEMM beats its GEMV, so 16-bit rows stay with the GEMM.)
 at::Tensor affine(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias);
 
 // torch.nn.Linear: y = x · W^T (+ b). Weight (out, in) as checkpoints store it; bias may be undefined.
