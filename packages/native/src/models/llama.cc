@@ -26,6 +26,8 @@
 #include <limits>
 #include <tuple>
 
+#include <ATen/Parallel.h>
+
 #include "errors.h"
 #include "models/attention.h"
 #include "models/decoder.h"
@@ -425,11 +427,25 @@ at::Tensor Llama::cached_attention(size_t layer, const Layer& l, const at::Tenso
     scaled_dot_product_attention(q.view({B, nkv, groups, hd}), keys, values, at::Tensor(), rule, grouped_out);
     return l.o_proj(context);
   }
+  const at::Tensor mask = cached_causal_mask(T, cache.length, window, x.options());  // (1, 1, T, L)
+  // With at least one (batch item, key/value head) pair per thread, a prefill stacks the `groups` query heads of
+  // key/value head g as groups·T rows, row j·T + t being query head g·groups + j at position P + t: one GEMM per
+  // pair of (groups·T, hd) queries over the cache as it is, with no copy of its keys and values per query head.
+  // The copies are of the queries in and the context out instead, nkv / nh the size of the repeated cache's.
+  // (Qwen2.5-0.5B, 14 heads over 2, T = 128, 2 threads: its 24 layers' attention 102-106 against 105-115 ms,
+  // interleaved.) With fewer pairs than threads the per-head path below keeps every thread busy.
+  if (groups > 1 && B * nkv >= at::get_num_threads()) {
+    at::Tensor grouped_q = q.view({B, T, nkv, groups, hd}).permute({0, 2, 3, 1, 4}).reshape({B, nkv, groups * T, hd});
+    const at::Tensor grouped_mask = mask.expand({groups, 1, T, L}).reshape({1, 1, groups * T, L});  // (1, 1, gT, L)
+    at::Tensor grouped_out = at::empty({B, nkv, groups * T, hd}, x.options());                      // (B, nkv, gT, hd)
+    scaled_dot_product_attention(grouped_q, keys, values, grouped_mask, rule, grouped_out);
+    context.view({B, T, nkv, groups, hd}).copy_(grouped_out.view({B, nkv, groups, T, hd}).permute({0, 3, 1, 2, 4}));
+    return l.o_proj(context);
+  }
   if (groups > 1) {  // a prefill's rows of queries differ in position, so the heads are repeated once here
     keys = keys.unsqueeze(2).expand({B, nkv, groups, L, hd}).reshape({B, nh, L, hd});
     values = values.unsqueeze(2).expand({B, nkv, groups, L, hd}).reshape({B, nh, L, hd});
   }
-  const at::Tensor mask = cached_causal_mask(T, cache.length, window, x.options());  // (1, 1, T, L)
   at::Tensor context_heads = context.view({B, T, nh, hd}).transpose(1, 2);           // (B, nh, T, hd), strided
   scaled_dot_product_attention(q.transpose(1, 2), keys, values, mask, rule, context_heads);
   return l.o_proj(context);
