@@ -93,6 +93,16 @@ interface Answer {
   body: Uint8Array;
 }
 
+/** What a request was for, for its messages. */
+interface HubRequest {
+  url: string;
+  repoId: string;
+  revision: string;
+  file: string;
+  env: HubEnv;
+  token: HubToken | null;
+}
+
 /** Why a fetch failed, in a few words: a timeout, or the network's reason ("connect ECONNREFUSED 127.0.0.1:9"). */
 function fetchFailure(err: unknown, timeoutMs: number): string {
   if (err instanceof Error && err.name === 'TimeoutError') return `no answer within ${timeoutMs / 1000} s`;
@@ -106,8 +116,8 @@ function fetchFailure(err: unknown, timeoutMs: number): string {
  * timeout per try. A 5xx or a failure to connect is tried again after a delay that doubles; any other answer is
  * returned as it is. Throws ModelError naming the URL and the last failure when every try failed.
  */
-async function getWithRetries(url: string, headers: Record<string, string>, options: HubOptions): Promise<Answer> {
-  const env = options.env ?? process.env;
+async function getWithRetries(r: HubRequest, headers: Record<string, string>, options: HubOptions): Promise<Answer> {
+  const { url, env } = r;
   const fromEnv = Number(env.HF_HUB_DOWNLOAD_TIMEOUT) * 1000;
   const timeoutMs = options.timeoutMs ?? (fromEnv > 0 ? fromEnv : DEFAULT_TIMEOUT_MS);
   const retries = options.retries ?? DEFAULT_RETRIES;
@@ -128,23 +138,13 @@ async function getWithRetries(url: string, headers: Record<string, string>, opti
   throw new ModelError(`${url}: no usable answer after ${tries} (last: ${last})`, {
     hint:
       `Check the network and HF_ENDPOINT (${hubEndpoint(env)}). Without a network, fill the cache elsewhere ` +
-      '(`huggingface-cli download <id> config.json`) and run with HF_HUB_OFFLINE=1.',
+      `(\`huggingface-cli download ${r.repoId} ${r.file}\`) and run with HF_HUB_OFFLINE=1.`,
   });
-}
-
-/** What a request was for, for its error messages. */
-interface Request {
-  url: string;
-  repoId: string;
-  revision: string;
-  file: string;
-  env: HubEnv;
-  token: HubToken | null;
 }
 
 /** The ModelError for a 4xx answer: a repo, revision or file that does not exist (the Hub's X-Error-Code says
  * which), a gated or private repo, too many requests, or anything else with the Hub's own words. */
-function answerError(answer: Answer, r: Request): ModelError {
+function answerError(answer: Answer, r: HubRequest): ModelError {
   const code = answer.headers.get('x-error-code');
   const said = answer.headers.get('x-error-message');
   const hubSays = said ? ` ("${oneLine(said).slice(0, 200)}")` : '';
@@ -188,7 +188,7 @@ function answerError(answer: Answer, r: Request): ModelError {
 }
 
 /** The Hub's answer is not one huggingface_hub could store either (a proxy's page, another server). */
-function notTheHub(r: Request, what: string): ModelError {
+function notTheHub(r: HubRequest, what: string): ModelError {
   return new ModelError(`${r.url}: the answer ${what}: ${hubEndpoint(r.env)} does not answer as the Hugging Face Hub does`, {
     hint: 'Check HF_ENDPOINT (unset, it is https://huggingface.co) and any proxy between here and the Hub.',
   });
@@ -225,9 +225,9 @@ export async function downloadHubFile(
   const token = hubToken(env);
   const headers: Record<string, string> = { 'user-agent': `tfbench/${TOOL_VERSION}` };
   if (token) headers.authorization = `Bearer ${token.value}`;
-  const request: Request = { url, repoId, revision, file, env, token };
+  const request: HubRequest = { url, repoId, revision, file, env, token };
 
-  const answer = await getWithRetries(url, headers, options);
+  const answer = await getWithRetries(request, headers, options);
   const commit = answer.headers.get('x-repo-commit');
   if (answer.status === 404 && options.optional) {
     if (commit !== null && isCommitHash(commit)) await storeMissingFile({ repoId, revision, commit, file }, env);
