@@ -15,8 +15,11 @@ import { tinyBert } from './tiny-bert.js';
 
 const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 
+/** Hugging Face ids resolve through an empty cache in offline mode: no test reads the user's cache or the network. */
+const hubEnv = { ...process.env, HF_HUB_CACHE: mkdtempSync(join(tmpdir(), 'tfbench-cli-hf-')), HF_HUB_OFFLINE: '1' };
+
 function tfbench(args: string[], cwd = process.cwd()) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', timeout: 120_000, env: hubEnv });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

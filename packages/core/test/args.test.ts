@@ -343,13 +343,13 @@ describe('parseArgs: models and configs', () => {
         { path: 'models[0].name', message: 'required: the name to show for this model' },
         { path: 'models[1]', message: 'needs "base" (a known id or path), "config" (config fields with model_type), or both' },
         { path: 'models[2].config.model_type', message: 'required when there is no "base" (e.g. "bert")' },
-        { path: 'models[3].configs', message: 'unknown key (expected name, base, config); did you mean "config"?' },
-        { path: 'models[4].base', message: 'expected a known model id or a path, got 5' },
+        { path: 'models[3].configs', message: 'unknown key (expected name, base, revision, config); did you mean "config"?' },
+        { path: 'models[4].base', message: 'expected a known model id, a path or a Hugging Face id, got 5' },
         {
           path: 'models[5]',
           message: 'a raw config needs a name: write { "name": …, "config": { "model_type": … } }, or list it in "configs"',
         },
-        { path: 'models[6]', message: 'expected a model id, a path, or { name, base?, config? }, got 42' },
+        { path: 'models[6]', message: 'expected a model id, a path, or { name, base?, revision?, config? }, got 42' },
         { path: 'models[7]', message: 'expected a model id or path, got ""' },
       ],
     );
@@ -376,7 +376,7 @@ describe('parseArgs: models and configs', () => {
     ]);
     assert.deepEqual(problems({ configs: [{ model_type: 3 }, 'bert'] }), [
       { path: 'configs[0].model_type', message: 'expected a model_type string such as "bert", got 3' },
-      { path: 'configs[1]', message: 'expected a config object (with model_type) or { name, base?, config? }, got "bert"' },
+      { path: 'configs[1]', message: 'expected a config object (with model_type) or { name, base?, revision?, config? }, got "bert"' },
     ]);
   });
 });

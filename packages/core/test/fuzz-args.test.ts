@@ -154,7 +154,7 @@ test('a key that is not a plain name is written as a JSON string in its path, on
     '[""]: unknown argument',
     '["a.b"]: unknown argument',
     '"x\\ny": unknown option',
-    'models[1]["con\\nfig"]: unknown key (expected name, base, config); did you mean "config"?',
+    'models[1]["con\\nfig"]: unknown key (expected name, base, revision, config); did you mean "config"?',
   ]);
 });
 
@@ -169,7 +169,7 @@ test("a hole in a library caller's list is a missing element", () => {
   const r = parseArgs({ models: ['gpt2', , 't5-small'], batchSizes: [8, , 16] });
   assert.ok(!r.ok);
   assert.deepEqual(r.problems.map((p) => `${p.path}: ${p.message}`), [
-    'models[1]: expected a model id, a path, or { name, base?, config? }, got undefined',
+    'models[1]: expected a model id, a path, or { name, base?, revision?, config? }, got undefined',
     'batchSizes[1]: expected a positive integer, got undefined',
   ]);
 });

@@ -376,12 +376,20 @@ describe('resolveModel', () => {
   });
 
   it('explains unknown ids with close known ids', () => {
-    const err = modelError(() => resolveModel('bert-base-uncase', { onlyPretrainModel: false, baseDir: dir }));
+    // Of a Hugging Face id's form: the cache was read (resolveModel never asks the Hub; hub.test.ts has the rest).
+    const env = { HF_HUB_CACHE: join(dir, 'hf-cache') };
+    const err = modelError(() => resolveModel('bert-base-uncase', { onlyPretrainModel: false, baseDir: dir, env }));
     assert.equal(
       err.message,
-      `unknown model "bert-base-uncase": not a known id, and no file or directory at ${join(dir, 'bert-base-uncase')}. Close known ids: bert-base-uncased, bert-base-cased, distilbert-base-uncased.`,
+      `unknown model "bert-base-uncase": not a known id, no file or directory at ${join(dir, 'bert-base-uncase')}, not in the Hugging Face cache (${join(dir, 'hf-cache')}); the Hub was not asked. Close known ids: bert-base-uncased, bert-base-cased, distilbert-base-uncased.`,
     );
-    assert.match(err.hint, /tfbench models/);
+    // Of no id's form: neither cache nor Hub is tried.
+    const notAnId = modelError(() => resolveModel('bert/base/uncase', { onlyPretrainModel: false, baseDir: dir, env }));
+    assert.equal(
+      notAnId.message,
+      `unknown model "bert/base/uncase": not a known id, and no file or directory at ${join(dir, 'bert/base/uncase')}. Close known ids: bert-base-uncased, bert-base-cased, distilbert-base-uncased.`,
+    );
+    assert.match(notAnId.hint, /tfbench models/);
   });
 
   it('explains missing config.json, invalid JSON and non-object JSON with the file name', () => {

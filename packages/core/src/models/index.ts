@@ -13,8 +13,24 @@ export { BERT_DEFAULTS, bertParameterShapes } from './families/bert.js';
 export { normaliseConfig } from './normalise.js';
 export { layerStacks, parameterCount, parameterShapes } from './parameters.js';
 export { checkConfigEntry, checkModelRef, isRawConfig, modelName } from './ref.js';
-export type { KnownModelInfo, ResolveOptions, ResolvedModel } from './resolve.js';
-export { checkpointTensors, checkpointWeightFiles, knownModelConfig, listKnownModels, modelPath, resolveModel, resolveModels } from './resolve.js';
+export type { CachedModelInfo, CachedModels, HubFailures, HubSource, KnownModelInfo, PrefetchOptions, ResolveOptions, ResolvedModel } from './resolve.js';
+export {
+  checkpointTensors,
+  checkpointWeightFiles,
+  knownModelConfig,
+  listCachedModels,
+  listKnownModels,
+  modelPath,
+  prefetchHubConfigs,
+  resolveModel,
+  resolveModelOnline,
+  resolveModels,
+  resolveModelsOnline,
+} from './resolve.js';
+export type { CachedFile, CachedRepo, HubEnv } from './hub-cache.js';
+export { DEFAULT_REVISION, findCachedFile, hubCacheDir, isHubRepoId, listCachedRepos } from './hub-cache.js';
+export type { HubOptions, HubToken } from './hub.js';
+export { downloadHubFile, fetchHubConfigs, hubEndpoint, hubOffline, hubToken } from './hub.js';
 export type { FitOptions, MemoryCapacity } from './fits.js';
 export { CANNOT_FIT_HINT, DTYPE_BYTES, checkFits, checkModelsFit, formatBytes, memoryCapacity } from './fits.js';
 export type { SafetensorsContents, SafetensorsDType, SafetensorsEntry, SafetensorsHeader } from './safetensors.js';

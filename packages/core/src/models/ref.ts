@@ -1,9 +1,11 @@
 // Checking model references as they appear in args.json (`models[i]`, `configs[i]`), without touching files.
 import { didYouMean, formatValue, keyPath, type Problem } from '../errors.js';
+import { revisionProblem } from './hub-cache.js';
+import { findKnownModel } from './known/index.js';
 import type { HfConfig, InlineModelRef, ModelRef } from './types.js';
 import { isPlainObject } from './util.js';
 
-const INLINE_KEYS = ['name', 'base', 'config'] as const;
+const INLINE_KEYS = ['name', 'base', 'revision', 'config'] as const;
 
 /** The name a model is shown under: the id or path as written (without a trailing slash), or the
  * inline model's `name`. */
@@ -23,7 +25,7 @@ function checkModelType(value: unknown, path: string, problems: Problem[]): void
 }
 
 /**
- * Checks an inline model `{ name?, base?, config? }`. `nameRequired` is false for `configs` entries
+ * Checks an inline model `{ name?, base?, revision?, config? }`. `nameRequired` is false for `configs` entries
  * that take their name from `models[i]`. Returns the ref (name '' when absent) or undefined.
  */
 function checkInline(
@@ -39,17 +41,26 @@ function checkInline(
         key === 'model_type' || key === 'architectures'
           ? '; config fields go under "config"'
           : didYouMean(key, INLINE_KEYS);
-      problems.push({ path: keyPath(path, key), message: `unknown key (expected name, base, config)${extra}` });
+      problems.push({ path: keyPath(path, key), message: `unknown key (expected name, base, revision, config)${extra}` });
     }
   }
-  const { name, base, config } = value;
+  const { name, base, revision, config } = value;
   if (name === undefined) {
     if (nameRequired) problems.push({ path: `${path}.name`, message: 'required: the name to show for this model' });
   } else if (typeof name !== 'string' || name.trim() === '') {
     problems.push({ path: `${path}.name`, message: `expected a non-empty string, got ${formatValue(name)}` });
   }
   if (base !== undefined && (typeof base !== 'string' || base.trim() === '')) {
-    problems.push({ path: `${path}.base`, message: `expected a known model id or a path, got ${formatValue(base)}` });
+    problems.push({ path: `${path}.base`, message: `expected a known model id, a path or a Hugging Face id, got ${formatValue(base)}` });
+  }
+  // A revision is of a Hugging Face id; whether `base` is a path is known when it is resolved (resolve.ts).
+  if (revision !== undefined) {
+    const problem = typeof revision === 'string' ? revisionProblem(revision) : `expected a branch, tag or commit hash, got ${formatValue(revision)}`;
+    if (problem !== null) problems.push({ path: `${path}.revision`, message: problem });
+    else if (base === undefined) problems.push({ path: `${path}.revision`, message: 'a revision needs "base": the Hugging Face id it is a revision of' });
+    else if (typeof base === 'string' && findKnownModel(base) !== undefined) {
+      problems.push({ path: `${path}.revision`, message: `${JSON.stringify(base)} is a known id, whose config ships with tfbench: a revision only applies to a Hugging Face id` });
+    }
   }
   if (config !== undefined && !isPlainObject(config)) {
     problems.push({ path: `${path}.config`, message: `expected an object of Hugging Face config fields, got ${formatValue(config)}` });
@@ -68,6 +79,7 @@ function checkInline(
   if (problems.length > before) return undefined;
   const ref: InlineModelRef = { name: typeof name === 'string' ? name : '' };
   if (typeof base === 'string') ref.base = base;
+  if (typeof revision === 'string') ref.revision = revision;
   if (isPlainObject(config)) ref.config = { ...config };
   return ref;
 }
@@ -89,7 +101,7 @@ export function checkModelRef(value: unknown, path: string, problems: Problem[])
   if (isPlainObject(value)) return checkInline(value, path, problems, true);
   problems.push({
     path,
-    message: `expected a model id, a path, or { name, base?, config? }, got ${formatValue(value)}`,
+    message: `expected a model id, a path, or { name, base?, revision?, config? }, got ${formatValue(value)}`,
   });
   return undefined;
 }
@@ -107,7 +119,7 @@ export function checkConfigEntry(value: unknown, path: string, problems: Problem
   if (isPlainObject(value)) return checkInline(value, path, problems, false);
   problems.push({
     path,
-    message: `expected a config object (with model_type) or { name, base?, config? }, got ${formatValue(value)}`,
+    message: `expected a config object (with model_type) or { name, base?, revision?, config? }, got ${formatValue(value)}`,
   });
   return undefined;
 }

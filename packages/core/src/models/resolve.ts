@@ -1,8 +1,11 @@
-// ModelRef → config → ModelSpec: known ids, config.json paths, checkpoint directories, inline configs.
+// ModelRef → config → ModelSpec: known ids, config.json paths, checkpoint directories, Hugging Face ids (from the
+// local Hugging Face cache; prefetchHubConfigs fills it from the Hub first), inline configs.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { ModelError, WeightsError, closestMatches, formatValue, oneLine, type Problem } from '../errors.js';
-import { findKnownModel, knownModelIds, knownModels } from './known/index.js';
+import { CONFIG_FILE, fetchHubConfigs, hubOffline, type HubOptions } from './hub.js';
+import { DEFAULT_REVISION, findCachedFile, hubCacheDir, isHubRepoId, listCachedRepos, revisionProblem, type HubEnv } from './hub-cache.js';
+import { findKnownModel, knownModelIds, knownModels, type KnownModel } from './known/index.js';
 import { normaliseConfig } from './normalise.js';
 import { parameterCount } from './parameters.js';
 import { modelName } from './ref.js';
@@ -16,15 +19,29 @@ export interface ResolveOptions {
   onlyPretrainModel: boolean;
   /** Relative paths are resolved from here (the args file's directory). */
   baseDir: string;
+  /** Where the Hugging Face cache is and whether offline mode is on (HF_HUB_CACHE, HF_HUB_OFFLINE, …; default
+   * process.env). */
+  env?: HubEnv;
+  /** What prefetchHubConfigs could not download: a Hugging Face id missing from the cache is explained by it. */
+  hubFailures?: HubFailures;
+}
+
+/** Where a Hugging Face model's config came from: the repo, the revision asked for, the commit that was. */
+export interface HubSource {
+  repoId: string;
+  revision: string;
+  commit: string;
 }
 
 export interface ResolvedModel {
   /** Display name. */
   name: string;
-  source: 'known' | 'path' | 'inline';
+  source: 'known' | 'path' | 'hub' | 'inline';
   /** The known id the config came from (directly or as an inline model's base). */
   knownId?: string;
-  /** The config.json read, when the config came from a file. */
+  /** The Hugging Face repo the config came from (directly or as an inline model's base), through the cache. */
+  hub?: HubSource;
+  /** The config.json read, when the config came from a file (a Hugging Face id's: the cache's snapshot). */
   configPath?: string;
   /** The checkpoint directory, when the model (or its base) is one. */
   checkpointDir?: string;
@@ -51,8 +68,9 @@ const WEIGHTS_HINT =
   'shards its weight_map lists, as the Hugging Face hub stores them.';
 
 interface LoadedConfig {
-  source: 'known' | 'path';
+  source: 'known' | 'path' | 'hub';
   knownId?: string;
+  hub?: HubSource;
   configPath?: string;
   checkpointDir?: string;
   weightFiles: string[];
@@ -181,23 +199,115 @@ function checkWeightFiles(files: readonly string[]): void {
   }
 }
 
-function unknownModel(id: string, absolute: string): ModelError {
+/** " Close known ids: a, b." when some are close to `id`, else "". */
+function closeKnownIds(id: string): string {
   const close = closestMatches(id, knownModelIds(), 3);
-  const suggestion = close.length > 0 ? ` Close known ids: ${close.join(', ')}.` : '';
-  return new ModelError(
-    `unknown model ${JSON.stringify(id)}: not a known id, and no file or directory at ${absolute}.${suggestion}`,
-    { hint: '`tfbench models` lists the known ids; a path must lead to a config.json or a checkpoint directory.' },
-  );
+  return close.length > 0 ? ` Close known ids: ${close.join(', ')}.` : '';
 }
 
-/** A known id (which wins over a same-named relative path: write ./name for the directory) or a path. */
-function loadConfig(id: string, baseDir: string): LoadedConfig {
-  const known = findKnownModel(id);
-  if (known !== undefined) {
-    return { source: 'known', knownId: known.id, weightFiles: [], hfConfig: structuredClone(known.config) as HfConfig };
-  }
+/** An id that is neither a known id, nor a path, nor of a Hugging Face id's form. */
+function unknownModel(id: string, absolute: string): ModelError {
+  return new ModelError(`unknown model ${JSON.stringify(id)}: not a known id, and no file or directory at ${absolute}.${closeKnownIds(id)}`, {
+    hint: '`tfbench models` lists the known ids; a path must lead to a config.json or a checkpoint directory; a Hugging Face id is org/name.',
+  });
+}
+
+/** Where a model id (or an inline model's base) leads, in the order resolution tries them. */
+type Location =
+  | { kind: 'known'; model: KnownModel }
+  | { kind: 'path'; absolute: string }
+  /** `absolute`: the path that was not there, for messages. */
+  | { kind: 'hub'; repoId: string; revision: string; absolute: string }
+  | { kind: 'unknown'; absolute: string };
+
+function revisionNotForHub(id: string, known: boolean): ModelError {
+  const what = known ? 'a known id, whose config ships with tfbench' : 'a path';
+  return new ModelError(`${JSON.stringify(id)} is ${what}: a revision only applies to a Hugging Face id`, {
+    hint: known
+      ? 'Drop the revision (`tfbench models` lists the known ids), or name a config.json of that revision by its path.'
+      : 'Drop the revision: a path names one config.json.',
+  });
+}
+
+/**
+ * Where `id` leads: a known id (which wins over a same-named relative path: write ./name for the directory), an
+ * existing path, a Hugging Face id (`org/name` or `name`, with `revision`, or `@revision` after it, default main),
+ * else nowhere. Throws ModelError for a revision given twice, a revision of a known id or a path, or a revision
+ * that cannot name a branch, tag or commit. Reads no cache.
+ */
+function locate(id: string, revision: string | undefined, baseDir: string): Location {
   const absolute = resolve(baseDir, id);
-  if (!existsSync(absolute)) throw unknownModel(id, absolute);
+  const known = findKnownModel(id);
+  if (known !== undefined || existsSync(absolute)) {
+    if (revision !== undefined) throw revisionNotForHub(id, known !== undefined);
+    return known !== undefined ? { kind: 'known', model: known } : { kind: 'path', absolute };
+  }
+  let repoId = id;
+  const at = id.lastIndexOf('@');
+  if (at > 0) {
+    if (revision !== undefined) {
+      throw new ModelError(`${JSON.stringify(id)} names a revision after "@", and "revision" names one too: name it once`);
+    }
+    repoId = id.slice(0, at);
+    revision = id.slice(at + 1);
+    const knownBefore = findKnownModel(repoId) !== undefined;
+    if (knownBefore || existsSync(resolve(baseDir, repoId))) throw revisionNotForHub(repoId, knownBefore);
+  }
+  if (!isHubRepoId(repoId)) return { kind: 'unknown', absolute };
+  revision ??= DEFAULT_REVISION;
+  const problem = revisionProblem(revision);
+  if (problem !== null) throw new ModelError(`the revision of ${JSON.stringify(id)}: ${problem}`);
+  return { kind: 'hub', repoId, revision, absolute };
+}
+
+/** The key of a repo at a revision in HubFailures. */
+function hubKey(at: { repoId: string; revision: string }): string {
+  return `${at.repoId}@${at.revision}`;
+}
+
+/** A Hugging Face id whose config.json the cache lacks: says that the cache was read, then why the Hub did not
+ * fill it (its error from prefetchHubConfigs, offline mode, or not asked: a caller of the synchronous API). */
+function notInCache(id: string, at: Location & { kind: 'hub' }, options: ResolveOptions): ModelError {
+  const env = options.env ?? process.env;
+  const tried = `unknown model ${JSON.stringify(id)}: not a known id, no file or directory at ${at.absolute}, not in the Hugging Face cache (${hubCacheDir(env)})`;
+  const failure = options.hubFailures?.get(hubKey(at));
+  if (failure !== undefined) {
+    return new ModelError(`${tried}, and from the Hub: ${failure.message}.${closeKnownIds(id)}`, { hint: failure.hint, cause: failure });
+  }
+  const offline = hubOffline(env);
+  if (offline !== null) {
+    const revision = at.revision === DEFAULT_REVISION ? '' : ` --revision ${at.revision}`;
+    return new ModelError(`${tried}, and offline mode is on (${offline}): the Hub was not asked.${closeKnownIds(id)}`, {
+      hint: `Run once without ${offline.split('=')[0]} to store its config.json in the cache, or fill the cache where there is a network: \`huggingface-cli download ${at.repoId} ${CONFIG_FILE}${revision}\`.`,
+    });
+  }
+  return new ModelError(`${tried}; the Hub was not asked.${closeKnownIds(id)}`, {
+    hint: 'resolveModel and resolveModels read the cache only: resolveModelsOnline (as benchmark() does) downloads config.json from the Hub first.',
+  });
+}
+
+/** A Hugging Face id's config.json from the cache. */
+function loadHubConfig(id: string, at: Location & { kind: 'hub' }, options: ResolveOptions): LoadedConfig {
+  const cached = findCachedFile(at.repoId, CONFIG_FILE, { revision: at.revision, env: options.env });
+  if (cached === null || cached.path === null) throw notInCache(id, at, options);
+  return {
+    source: 'hub',
+    hub: { repoId: at.repoId, revision: at.revision, commit: cached.commit },
+    configPath: cached.path,
+    weightFiles: [],
+    hfConfig: readJsonObject(cached.path, 'the config'),
+  };
+}
+
+/** A known id, a path, or a Hugging Face id (locate), read. */
+function loadConfig(id: string, revision: string | undefined, options: ResolveOptions): LoadedConfig {
+  const at = locate(id, revision, options.baseDir);
+  if (at.kind === 'known') {
+    return { source: 'known', knownId: at.model.id, weightFiles: [], hfConfig: structuredClone(at.model.config) as HfConfig };
+  }
+  if (at.kind === 'hub') return loadHubConfig(id, at, options);
+  if (at.kind === 'unknown') throw unknownModel(id, at.absolute);
+  const absolute = at.absolute;
   if (statSync(absolute).isDirectory()) {
     const configPath = join(absolute, 'config.json');
     if (!existsSync(configPath)) {
@@ -226,14 +336,17 @@ export function resolveModel(ref: ModelRef, options: ResolveOptions): ResolvedMo
   let loaded: LoadedConfig;
   let source: ResolvedModel['source'];
   if (typeof ref === 'string') {
-    loaded = loadConfig(ref, options.baseDir);
+    loaded = loadConfig(ref, undefined, options);
     source = loaded.source;
     name = modelName(ref);
   } else {
     name = ref.name;
     source = 'inline';
+    if (ref.revision !== undefined && ref.base === undefined) {
+      throw new ModelError(`${JSON.stringify(name)} has a revision but no base: a revision is of a Hugging Face id given as "base"`);
+    }
     const base: LoadedConfig =
-      ref.base !== undefined ? loadConfig(ref.base, options.baseDir) : { source: 'path', weightFiles: [], hfConfig: {} };
+      ref.base !== undefined ? loadConfig(ref.base, ref.revision, options) : { source: 'path', weightFiles: [], hfConfig: {} };
     const overrides = ref.config ?? {};
     const tooDeep = tooDeepPath(overrides, MAX_JSON_DEPTH - 3); // as deep as under models[i].config in args.json
     if (tooDeep !== undefined) {
@@ -261,6 +374,7 @@ export function resolveModel(ref: ModelRef, options: ResolveOptions): ResolvedMo
     trainParameterCount: parameterCount(trainSpec),
   };
   if (loaded.knownId !== undefined) resolved.knownId = loaded.knownId;
+  if (loaded.hub !== undefined) resolved.hub = loaded.hub;
   if (loaded.configPath !== undefined) resolved.configPath = loaded.configPath;
   if (loaded.checkpointDir !== undefined) resolved.checkpointDir = loaded.checkpointDir;
   return resolved;
@@ -279,7 +393,7 @@ export function modelPath(args: { configs?: readonly unknown[] }, i: number): st
  */
 export function resolveModels(
   args: { models: readonly ModelRef[]; configs?: readonly unknown[]; onlyPretrainModel: boolean },
-  options: { baseDir: string },
+  options: Omit<ResolveOptions, 'onlyPretrainModel'>,
 ): ResolvedModel[] {
   const models: ResolvedModel[] = [];
   const problems: Problem[] = [];
@@ -287,7 +401,7 @@ export function resolveModels(
   let failed = 0;
   args.models.forEach((ref, i) => {
     try {
-      models.push(resolveModel(ref, { onlyPretrainModel: args.onlyPretrainModel, baseDir: options.baseDir }));
+      models.push(resolveModel(ref, { ...options, onlyPretrainModel: args.onlyPretrainModel }));
     } catch (err) {
       if (!(err instanceof ModelError)) throw err;
       const path = modelPath(args, i);
@@ -315,6 +429,65 @@ export function resolveModels(
   return models;
 }
 
+/** What prefetchHubConfigs could not download, by repo and revision: the error that says why. */
+export type HubFailures = ReadonlyMap<string, ModelError>;
+
+export interface PrefetchOptions extends HubOptions {
+  /** Relative paths are resolved from here, as in ResolveOptions: an existing path is never a Hugging Face id. */
+  baseDir: string;
+  /** The run generates: generation_config.json is stored too (the Hub may have none). */
+  generate?: boolean;
+}
+
+/**
+ * The asynchronous step before resolveModel(s), which stay synchronous and read the cache only: for every model
+ * (or inline base) that names a Hugging Face id (neither a known id nor an existing path) whose config.json the
+ * cache lacks, downloads it from the Hub into the cache (fetchHubConfigs), and generation_config.json for a run that
+ * generates. Nothing is asked in offline mode. Never throws for one model: what failed comes back as HubFailures,
+ * for resolveModels to report at that model's path with every other problem.
+ */
+export async function prefetchHubConfigs(refs: readonly ModelRef[], options: PrefetchOptions): Promise<HubFailures> {
+  const failures = new Map<string, ModelError>();
+  if (hubOffline(options.env ?? process.env) !== null) return failures;
+  const wanted = new Map<string, { repoId: string; revision: string }>();
+  for (const ref of refs) {
+    const id = typeof ref === 'string' ? ref : ref.base;
+    if (id === undefined) continue;
+    try {
+      const at = locate(id, typeof ref === 'string' ? undefined : ref.revision, options.baseDir);
+      if (at.kind === 'hub') wanted.set(hubKey(at), at);
+    } catch (err) {
+      if (!(err instanceof ModelError)) throw err; // a bad revision: resolveModel says so
+    }
+  }
+  await Promise.all(
+    [...wanted].map(async ([key, at]) => {
+      try {
+        await fetchHubConfigs(at.repoId, { ...options, revision: at.revision });
+      } catch (err) {
+        if (!(err instanceof ModelError)) throw err;
+        failures.set(key, err);
+      }
+    }),
+  );
+  return failures;
+}
+
+/** prefetchHubConfigs, then resolveModel: one model, with the Hub's help (what `tfbench check` uses). */
+export async function resolveModelOnline(ref: ModelRef, options: ResolveOptions & PrefetchOptions): Promise<ResolvedModel> {
+  const hubFailures = await prefetchHubConfigs([ref], options);
+  return resolveModel(ref, { ...options, hubFailures });
+}
+
+/** prefetchHubConfigs, then resolveModels: every model of parsed args, with the Hub's help (what benchmark() uses). */
+export async function resolveModelsOnline(
+  args: { models: readonly ModelRef[]; configs?: readonly unknown[]; onlyPretrainModel: boolean; generate?: boolean },
+  options: PrefetchOptions,
+): Promise<ResolvedModel[]> {
+  const hubFailures = await prefetchHubConfigs(args.models, { ...options, generate: args.generate ?? false });
+  return resolveModels(args, { baseDir: options.baseDir, env: options.env, hubFailures });
+}
+
 export interface KnownModelInfo {
   id: string;
   aliases: string[];
@@ -340,6 +513,52 @@ export function listKnownModels(): KnownModelInfo[] {
       parameters: parameterCount(normaliseConfig(m.config, { name: m.id })),
     };
   });
+}
+
+/** A cached Hugging Face model tfbench can build, for `tfbench models --cached` (the columns of KnownModelInfo). */
+export interface CachedModelInfo {
+  id: string;
+  /** The commit main pointed to when its config.json was stored. */
+  commit: string;
+  modelType: string;
+  architecture: string | null;
+  parameters: number;
+}
+
+export interface CachedModels {
+  /** The cache read (hubCacheDir). */
+  cacheDir: string;
+  buildable: CachedModelInfo[];
+  /** Cached models with a config.json that tfbench cannot build, each with the first reason on one line. */
+  unbuildable: Array<{ id: string; reason: string }>;
+}
+
+/** Every model of the local Hugging Face cache with a config.json at main (listCachedRepos), split into those
+ * normaliseConfig can build and those it cannot. Reads the cache only. */
+export function listCachedModels(options: { env?: HubEnv } = {}): CachedModels {
+  const env = options.env ?? process.env;
+  const result: CachedModels = { cacheDir: hubCacheDir(env), buildable: [], unbuildable: [] };
+  for (const repo of listCachedRepos(env)) {
+    try {
+      const config = readJsonObject(repo.configPath, 'the config');
+      const architectures = config.architectures;
+      result.buildable.push({
+        id: repo.repoId,
+        commit: repo.commit,
+        modelType: String(config.model_type),
+        architecture: Array.isArray(architectures) && typeof architectures[0] === 'string' ? architectures[0] : null,
+        parameters: parameterCount(normaliseConfig(config)),
+      });
+    } catch (err) {
+      if (!(err instanceof ModelError)) throw err;
+      const first = err.problems[0];
+      const more = err.problems.length > 1 ? ` (and ${err.problems.length - 1} more)` : '';
+      // normaliseConfig's messages start "config: " or "config (model_type …) cannot be used:" before the problems.
+      const reason = first === undefined ? err.message.replace(/^config: /, '') : `${first.path}: ${first.message}${more}`;
+      result.unbuildable.push({ id: repo.repoId, reason: oneLine(reason) });
+    }
+  }
+  return result;
 }
 
 /** The published config.json contents of a known model (a copy), or undefined. */

@@ -33,7 +33,11 @@ export function readResultsJson(path: string): BenchmarkResults {
   const results = data as BenchmarkResults;
   // Files of schema 1.0 predate sharding: they hold every cell of their sweep.
   if (results.shard === undefined) results.shard = null;
-  // Files of schema 1.2 and older predate generation.
-  for (const record of results.records) if (record !== null && typeof record === 'object') record.generation ??= null;
+  // Files of schema 1.2 and older predate generation; of 1.3 and older, Hugging Face ids.
+  for (const record of results.records) {
+    if (record === null || typeof record !== 'object') continue;
+    record.generation ??= null;
+    record.hub ??= null;
+  }
   return results;
 }

@@ -148,10 +148,15 @@ export function resultsJsonSchema(): Schema {
       },
       {},
       {
-        // Optional: files of schema 1.2 and older have no generation field.
+        // Optional: files of schema 1.2 and older have no generation field, of 1.3 and older no hub.
         generation: {
           description: 'Generate cells: TTFT, TPOT, ITL, tokens/s, the step trace, weights, KV cache; null otherwise',
           ...nullable(generation),
+        },
+        hub: {
+          description:
+            'A model named by a Hugging Face id (or an inline model on one): the repo, the revision asked for, the commit it resolved to; null otherwise',
+          ...nullable(object({ repoId: { type: 'string' }, revision: { type: 'string' }, commit: { type: 'string', pattern: '^[0-9a-f]{40}$' } })),
         },
       }),
     },

@@ -13,7 +13,9 @@ import type { SampleSummary } from '../stats/summary.js';
 // 1.3: mode `generate` with its `generation` record (files of 1.2 and older have no `generation` field;
 // readResultsJson reads it as null), the arguments generate, newTokens and the generation CSV names, status
 // `skipped` for a cell the model cannot run, and efficiency.flopsPerCall null where nothing can be counted.
-export const RESULTS_SCHEMA_VERSION = '1.3.0';
+// 1.4: `hub` on every record: the Hugging Face repo, revision and commit a model's config came from (files of 1.3
+// and older have none; readResultsJson reads it as null).
+export const RESULTS_SCHEMA_VERSION = '1.4.0';
 
 /** Which shares of a sweep's cells a results file holds: shards `indices` (1-based, ascending) of `count`. */
 export interface ResultsShard {
@@ -188,6 +190,9 @@ export interface CellRecord extends Cell {
    * pthreads one (the environment says which BLAS); null when unknown or not measured. */
   blasThreads: number | null;
   parameterCount: number;
+  /** A model named by a Hugging Face id (or an inline model on one): the repo, the revision asked for and the commit
+   * it resolved to in the cache; null for known ids, paths and other inline models. */
+  hub: { repoId: string; revision: string; commit: string } | null;
   /** Seconds per call; null when speed was not measured or the cell failed. */
   timeSeconds: TimeRecord | null;
   /** Training: the call split into forward (with the loss), backward and optimizer step (null without one). */

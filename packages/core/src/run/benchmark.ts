@@ -9,7 +9,7 @@ import { chooseThreads, resumedChoice, threadWarnings, type ProbeTarget } from '
 import { devicePeak } from '../env/peaks.js';
 import { ArgsError, TfbenchError, type Problem } from '../errors.js';
 import { generationProblem } from '../models/generation.js';
-import { checkModelsFit, memoryCapacity, resolveModels, type ResolvedModel } from '../models/index.js';
+import { checkModelsFit, memoryCapacity, resolveModelsOnline, type HubOptions, type ResolvedModel } from '../models/index.js';
 import { cellName, RESULTS_SCHEMA_VERSION, type BenchmarkResults, type Cell, type CellRecord, type ResultsSink } from '../report/results.js';
 import { TOOL_VERSION } from '../version.js';
 import { measureCell, type CellJob } from './cell.js';
@@ -35,6 +35,9 @@ export interface BenchmarkOptions {
   signal?: AbortSignal;
   /** Directory that relative model paths are resolved against (default: the current directory). */
   baseDir?: string;
+  /** Hugging Face ids: the environment (HF_HUB_CACHE, HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE; default process.env),
+   * the timeout and retries of a download. */
+  hub?: HubOptions;
   /** Defaults to the libtorch backend. Isolated cells (and the thread probe) run in worker processes that build
    * the same backend from its `ref`, so a backend that is not built in must name a module there. */
   backend?: Backend;
@@ -95,8 +98,9 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
   const parsed = parseArgs(input, options.overrides);
   if (!parsed.ok) throw new ArgsError(parsed.problems);
   const args = parsed.args;
-  // Every model is resolved before anything runs: a bad model is exit 2, nothing half-run.
-  const models = resolveModels(args, { baseDir: options.baseDir ?? process.cwd() });
+  // Every model is resolved before anything runs: a bad model is exit 2, nothing half-run. A Hugging Face id's
+  // config.json comes from the local cache, downloaded from the Hub first when the cache lacks it.
+  const models = await resolveModelsOnline(args, { ...options.hub, baseDir: options.baseDir ?? process.cwd() });
 
   const backend = options.backend ?? libtorchBackend();
   if (args.isolate && !canBuildInWorker(backend.ref)) throw notIsolatableError(backend.ref);

@@ -8,7 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DTYPES, libtorchBackend, type Backend, type BackendModel, type DType, type HostTensor } from '../backend/index.js';
 import { ModelError, TfbenchError } from '../errors.js';
-import { CANNOT_FIT_HINT, checkFits, memoryCapacity, readSafetensors, resolveModel } from '../models/index.js';
+import { CANNOT_FIT_HINT, checkFits, memoryCapacity, readSafetensors, resolveModelOnline } from '../models/index.js';
 import type { ModelSpec } from '../models/index.js';
 import { loadCheckpointWeights } from './weights.js';
 
@@ -319,7 +319,9 @@ export async function checkCheckpoint(dirArg: string, options: CheckOptions = {}
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw badDir(`${dir} is not a directory`);
   const expectedPath = join(dir, 'expected.safetensors');
   if (!existsSync(expectedPath)) throw badDir(`${dir} has no expected.safetensors to compare with`);
-  const model = resolveModel(dir, { onlyPretrainModel: false, baseDir: dir });
+  const generationFile = generationReferencePath(dir, options.generation);
+  // The directory exists, so the Hub is never asked; resolving goes the one way every command's does.
+  const model = await resolveModelOnline(dir, { onlyPretrainModel: false, baseDir: dir, generate: generationFile !== null });
   const expected = readSafetensors(expectedPath);
   const metadata = expected.metadata ?? {};
   const tolerance = (key: string, fallback: number) => metadataTolerance(metadata, key, fallback, expectedPath);
@@ -331,7 +333,6 @@ export async function checkCheckpoint(dirArg: string, options: CheckOptions = {}
   const tensors = expected.tensors;
   if (!tensors.input_ids) throw badDir(`${expectedPath} has no input_ids`);
   // Read before anything is built, so that a malformed reference is refused first.
-  const generationFile = generationReferencePath(dir, options.generation);
   const reference = generationFile === null ? null : readGenerationReference(generationFile, model.spec);
   // The reference's own dtype (the shared ones were computed in float32), unless one is given.
   const generationDtype = reference && (options.dtype ?? fixtureDtype(reference.metadata.dtype, reference.file));

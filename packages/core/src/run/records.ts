@@ -42,6 +42,7 @@ export function unmeasuredRecord(cell: Cell, job: CellJob, model: ResolvedModel,
     blasThreads: null,
     // Training and generation build the model with its LM head (trainSpec).
     parameterCount: cell.mode === 'inference' ? model.parameterCount : model.trainParameterCount,
+    hub: model.hub ?? null,
     timeSeconds: null,
     phasesSeconds: null,
     throughput: null,
