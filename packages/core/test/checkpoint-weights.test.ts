@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BackendModel, WeightEntry } from '../src/backend/index.js';
 import { ModelError } from '../src/errors.js';
-import { readSafetensorsHeader, resolveModel, type SafetensorsEntry } from '../src/models/index.js';
+import { checkpointWeightFiles, readSafetensorsHeader, resolveModel, type SafetensorsEntry } from '../src/models/index.js';
 import { checkCheckpoint } from '../src/run/check.js';
 import { loadCheckpointWeights } from '../src/run/weights.js';
 import { fakeModel } from './fake-backend.js';
@@ -114,7 +114,81 @@ test('a directory with neither model.safetensors nor an index is refused, naming
   );
 });
 
+/** What a checkpoint directory holding only pickled weights is refused with: the files, why, how to convert. */
+function pickleRefusal(dir: string, files: string) {
+  return (err: unknown) => {
+    assert.ok(err instanceof ModelError, String(err));
+    assert.equal(
+      err.message,
+      `${dir}: the weights are pickle files (${files}), which tfbench does not load: unpickling can execute arbitrary ` +
+        'code. There is no model.safetensors and no model.safetensors.index.json in this checkpoint directory',
+    );
+    assert.equal(
+      err.hint,
+      'Convert it to safetensors once, in Python with transformers (the class its config.json names in architectures, ' +
+        'e.g. LlamaForCausalLM): model = LlamaForCausalLM.from_pretrained(dir); model.save_pretrained(dir, ' +
+        'safe_serialization=True). Or, for random weights, name its config.json instead.',
+    );
+    return true;
+  };
+}
+
+test('pickled weights (pytorch_model.bin, its shards, *.pt, *.pth, *.ckpt) are refused with the reason and the conversion', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tfbench-pickle-'));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(TINY_GPT2));
+  writeFileSync(join(dir, 'pytorch_model.bin'), 'PK\x03\x04 not read');
+  assert.throws(() => resolveModel(dir, opts(dir)), pickleRefusal(dir, 'pytorch_model.bin'));
+  assert.throws(() => checkpointWeightFiles(dir), pickleRefusal(dir, 'pytorch_model.bin'));
+
+  const sharded = mkdtempSync(join(tmpdir(), 'tfbench-pickle-shards-'));
+  writeFileSync(join(sharded, 'config.json'), JSON.stringify(TINY_GPT2));
+  const index = { metadata: { total_size: 8 }, weight_map: { a: 'pytorch_model-00001-of-00002.bin', b: 'pytorch_model-00002-of-00002.bin' } };
+  writeFileSync(join(sharded, 'pytorch_model.bin.index.json'), JSON.stringify(index));
+  for (const f of ['pytorch_model-00001-of-00002.bin', 'pytorch_model-00002-of-00002.bin', 'extra.pt', 'ema.ckpt']) {
+    writeFileSync(join(sharded, f), '');
+  }
+  const four = 'ema.ckpt, extra.pt, pytorch_model-00001-of-00002.bin and 2 more';
+  assert.throws(() => resolveModel(sharded, opts(sharded)), pickleRefusal(sharded, four));
+
+  // A Trainer's own pickles (its arguments, optimizer, scheduler, RNG state) are not weights.
+  const trainer = mkdtempSync(join(tmpdir(), 'tfbench-trainer-'));
+  writeFileSync(join(trainer, 'config.json'), JSON.stringify(TINY_GPT2));
+  for (const f of ['training_args.bin', 'optimizer.pt', 'scheduler.pt', 'rng_state.pth', 'rng_state_3.pth']) writeFileSync(join(trainer, f), '');
+  assert.throws(
+    () => resolveModel(trainer, opts(trainer)),
+    (err) => err instanceof ModelError && err.message === `${trainer}: no model.safetensors and no model.safetensors.index.json in this checkpoint directory`,
+  );
+  writeFileSync(join(trainer, 'model.pth'), '');
+  assert.throws(() => resolveModel(trainer, opts(trainer)), pickleRefusal(trainer, 'model.pth'));
+});
+
+test('safetensors beside pickled weights are used, silently, as transformers does', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tfbench-both-'));
+  const weights = writeCheckpoint(dir, TINY_GPT2);
+  writeFileSync(join(dir, 'pytorch_model.bin'), '');
+  assert.deepEqual(resolveModel(dir, opts(dir)).weightFiles, [weights]);
+
+  // Shards listed by model.safetensors.index.json win over pytorch_model.bin.index.json's too.
+  const sharded = mkdtempSync(join(tmpdir(), 'tfbench-both-shards-'));
+  writeFileSync(join(sharded, 'config.json'), JSON.stringify(TINY_GPT2));
+  const shard = join(sharded, 'model-00001-of-00001.safetensors');
+  writeFileSync(shard, readFileSync(weights));
+  const names = readSafetensorsHeader(shard).entries.map((e) => e.name);
+  const weight_map = Object.fromEntries(names.map((n) => [n, 'model-00001-of-00001.safetensors']));
+  writeFileSync(join(sharded, 'model.safetensors.index.json'), JSON.stringify({ weight_map }));
+  writeFileSync(join(sharded, 'pytorch_model.bin.index.json'), JSON.stringify({ weight_map: { a: 'pytorch_model.bin' } }));
+  writeFileSync(join(sharded, 'pytorch_model.bin'), '');
+  assert.deepEqual(resolveModel(sharded, opts(sharded)).weightFiles, [shard]);
+});
+
 const skipParity = skipWithoutShared('parity/gpt2');
+
+test('check refuses a parity fixture whose weights are pytorch_model.bin, before building anything', { skip: skipParity }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tfbench-pickle-check-'));
+  for (const f of ['config.json', 'expected.safetensors']) copyFileSync(join(sharedFixture('parity/gpt2'), f), join(dir, f));
+  writeFileSync(join(dir, 'pytorch_model.bin'), '');
+  await assert.rejects(checkCheckpoint(dir), pickleRefusal(dir, 'pytorch_model.bin'));
+});
 
 const SHARDED = 'a parity fixture in two indexed shards: each tensor from its shard, check passes';
 test(SHARDED, { skip: skipParity }, async () => {

@@ -1,5 +1,5 @@
 // ModelRef → config → ModelSpec: known ids, config.json paths, checkpoint directories, inline configs.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { ModelError, WeightsError, closestMatches, formatValue, oneLine, type Problem } from '../errors.js';
 import { findKnownModel, knownModelIds, knownModels } from './known/index.js';
@@ -117,13 +117,37 @@ function readWeightIndex(dir: string): WeightIndex {
   return { path, shardOf, files: [...new Set(shardOf.values())].sort() };
 }
 
+/** PyTorch's pickled weights as the Hub stores them (pytorch_model.bin, or the shards pytorch_model.bin.index.json
+ * lists) and other torch.save files, by name. */
+const PICKLE_WEIGHTS = /^pytorch_model\.bin\.index\.json$|\.(bin|pt|pth|ckpt)$/;
+/** Pickles that transformers' Trainer writes beside the weights of a training checkpoint: not weights. */
+const TRAINER_STATE = /^(training_args\.bin|optimizer\.pt|scheduler\.pt|scaler\.pt|rng_state(_\d+)?\.pth)$/;
+
+/** The refusal of a checkpoint whose weights are only pickles (`found`: their file names, sorted). */
+function pickleWeightsError(dir: string, found: readonly string[]): ModelError {
+  const named = found.length > 3 ? `${found.slice(0, 3).join(', ')} and ${found.length - 3} more` : found.join(', ');
+  return new ModelError(
+    `${dir}: the weights are pickle files (${named}), which tfbench does not load: unpickling can execute ` +
+      `arbitrary code. There is no ${WEIGHTS_FILE} and no ${WEIGHTS_INDEX} in this checkpoint directory`,
+    {
+      hint:
+        'Convert it to safetensors once, in Python with transformers (the class its config.json names in ' +
+        'architectures, e.g. LlamaForCausalLM): model = LlamaForCausalLM.from_pretrained(dir); ' +
+        'model.save_pretrained(dir, safe_serialization=True). Or, for random weights, name its config.json instead.',
+    },
+  );
+}
+
 /** The safetensors files holding a checkpoint directory's weights: model.safetensors, else the shards that
- * model.safetensors.index.json lists. No other file is weights (expected.safetensors, generate.safetensors, …).
- * Throws ModelError naming the directory when it has neither, or the missing shards. */
+ * model.safetensors.index.json lists (either wins over pickled weights beside it, as in transformers). No other
+ * file is weights (expected.safetensors, generate.safetensors, …). Throws ModelError naming the directory when
+ * it has neither (saying why when its weights are pickles: pytorch_model.bin, *.pt, …), or the missing shards. */
 export function checkpointWeightFiles(dirArg: string): string[] {
   const dir = resolve(dirArg);
   if (existsSync(join(dir, WEIGHTS_FILE))) return [join(dir, WEIGHTS_FILE)];
   if (!existsSync(join(dir, WEIGHTS_INDEX))) {
+    const pickles = readdirSync(dir).filter((f) => PICKLE_WEIGHTS.test(f) && !TRAINER_STATE.test(f)).sort();
+    if (pickles.length > 0) throw pickleWeightsError(dir, pickles);
     throw new ModelError(`${dir}: no ${WEIGHTS_FILE} and no ${WEIGHTS_INDEX} in this checkpoint directory`, {
       hint: `${WEIGHTS_HINT} For random weights, name its config.json instead.`,
     });
