@@ -50,6 +50,15 @@ const WEIGHTS_HINT =
   'A checkpoint directory holds config.json and model.safetensors, or model.safetensors.index.json and the ' +
   'shards its weight_map lists, as the Hugging Face hub stores them.';
 
+/** Config fields an inline config may override while a checkpoint's weights still fit them: which code transformers
+ * would run (auto_map) and the dtype that `dtype: "auto"` reads (torch_dtype, or dtype as transformers v5 names it).
+ * Any other field may change shapes: overriding it leaves the weights out (random). */
+const WEIGHT_NEUTRAL_FIELDS = new Set(['auto_map', 'torch_dtype', 'dtype']);
+
+function keepsCheckpointWeights(overrides: Record<string, unknown>): boolean {
+  return Object.keys(overrides).every((field) => WEIGHT_NEUTRAL_FIELDS.has(field));
+}
+
 interface LoadedConfig {
   source: 'known' | 'path';
   knownId?: string;
@@ -267,7 +276,7 @@ export function resolveModel(ref: ModelRef, options: ResolveOptions): ResolvedMo
       ...base,
       hfConfig: { ...base.hfConfig, ...structuredClone(overrides) },
       // Changed fields may change shapes: the checkpoint's weights are only used as they are.
-      weightFiles: Object.keys(overrides).length === 0 ? base.weightFiles : [],
+      weightFiles: keepsCheckpointWeights(overrides) ? base.weightFiles : [],
     };
   }
   checkWeightFiles(loaded.weightFiles);
