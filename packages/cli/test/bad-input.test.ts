@@ -34,7 +34,7 @@ const cases: Array<{ what: string; args: string; stderr: string[] }> = [
     stderr: [
       'batchSizes: expected a list of positive integers such as [8], got "8"',
       'training: expected true or false, got "yes"',
-      'dtype: expected "float32", "float16" or "bfloat16", got 16',
+      'dtype: expected "float32", "float16", "bfloat16" or "auto", got 16',
     ],
   },
   {

@@ -16,8 +16,10 @@ export {
 } from './args/index.js';
 export { ArgsError, ModelError, TfbenchError, WeightsError, formatProblems, type Problem } from './errors.js';
 export {
+  AUTO_DTYPE,
   checkFits,
   checkModelsFit,
+  configDtype,
   listKnownModels,
   memoryCapacity,
   normaliseConfig,
@@ -25,6 +27,9 @@ export {
   readSafetensors,
   resolveModel,
   resolveModels,
+  runDtype,
+  type ConfigDtype,
+  type DTypeChoice,
   type FitOptions,
   type KnownModelInfo,
   type MemoryCapacity,

@@ -15,6 +15,8 @@ export { layerStacks, parameterCount, parameterShapes } from './parameters.js';
 export { checkConfigEntry, checkModelRef, isRawConfig, modelName } from './ref.js';
 export type { KnownModelInfo, ResolveOptions, ResolvedModel } from './resolve.js';
 export { checkpointTensors, checkpointWeightFiles, knownModelConfig, listKnownModels, modelPath, resolveModel, resolveModels } from './resolve.js';
+export type { ConfigDtype, DTypeChoice } from './dtype.js';
+export { AUTO_DTYPE, configDtype, runDtype } from './dtype.js';
 export type { FitOptions, MemoryCapacity } from './fits.js';
 export { CANNOT_FIT_HINT, DTYPE_BYTES, checkFits, checkModelsFit, formatBytes, memoryCapacity } from './fits.js';
 export type { SafetensorsContents, SafetensorsDType, SafetensorsEntry, SafetensorsHeader } from './safetensors.js';
