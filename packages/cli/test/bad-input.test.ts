@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +34,7 @@ const cases: Array<{ what: string; args: string; stderr: string[] }> = [
     stderr: [
       'batchSizes: expected a list of positive integers such as [8], got "8"',
       'training: expected true or false, got "yes"',
-      'dtype: expected "float32", "float16" or "bfloat16", got 16',
+      'dtype: expected "float32", "float16", "bfloat16" or "auto", got 16',
     ],
   },
   {
@@ -71,6 +71,22 @@ const cases: Array<{ what: string; args: string; stderr: string[] }> = [
       'models[0]: config of "odd": vocab_size: expected a positive integer, got -5',
       'models[0]: config of "odd": num_hidden_layers: expected a positive integer, got 0',
       'models[0]: config of "odd": hidden_size: 770 is not a multiple of num_attention_heads (12)',
+    ],
+  },
+  {
+    what: "custom modeling code (auto_map, transformers' trust_remote_code)",
+    args:
+      '{"models": [{"name": "glm", "config": {"model_type": "chatglm", "auto_map": {"AutoModel": "modeling_chatglm.ChatGLMForConditionalGeneration"}}}, ' +
+      '{"name": "custom-llama", "base": "meta-llama/Llama-3.2-1B", "config": {"auto_map": {"AutoModelForCausalLM": "modeling_x.XForCausalLM"}}}]}',
+    stderr: [
+      'cannot build 2 models:',
+      'models[0]: config of "glm": model_type "chatglm" is not supported: its repository defines it in its own code ' +
+        '(auto_map.AutoModel → modeling_chatglm.ChatGLMForConditionalGeneration), which transformers runs only with ' +
+        'trust_remote_code=True; tfbench never runs a repository\'s code (supported: "bert", "roberta", "distilbert", "gpt2", ' +
+        '"llama", "mistral", "qwen2", "t5")',
+      'models[1]: config of "custom-llama": auto_map points at its repository\'s own code (auto_map.AutoModelForCausalLM → ' +
+        'modeling_x.XForCausalLM), which transformers runs only with trust_remote_code=True; tfbench never runs a ' +
+        'repository\'s code, and that code may compute otherwise than transformers\' "llama" classes, which tfbench implements',
     ],
   },
 ];
@@ -122,5 +138,34 @@ test(
     assert.equal(check.code, 2, check.stderr);
     assert.equal(check.stderr.split('\n')[0], `tfbench: ${expected}`);
     assert.ok(readFileSync(join(checkpoint, 'config.json'), 'utf8').includes('BertForMaskedLM'), 'the copy is the parity BERT');
+  },
+);
+
+test(
+  'run and check on a checkpoint whose weights are only pytorch_model.bin exit 2 with the reason and how to convert',
+  { skip: skipWithoutShared('parity/bert') },
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tfbench-pickle-'));
+    const checkpoint = join(dir, 'bert');
+    cpSync(PARITY_BERT, checkpoint, { recursive: true });
+    renameSync(join(checkpoint, 'model.safetensors'), join(checkpoint, 'pytorch_model.bin')); // what it holds is never read
+    writeFileSync(join(dir, 'args.json'), JSON.stringify({ models: ['./bert'], sequenceLengths: [8], batchSizes: [1], json: 'results.json' }));
+    const expected =
+      `${checkpoint}: the weights are pickle files (pytorch_model.bin), which tfbench does not load: unpickling can execute ` +
+      'arbitrary code. There is no model.safetensors and no model.safetensors.index.json in this checkpoint directory';
+    const hint =
+      'hint: Convert it to safetensors once, in Python with transformers (the class its config.json names in architectures, ' +
+      'e.g. LlamaForCausalLM): model = LlamaForCausalLM.from_pretrained(dir); model.save_pretrained(dir, safe_serialization=True). ' +
+      'Or, for random weights, name its config.json instead.';
+
+    const run = tfbench(['run', 'args.json'], dir);
+    assert.equal(run.code, 2, run.stderr);
+    assert.equal(run.stdout, '');
+    assert.equal(run.stderr, `tfbench: error:\n  cannot build a model:\n    models[0]: ${expected}\n${hint}\n`);
+    assert.ok(!existsSync(join(dir, 'results.json')), 'no results file');
+
+    const check = tfbench(['check', checkpoint], dir);
+    assert.equal(check.code, 2, check.stderr);
+    assert.equal(check.stderr, `tfbench: ${expected}\n${hint}\n`);
   },
 );

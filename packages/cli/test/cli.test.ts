@@ -115,6 +115,7 @@ test('run --help lists every argument with its default', () => {
   }
   assert.match(r.stdout, /--sequence-lengths[\s\S]*?\[default: 8, 32, 128, 512\]/);
   assert.match(r.stdout, /--batch-sizes[\s\S]*?\[default: 8\]/);
+  assert.match(r.stdout, /--dtype[\s\S]*?auto: the torch_dtype of the models' configs[\s\S]*?\[choices: "float32", "float16", "bfloat16", "auto"\] \[default: float32\]/);
 });
 
 test('a bad args file exits 2 naming each key and what was expected', () => {
@@ -154,6 +155,34 @@ test('valid arguments this run cannot honour are refused up front, not ignored',
   assert.equal(half.code, 2);
   assert.match(half.stderr, /dtype: float16 cannot run on the CPU/);
   assert.equal(half.stdout, '');
+  // Llama-2-7b's config names float16: refused on the CPU once "auto" has read it, before anything is built.
+  const auto = tfbench(['run', '--models', 'meta-llama/Llama-2-7b-hf', '--device', 'cpu', '--dtype', 'auto'], dir);
+  assert.equal(auto.code, 2);
+  assert.match(auto.stderr, /^tfbench: dtype: float16 \(what "auto" reads from the models' torch_dtype\) cannot run on the CPU/);
+  assert.equal(auto.stdout, '');
+});
+
+test('--dtype auto builds in the torch_dtype the configs name: the results keep "auto" in args, the dtype used everywhere else', () => {
+  const bf16 = { name: 'tiny-bert-bf16', config: { ...tinyBert.config, torch_dtype: 'bfloat16' } };
+  const { dir, path } = writeArgs({ models: [bf16], batchSizes: [1], sequenceLengths: [8], minTimeS: 0.05, minSamples: 3, warmup: 1, json: 'results.json' });
+  const r = tfbench(['run', path, '--dtype', 'auto', '--env-print'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^- dtype: bfloat16$/m);
+  const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+  assert.equal(results.args.dtype, 'auto');
+  assert.equal(results.environment.dtype, 'bfloat16');
+  assert.deepEqual(results.records.map((rec: { status: string; dtype: string }) => [rec.status, rec.dtype]), [['ok', 'bfloat16']]);
+
+  const mixed = writeArgs({ models: [bf16, tinyBert, 'meta-llama/Llama-2-7b-hf'], dtype: 'auto', json: 'results.json' });
+  const refused = tfbench(['run', mixed.path], mixed.dir);
+  assert.equal(refused.code, 2);
+  assert.equal(
+    refused.stderr,
+    'tfbench: dtype: "auto" reads different dtypes from the models\' configs: bfloat16 for "tiny-bert-bf16"; float32 for "tiny-bert" ' +
+      '(no torch_dtype); float16 for "meta-llama/Llama-2-7b-hf"; a run builds every model in one dtype\n' +
+      'hint: Pass --dtype (dtype in args.json) explicitly, or run the models of each dtype separately.\n',
+  );
+  assert.equal(refused.stdout, '');
 });
 
 test('--breakdown prints a table per cell, module by module', () => {

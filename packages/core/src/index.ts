@@ -16,10 +16,12 @@ export {
 } from './args/index.js';
 export { ArgsError, ModelError, TfbenchError, WeightsError, formatProblems, type Problem } from './errors.js';
 export {
+  AUTO_DTYPE,
   checkFits,
   checkModelsFit,
   hubCacheDir,
   listCachedModels,
+  configDtype,
   listKnownModels,
   memoryCapacity,
   normaliseConfig,
@@ -32,6 +34,9 @@ export {
   resolveModelsOnline,
   type CachedModelInfo,
   type CachedModels,
+  runDtype,
+  type ConfigDtype,
+  type DTypeChoice,
   type FitOptions,
   type HubEnv,
   type HubOptions,

@@ -192,7 +192,7 @@ describe('parseArgs: problems', () => {
         { path: 'sequenceLengths', message: 'expected a list of positive integers such as [8], got 128' },
         { path: 'inference', message: 'expected true or false, got "yes"' },
         { path: 'device', message: 'expected "auto", "cpu", "cuda" or "cuda:N", got "gpu"' },
-        { path: 'dtype', message: 'expected "float32", "float16" or "bfloat16", got "float"; did you mean "float16" or "float32"?' },
+        { path: 'dtype', message: 'expected "float32", "float16", "bfloat16" or "auto", got "float"; did you mean "float16" or "float32"?' },
         { path: 'trainStep', message: 'expected "backward" or "optimizer", got "adam"' },
         { path: 'threads', message: 'expected a positive integer or null, got 0' },
         { path: 'seed', message: 'expected a non-negative integer, got 1.5' },
@@ -270,7 +270,7 @@ describe('parseArgs: problems', () => {
     assert.equal(err.code, 'BAD_ARGS');
     assert.equal(
       err.message,
-      'bogus: unknown argument\nbatchSizes[0]: expected a positive integer, got 0\ndtype: expected "float32", "float16" or "bfloat16", got "x"',
+      'bogus: unknown argument\nbatchSizes[0]: expected a positive integer, got 0\ndtype: expected "float32", "float16", "bfloat16" or "auto", got "x"',
     );
     assert.match(err.hint, /--help/);
   });
@@ -398,7 +398,7 @@ describe('help and schema', () => {
     assert.equal(row('--min-time-s')?.default, '1');
     assert.equal(row('--target-rel-ci')?.default, '0.01');
     assert.equal(row('--threads')?.default, 'from the BLAS');
-    assert.equal(row('--dtype')?.type, 'float32|float16|bfloat16');
+    assert.equal(row('--dtype')?.type, 'float32|float16|bfloat16|auto');
     assert.deepEqual(row('--dtype')?.aliases, ['fp16']);
     assert.equal(row('--env-info-csv-file')?.default, 'env.csv');
     assert.equal(row('--training')?.default, 'false');

@@ -1,15 +1,16 @@
 // A checkpoint's weights are model.safetensors, or the shards model.safetensors.index.json lists, as on the Hub:
 // no other safetensors file of the directory is read as weights, and a sharded checkpoint's tensor comes from the
-// shard its index's weight_map names.
+// shard its index's weight_map names. Parity fixtures split into shards give check the same numbers as unsplit;
+// shards load one at a time and never whole. Pickled weights (pytorch_model.bin, …) are refused with the reason.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { BackendModel, WeightEntry } from '../src/backend/index.js';
 import { ModelError } from '../src/errors.js';
-import { readSafetensorsHeader, resolveModel, type SafetensorsEntry } from '../src/models/index.js';
-import { checkCheckpoint } from '../src/run/check.js';
+import { checkpointWeightFiles, readSafetensorsHeader, resolveModel, type SafetensorsEntry } from '../src/models/index.js';
+import { checkCheckpoint, type CheckResult } from '../src/run/check.js';
 import { loadCheckpointWeights } from '../src/run/weights.js';
 import { fakeModel } from './fake-backend.js';
 import { safetensorsBytes, writeCheckpoint } from './safetensors-bytes.js';
@@ -46,8 +47,9 @@ function rawTensors(file: string, entries: readonly SafetensorsEntry[]): RawTens
   return entries.map((e) => ({ name: e.name, dtype: e.dtype, shape: e.shape, data: bytes.subarray(e.begin, e.end) }));
 }
 
-/** One safetensors file holding `tensors`, in order. */
-function shardBytes(tensors: readonly RawTensor[]): Uint8Array {
+/** One safetensors file holding `tensors`, in order. A `tail` tensor of that many F32 zeros is declared after them,
+ * its bytes left out: the caller extends the file by truncateSync, which leaves a hole (no disk blocks). */
+function shardBytes(tensors: readonly RawTensor[], tail?: { name: string; elements: number }): Uint8Array {
   const header: Record<string, unknown> = {};
   const data = new Uint8Array(tensors.reduce((n, t) => n + t.data.length, 0));
   let offset = 0;
@@ -56,25 +58,34 @@ function shardBytes(tensors: readonly RawTensor[]): Uint8Array {
     data.set(t.data, offset);
     offset += t.data.length;
   }
+  if (tail !== undefined) header[tail.name] = { dtype: 'F32', shape: [tail.elements], data_offsets: [offset, offset + 4 * tail.elements] };
   return safetensorsBytes(header, data);
 }
 
-/** `fixture` as a sharded checkpoint in a new directory: its config and expected.safetensors, its tensors split
- * in two shards (first half, second half) with an index. Returns the directory, the shards and the tensors. */
-function shardedCopy(fixture: string) {
+/** `fixture` as a sharded checkpoint in a new directory, as the Hub stores one: its config.json and
+ * expected.safetensors (and generate.safetensors, where it has one), its tensors split in file order into `count`
+ * shards model-0000i-of-0000n.safetensors of (nearly) equal tensor counts, and model.safetensors.index.json
+ * ({ metadata: { total_size: bytes of every tensor }, weight_map }). Returns the directory, the shards, each shard's
+ * tensors, the weight map and the fixture's tensors. */
+function shardedCopy(fixture: string, count = 2) {
   const dir = mkdtempSync(join(tmpdir(), 'tfbench-sharded-'));
-  for (const f of ['config.json', 'expected.safetensors']) copyFileSync(join(fixture, f), join(dir, f));
+  for (const f of ['config.json', 'expected.safetensors', 'generate.safetensors']) {
+    if (existsSync(join(fixture, f))) copyFileSync(join(fixture, f), join(dir, f));
+  }
   const source = join(fixture, 'model.safetensors');
   const entries = readSafetensorsHeader(source).entries;
-  const half = Math.ceil(entries.length / 2);
-  const parts = [rawTensors(source, entries.slice(0, half)), rawTensors(source, entries.slice(half))];
-  const names = ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors'];
+  const size = Math.ceil(entries.length / count);
+  const parts = Array.from({ length: count }, (_, i) => rawTensors(source, entries.slice(i * size, (i + 1) * size)));
+  const pad = (n: number) => String(n).padStart(5, '0');
+  const names = parts.map((_, i) => `model-${pad(i + 1)}-of-${pad(count)}.safetensors`);
   const weightMap: Record<string, string> = {};
   parts.forEach((part, i) => {
+    assert.ok(part.length > 0, `shard ${i + 1} of ${count} holds tensors`);
     writeFileSync(join(dir, names[i]!), shardBytes(part));
     for (const t of part) weightMap[t.name] = names[i]!;
   });
-  const index = { metadata: { total_size: 0 }, weight_map: weightMap };
+  const totalSize = entries.reduce((n, e) => n + (e.end - e.begin), 0);
+  const index = { metadata: { total_size: totalSize }, weight_map: weightMap };
   writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify(index));
   return { dir, shards: names.map((n) => join(dir, n)), parts, weightMap, entries };
 }
@@ -114,28 +125,159 @@ test('a directory with neither model.safetensors nor an index is refused, naming
   );
 });
 
+/** What a checkpoint directory holding only pickled weights is refused with: the files, why, how to convert. */
+function pickleRefusal(dir: string, files: string) {
+  return (err: unknown) => {
+    assert.ok(err instanceof ModelError, String(err));
+    assert.equal(
+      err.message,
+      `${dir}: the weights are pickle files (${files}), which tfbench does not load: unpickling can execute arbitrary ` +
+        'code. There is no model.safetensors and no model.safetensors.index.json in this checkpoint directory',
+    );
+    assert.equal(
+      err.hint,
+      'Convert it to safetensors once, in Python with transformers (the class its config.json names in architectures, ' +
+        'e.g. LlamaForCausalLM): model = LlamaForCausalLM.from_pretrained(dir); model.save_pretrained(dir, ' +
+        'safe_serialization=True). Or, for random weights, name its config.json instead.',
+    );
+    return true;
+  };
+}
+
+test('pickled weights (pytorch_model.bin, its shards, *.pt, *.pth, *.ckpt) are refused with the reason and the conversion', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tfbench-pickle-'));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(TINY_GPT2));
+  writeFileSync(join(dir, 'pytorch_model.bin'), 'PK\x03\x04 not read');
+  assert.throws(() => resolveModel(dir, opts(dir)), pickleRefusal(dir, 'pytorch_model.bin'));
+  assert.throws(() => checkpointWeightFiles(dir), pickleRefusal(dir, 'pytorch_model.bin'));
+
+  const sharded = mkdtempSync(join(tmpdir(), 'tfbench-pickle-shards-'));
+  writeFileSync(join(sharded, 'config.json'), JSON.stringify(TINY_GPT2));
+  const index = { metadata: { total_size: 8 }, weight_map: { a: 'pytorch_model-00001-of-00002.bin', b: 'pytorch_model-00002-of-00002.bin' } };
+  writeFileSync(join(sharded, 'pytorch_model.bin.index.json'), JSON.stringify(index));
+  for (const f of ['pytorch_model-00001-of-00002.bin', 'pytorch_model-00002-of-00002.bin', 'extra.pt', 'ema.ckpt']) {
+    writeFileSync(join(sharded, f), '');
+  }
+  const four = 'ema.ckpt, extra.pt, pytorch_model-00001-of-00002.bin and 2 more';
+  assert.throws(() => resolveModel(sharded, opts(sharded)), pickleRefusal(sharded, four));
+
+  // A Trainer's own pickles (its arguments, optimizer, scheduler, RNG state) are not weights.
+  const trainer = mkdtempSync(join(tmpdir(), 'tfbench-trainer-'));
+  writeFileSync(join(trainer, 'config.json'), JSON.stringify(TINY_GPT2));
+  for (const f of ['training_args.bin', 'optimizer.pt', 'scheduler.pt', 'rng_state.pth', 'rng_state_3.pth']) writeFileSync(join(trainer, f), '');
+  assert.throws(
+    () => resolveModel(trainer, opts(trainer)),
+    (err) => err instanceof ModelError && err.message === `${trainer}: no model.safetensors and no model.safetensors.index.json in this checkpoint directory`,
+  );
+  writeFileSync(join(trainer, 'model.pth'), '');
+  assert.throws(() => resolveModel(trainer, opts(trainer)), pickleRefusal(trainer, 'model.pth'));
+});
+
+test('safetensors beside pickled weights are used, silently, as transformers does', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tfbench-both-'));
+  const weights = writeCheckpoint(dir, TINY_GPT2);
+  writeFileSync(join(dir, 'pytorch_model.bin'), '');
+  assert.deepEqual(resolveModel(dir, opts(dir)).weightFiles, [weights]);
+
+  // Shards listed by model.safetensors.index.json win over pytorch_model.bin.index.json's too.
+  const sharded = mkdtempSync(join(tmpdir(), 'tfbench-both-shards-'));
+  writeFileSync(join(sharded, 'config.json'), JSON.stringify(TINY_GPT2));
+  const shard = join(sharded, 'model-00001-of-00001.safetensors');
+  writeFileSync(shard, readFileSync(weights));
+  const names = readSafetensorsHeader(shard).entries.map((e) => e.name);
+  const weight_map = Object.fromEntries(names.map((n) => [n, 'model-00001-of-00001.safetensors']));
+  writeFileSync(join(sharded, 'model.safetensors.index.json'), JSON.stringify({ weight_map }));
+  writeFileSync(join(sharded, 'pytorch_model.bin.index.json'), JSON.stringify({ weight_map: { a: 'pytorch_model.bin' } }));
+  writeFileSync(join(sharded, 'pytorch_model.bin'), '');
+  assert.deepEqual(resolveModel(sharded, opts(sharded)).weightFiles, [shard]);
+});
+
 const skipParity = skipWithoutShared('parity/gpt2');
 
-const SHARDED = 'a parity fixture in two indexed shards: each tensor from its shard, check passes';
-test(SHARDED, { skip: skipParity }, async () => {
-  const { dir, shards, parts, entries } = shardedCopy(sharedFixture('parity/gpt2'));
-  const model = resolveModel(dir, opts(dir));
-  assert.deepEqual(model.weightFiles, shards);
-  const loads: Array<{ file: string; entries: WeightEntry[] }> = [];
-  await loadCheckpointWeights(recordingModel(entries, loads), model.weightFiles, 'gpt2');
+test('check refuses a parity fixture whose weights are pytorch_model.bin, before building anything', { skip: skipParity }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tfbench-pickle-check-'));
+  for (const f of ['config.json', 'expected.safetensors']) copyFileSync(join(sharedFixture('parity/gpt2'), f), join(dir, f));
+  writeFileSync(join(dir, 'pytorch_model.bin'), '');
+  await assert.rejects(checkCheckpoint(dir), pickleRefusal(dir, 'pytorch_model.bin'));
+});
+
+/** Each compared tensor's name and max abs diff, and greedy decoding's (ids equal, step_logits' max abs diff). */
+function diffs(r: CheckResult) {
+  const generation = r.generation && { ids: r.generation.generatedIds.ok, stepLogits: r.generation.stepLogits.maxAbsDiff };
+  return { tensors: r.tensors.map((c) => [c.name, c.maxAbsDiff] as const), generation };
+}
+
+const SPLITS = [['gpt2', 2], ['llama-gqa-bf16', 3], ['t5', 3]] as const;
+for (const [name, count] of SPLITS) {
+  const skip = skipWithoutShared(`parity/${name}`, `generation/${name}.safetensors`);
+  test(`parity/${name} split in ${count} indexed shards passes check with the max diffs of the unsharded fixture`, { skip }, async (t) => {
+    const fixture = sharedFixture(`parity/${name}`);
+    const generation = sharedFixture(`generation/${name}.safetensors`);
+    const { dir, shards, entries } = shardedCopy(fixture, count);
+    assert.deepEqual(resolveModel(dir, opts(dir)).weightFiles, shards);
+    const index = JSON.parse(readFileSync(join(dir, 'model.safetensors.index.json'), 'utf8'));
+    assert.equal(index.metadata.total_size, entries.reduce((n, e) => n + e.end - e.begin, 0));
+
+    const whole = await checkCheckpoint(fixture, { generation });
+    const sharded = await checkCheckpoint(dir, { generation });
+    assert.ok(sharded.ok, JSON.stringify(diffs(sharded)));
+    assert.deepEqual([sharded.missingParameters, sharded.unexpectedTensors], [[], []]);
+    assert.deepEqual(diffs(sharded), diffs(whole), 'the same numbers as from model.safetensors');
+    const compared = sharded.tensors.map((c) => c.name);
+    for (const output of ['logits', 'loss']) assert.ok(compared.includes(output), `${output} in ${compared.join(', ')}`);
+    assert.equal(compared.filter((c) => c.startsWith('grad.')).length, 3);
+    assert.equal(sharded.generation?.generatedIds.ok, true);
+    // The references were computed in float32, whatever the weights' torch_dtype (llama-gqa-bf16's is bfloat16).
+    assert.equal(sharded.dtype, 'float32');
+    const { tensors, generation: g } = diffs(sharded);
+    t.diagnostic(`${tensors.map(([n, d]) => `${n} ${d!.toExponential(2)}`).join(', ')}; step_logits ${g!.stepLogits!.toExponential(2)}`);
+  });
+}
+
+test('a sharded checkpoint is loaded one shard at a time, each load given only the tensors of its shard', { skip: skipWithoutShared('parity/llama-gqa-bf16') }, async () => {
+  const { dir, shards, parts, entries } = shardedCopy(sharedFixture('parity/llama-gqa-bf16'), 3);
+  const loads: Loads = [];
+  let loading = 0;
+  const model: BackendModel = {
+    ...recordingModel(entries, loads),
+    loadWeights: async (file, weights) => {
+      loading++;
+      assert.equal(loading, 1, `${file} is loaded while another shard still is`);
+      await new Promise((done) => setTimeout(done, 10));
+      loads.push({ file, entries: weights });
+      loading--;
+    },
+  };
+  await loadCheckpointWeights(model, resolveModel(dir, opts(dir)).weightFiles, 'llama');
   assert.deepEqual(
     loads.map((l) => [l.file, l.entries.map((e) => e.tensor)]),
     shards.map((s, i) => [s, parts[i]!.map((t) => t.name)]),
   );
+  // Byte ranges inside each shard's data: what the backend reads, one tensor at a time.
+  for (const l of loads) for (const e of l.entries) assert.ok(e.end <= statSync(l.file).size);
+});
 
-  const r = await checkCheckpoint(dir);
-  assert.deepEqual(r.missingParameters, [], 'every parameter comes from the shards');
-  assert.deepEqual(r.unexpectedTensors, []);
-  assert.deepEqual(r.tensors.map((c) => c.name).sort(), [
-    'grad.transformer.h.1.ln_1.weight', 'grad.transformer.ln_f.bias', 'grad.transformer.wte.weight',
-    'last_hidden_state', 'logits', 'loss',
-  ]);
-  for (const c of r.tensors) assert.ok(c.ok, `${c.name}: max abs diff ${c.maxAbsDiff}, ${c.mismatched} elements off`);
+test('a shard larger than the RAM loads: only the bytes of the tensors that fill parameters are read', { skip: skipParity }, async () => {
+  const fixture = sharedFixture('parity/gpt2');
+  const { dir, shards, parts, weightMap } = shardedCopy(fixture, 2);
+  // Shard 2 also holds a tensor of twice the RAM that fills no parameter. It is a hole in the file (nothing is
+  // written to disk); a loader that read a whole shard into memory could not hold it.
+  const elements = Math.ceil((2 * totalmem()) / 4);
+  const bytes = shardBytes(parts[1]!, { name: 'unused.padding', elements });
+  writeFileSync(shards[1]!, bytes);
+  truncateSync(shards[1]!, bytes.length + 4 * elements);
+  assert.ok(statSync(shards[1]!).size > 2 * totalmem());
+  const index = { metadata: { total_size: 0 }, weight_map: { ...weightMap, 'unused.padding': 'model-00002-of-00002.safetensors' } };
+  writeFileSync(join(dir, 'model.safetensors.index.json'), JSON.stringify(index));
+
+  try {
+    const r = await checkCheckpoint(dir);
+    assert.deepEqual(r.unexpectedTensors, ['unused.padding']);
+    assert.deepEqual(r.missingParameters, []);
+    assert.deepEqual(diffs(r), diffs(await checkCheckpoint(fixture)));
+  } finally {
+    rmSync(dir, { recursive: true, force: true }); // a file of twice the RAM, if only on paper, is not left behind
+  }
 });
 
 test("the index's weight_map decides: a tensor's copy in another shard is not read", { skip: skipParity }, async () => {

@@ -221,6 +221,61 @@ describe('normaliseConfig', () => {
     assert.equal(modelError(() => normaliseConfig([1])).message, 'config: expected a JSON object, got [1]');
   });
 
+  it("refuses custom code (auto_map, transformers' trust_remote_code) naming the model_type, the class and the supported types", () => {
+    // THUDM/chatglm3-6b's config (abridged): its model_type exists only in the repository's code.
+    const chatglm = {
+      model_type: 'chatglm',
+      architectures: ['ChatGLMModel'],
+      auto_map: {
+        AutoConfig: 'configuration_chatglm.ChatGLMConfig',
+        AutoModel: 'modeling_chatglm.ChatGLMForConditionalGeneration',
+        AutoModelForCausalLM: 'modeling_chatglm.ChatGLMForConditionalGeneration',
+      },
+    };
+    const err = modelError(() => normaliseConfig(chatglm, { name: 'THUDM/chatglm3-6b' }));
+    assert.equal(
+      err.message,
+      'config of "THUDM/chatglm3-6b": model_type "chatglm" is not supported: its repository defines it in its own code ' +
+        '(auto_map.AutoModel → modeling_chatglm.ChatGLMForConditionalGeneration), which transformers runs only with ' +
+        "trust_remote_code=True; tfbench never runs a repository's code " +
+        '(supported: "bert", "roberta", "distilbert", "gpt2", "llama", "mistral", "qwen2", "t5")',
+    );
+    assert.equal(err.hint, 'Benchmark a model of a supported family, or open an issue asking for this one.');
+    // The class of architectures[0] when auto_map has one; a tokenizer's [slow, fast] pair names the slow class.
+    const phi3 = {
+      model_type: 'phi3',
+      architectures: ['Phi3ForCausalLM'],
+      auto_map: { AutoTokenizer: ['tokenization_phi3.Phi3Tokenizer', null], AutoModelForCausalLM: 'modeling_phi3.Phi3ForCausalLM' },
+    };
+    assert.match(modelError(() => normaliseConfig(phi3)).message, /^config: model_type "phi3" is not supported: its repository defines it in its own code \(auto_map\.AutoModelForCausalLM → modeling_phi3\.Phi3ForCausalLM\)/);
+    const tokenizerOnly = { model_type: 'phi3', auto_map: { AutoTokenizer: ['tokenization_phi3.Phi3Tokenizer', null] } };
+    assert.match(modelError(() => normaliseConfig(tokenizerOnly)).message, /\(auto_map\.AutoTokenizer → tokenization_phi3\.Phi3Tokenizer\)/);
+  });
+
+  it('refuses auto_map on a supported model_type unless the config sets it to null', () => {
+    const llama = {
+      model_type: 'llama',
+      architectures: ['LlamaForCausalLM'],
+      hidden_size: 32, intermediate_size: 37, num_hidden_layers: 2, num_attention_heads: 4, vocab_size: 99,
+      auto_map: { AutoConfig: 'configuration_custom.CustomConfig', AutoModelForCausalLM: 'modeling_custom.LlamaForCausalLM' },
+    };
+    const err = modelError(() => normaliseConfig(llama, { name: 'org/custom-llama' }));
+    assert.equal(
+      err.message,
+      "config of \"org/custom-llama\": auto_map points at its repository's own code (auto_map.AutoModelForCausalLM → " +
+        'modeling_custom.LlamaForCausalLM), which transformers runs only with trust_remote_code=True; tfbench never runs a ' +
+        "repository's code, and that code may compute otherwise than transformers' \"llama\" classes, which tfbench implements",
+    );
+    assert.equal(
+      err.hint,
+      'To benchmark it as transformers\' own "llama" model (what transformers builds without trust_remote_code), override ' +
+        'auto_map in an inline config: { "name": "…", "base": "<this model>", "config": { "auto_map": null } } (a checkpoint keeps its weights).',
+    );
+    const builtIn = normaliseConfig({ ...llama, auto_map: null });
+    assert.equal(builtIn.family, 'llama');
+    assert.equal(builtIn.hidden_size, 32);
+  });
+
   it('refuses fields that change the math, naming each', () => {
     const err = modelError(() =>
       normaliseConfig({
@@ -373,6 +428,20 @@ describe('resolveModel', () => {
     const changed = resolveModel({ name: 'b', base: 'ckpt', config: { num_hidden_layers: 1 } }, { onlyPretrainModel: false, baseDir: dir });
     assert.deepEqual(changed.weightFiles, []);
     assert.equal(changed.checkpointDir, join(dir, 'ckpt'));
+  });
+
+  it('keeps checkpoint weights when an inline model overrides only auto_map or the dtype fields', () => {
+    const base = join(dir, 'custom-code');
+    mkdirSync(base);
+    writeFileSync(join(base, 'config.json'), JSON.stringify({ model_type: 'bert', hidden_size: 64, num_attention_heads: 4, auto_map: { AutoModel: 'modeling_x.XModel' } }));
+    writeFileSync(join(base, 'model.safetensors'), safetensorsBytes({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, 4));
+    const options = { onlyPretrainModel: false, baseDir: dir };
+    assert.match(modelError(() => resolveModel('custom-code', options)).message, /auto_map points at its repository's own code \(auto_map\.AutoModel → modeling_x\.XModel\)/);
+    const builtIn = resolveModel({ name: 'built-in', base: 'custom-code', config: { auto_map: null, torch_dtype: 'bfloat16' } }, options);
+    assert.deepEqual(builtIn.weightFiles, [join(base, 'model.safetensors')]);
+    assert.equal(builtIn.spec.hidden_size, 64);
+    const resized = resolveModel({ name: 'resized', base: 'custom-code', config: { auto_map: null, hidden_size: 32 } }, options);
+    assert.deepEqual(resized.weightFiles, []);
   });
 
   it('explains unknown ids with close known ids', () => {

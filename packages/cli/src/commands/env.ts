@@ -1,6 +1,6 @@
 // tfbench env: the ENVIRONMENT INFORMATION block on its own (device auto, float32, defaults), with the device's memory
 // bandwidth measured as a run measures it at start-up.
-import { chooseThreads, collectEnvironment, defaultArgs, environmentEntries, libtorchBackend, renderEnvironment, resolveDevice } from '@tfbench/core';
+import { chooseThreads, collectEnvironment, defaultArgs, environmentEntries, libtorchBackend, renderEnvironment, resolveDevice, runDtype } from '@tfbench/core';
 import type { TfbenchCommand } from '../command.js';
 import { EXIT_OK, type ExitCode } from '../exit-codes.js';
 import type { Io } from '../io.js';
@@ -20,7 +20,7 @@ export async function printEnvironment(io: Io): Promise<ExitCode> {
   const threads = await chooseThreads(backend, { pinned: defaults.threads, device, blas, backendDefault: backend.getThreads() }, null);
   const env = await collectEnvironment(backend, {
     device,
-    dtype: defaults.dtype,
+    dtype: runDtype(defaults, []), // no model to read "auto" from
     isolate: defaults.isolate,
     onlyPretrainModel: defaults.onlyPretrainModel,
     blas,

@@ -1,6 +1,7 @@
 // The one table of benchmark arguments: key, kind, default, description, Hugging Face aliases.
 // parseArgs, --help, the CLI's options and the JSON Schema are all generated from it.
-import { DTYPES, type DType } from '../backend/index.js';
+import { DTYPES } from '../backend/index.js';
+import { AUTO_DTYPE, type DTypeChoice } from '../models/dtype.js';
 import type { InlineModelRef, ModelRef } from '../models/types.js';
 
 export type Device = 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
@@ -25,7 +26,8 @@ export interface BenchmarkArgs {
   /** "i/n": run only the i-th of n deterministic shares of the cells (see run/plan.ts); null: every cell. */
   shard: string | null;
   device: Device;
-  dtype: DType;
+  /** "auto": each model's config's torch_dtype, one for the whole run (models/dtype.ts: runDtype). */
+  dtype: DTypeChoice;
   onlyPretrainModel: boolean;
   trainStep: TrainStep;
   warmup: number;
@@ -207,9 +209,11 @@ const table: { [K in ArgKey]: Omit<ArgDefinition<K>, 'key'> } = {
     group: 'Measurement',
   },
   dtype: {
-    kind: { type: 'enum', values: DTYPES },
+    kind: { type: 'enum', values: [...DTYPES, AUTO_DTYPE] },
     default: 'float32',
-    description: 'Parameter and activation dtype',
+    description:
+      "Parameter and activation dtype; auto: the torch_dtype of the models' configs (float32 where a config names " +
+      'none), as transformers\' torch_dtype="auto", which must be the same for every model of the run',
     aliases: [{ name: 'fp16', ifTrue: 'float16', ifFalse: 'float32' }],
     group: 'Measurement',
   },

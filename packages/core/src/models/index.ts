@@ -31,6 +31,8 @@ export type { CachedFile, CachedRepo, HubEnv } from './hub-cache.js';
 export { DEFAULT_REVISION, findCachedFile, hubCacheDir, isHubRepoId, listCachedRepos } from './hub-cache.js';
 export type { HubOptions, HubToken } from './hub.js';
 export { downloadHubFile, fetchHubConfigs, hubEndpoint, hubOffline, hubToken } from './hub.js';
+export type { ConfigDtype, DTypeChoice } from './dtype.js';
+export { AUTO_DTYPE, configDtype, runDtype } from './dtype.js';
 export type { FitOptions, MemoryCapacity } from './fits.js';
 export { CANNOT_FIT_HINT, DTYPE_BYTES, checkFits, checkModelsFit, formatBytes, memoryCapacity } from './fits.js';
 export type { SafetensorsContents, SafetensorsDType, SafetensorsEntry, SafetensorsHeader } from './safetensors.js';

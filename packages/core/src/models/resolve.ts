@@ -1,6 +1,6 @@
 // ModelRef → config → ModelSpec: known ids, config.json paths, checkpoint directories, Hugging Face ids (from the
 // local Hugging Face cache; prefetchHubConfigs fills it from the Hub first), inline configs.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { ModelError, WeightsError, closestMatches, formatValue, oneLine, type Problem } from '../errors.js';
 import { CONFIG_FILE, fetchHubConfigs, hubOffline, type HubOptions } from './hub.js';
@@ -66,6 +66,15 @@ const WEIGHTS_INDEX = 'model.safetensors.index.json';
 const WEIGHTS_HINT =
   'A checkpoint directory holds config.json and model.safetensors, or model.safetensors.index.json and the ' +
   'shards its weight_map lists, as the Hugging Face hub stores them.';
+
+/** Config fields an inline config may override while a checkpoint's weights still fit them: which code transformers
+ * would run (auto_map) and the dtype that `dtype: "auto"` reads (torch_dtype, or dtype as transformers v5 names it).
+ * Any other field may change shapes: overriding it leaves the weights out (random). */
+const WEIGHT_NEUTRAL_FIELDS = new Set(['auto_map', 'torch_dtype', 'dtype']);
+
+function keepsCheckpointWeights(overrides: Record<string, unknown>): boolean {
+  return Object.keys(overrides).every((field) => WEIGHT_NEUTRAL_FIELDS.has(field));
+}
 
 interface LoadedConfig {
   source: 'known' | 'path' | 'hub';
@@ -135,13 +144,37 @@ function readWeightIndex(dir: string): WeightIndex {
   return { path, shardOf, files: [...new Set(shardOf.values())].sort() };
 }
 
+/** PyTorch's pickled weights as the Hub stores them (pytorch_model.bin, or the shards pytorch_model.bin.index.json
+ * lists) and other torch.save files, by name. */
+const PICKLE_WEIGHTS = /^pytorch_model\.bin\.index\.json$|\.(bin|pt|pth|ckpt)$/;
+/** Pickles that transformers' Trainer writes beside the weights of a training checkpoint: not weights. */
+const TRAINER_STATE = /^(training_args\.bin|optimizer\.pt|scheduler\.pt|scaler\.pt|rng_state(_\d+)?\.pth)$/;
+
+/** The refusal of a checkpoint whose weights are only pickles (`found`: their file names, sorted). */
+function pickleWeightsError(dir: string, found: readonly string[]): ModelError {
+  const named = found.length > 3 ? `${found.slice(0, 3).join(', ')} and ${found.length - 3} more` : found.join(', ');
+  return new ModelError(
+    `${dir}: the weights are pickle files (${named}), which tfbench does not load: unpickling can execute ` +
+      `arbitrary code. There is no ${WEIGHTS_FILE} and no ${WEIGHTS_INDEX} in this checkpoint directory`,
+    {
+      hint:
+        'Convert it to safetensors once, in Python with transformers (the class its config.json names in ' +
+        'architectures, e.g. LlamaForCausalLM): model = LlamaForCausalLM.from_pretrained(dir); ' +
+        'model.save_pretrained(dir, safe_serialization=True). Or, for random weights, name its config.json instead.',
+    },
+  );
+}
+
 /** The safetensors files holding a checkpoint directory's weights: model.safetensors, else the shards that
- * model.safetensors.index.json lists. No other file is weights (expected.safetensors, generate.safetensors, …).
- * Throws ModelError naming the directory when it has neither, or the missing shards. */
+ * model.safetensors.index.json lists (either wins over pickled weights beside it, as in transformers). No other
+ * file is weights (expected.safetensors, generate.safetensors, …). Throws ModelError naming the directory when
+ * it has neither (saying why when its weights are pickles: pytorch_model.bin, *.pt, …), or the missing shards. */
 export function checkpointWeightFiles(dirArg: string): string[] {
   const dir = resolve(dirArg);
   if (existsSync(join(dir, WEIGHTS_FILE))) return [join(dir, WEIGHTS_FILE)];
   if (!existsSync(join(dir, WEIGHTS_INDEX))) {
+    const pickles = readdirSync(dir).filter((f) => PICKLE_WEIGHTS.test(f) && !TRAINER_STATE.test(f)).sort();
+    if (pickles.length > 0) throw pickleWeightsError(dir, pickles);
     throw new ModelError(`${dir}: no ${WEIGHTS_FILE} and no ${WEIGHTS_INDEX} in this checkpoint directory`, {
       hint: `${WEIGHTS_HINT} For random weights, name its config.json instead.`,
     });
@@ -356,7 +389,7 @@ export function resolveModel(ref: ModelRef, options: ResolveOptions): ResolvedMo
       ...base,
       hfConfig: { ...base.hfConfig, ...structuredClone(overrides) },
       // Changed fields may change shapes: the checkpoint's weights are only used as they are.
-      weightFiles: Object.keys(overrides).length === 0 ? base.weightFiles : [],
+      weightFiles: keepsCheckpointWeights(overrides) ? base.weightFiles : [],
     };
   }
   checkWeightFiles(loaded.weightFiles);

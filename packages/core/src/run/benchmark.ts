@@ -2,14 +2,14 @@
 // by default), and return typed results. A failed cell becomes a record with its status; the sweep goes on.
 // The results so far go to the sink (the files the args name: report/files.ts) after every cell.
 import { parseArgs, parseShard, type BenchmarkArgs } from '../args/index.js';
-import { libtorchBackend, type Backend } from '../backend/index.js';
+import { libtorchBackend, type Backend, type DType } from '../backend/index.js';
 import { canBuildInWorker, notIsolatableError } from '../backend/resolve.js';
 import { collectEnvironment } from '../env/index.js';
 import { chooseThreads, resumedChoice, threadWarnings, type ProbeTarget } from '../env/threads.js';
 import { devicePeak } from '../env/peaks.js';
 import { ArgsError, TfbenchError, type Problem } from '../errors.js';
 import { generationProblem } from '../models/generation.js';
-import { checkModelsFit, memoryCapacity, resolveModelsOnline, type HubOptions, type ResolvedModel } from '../models/index.js';
+import { AUTO_DTYPE, checkModelsFit, memoryCapacity, resolveModelsOnline, runDtype, type HubOptions, type ResolvedModel } from '../models/index.js';
 import { cellName, RESULTS_SCHEMA_VERSION, type BenchmarkResults, type Cell, type CellRecord, type ResultsSink } from '../report/results.js';
 import { TOOL_VERSION } from '../version.js';
 import { measureCell, type CellJob } from './cell.js';
@@ -60,11 +60,13 @@ export function resolveDevice(requested: string, backend: Backend): string {
   return `cuda:${index}`;
 }
 
-/** Valid arguments this run cannot honour: said up front rather than ignored. */
-function unsupportedProblems(args: BenchmarkArgs, device: string): Problem[] {
+/** Valid arguments this run cannot honour in `dtype` (args' dtype, or what "auto" read from the configs): said up
+ * front rather than ignored. */
+function unsupportedProblems(args: BenchmarkArgs, device: string, dtype: DType): Problem[] {
   const problems: Problem[] = [];
-  if (device === 'cpu' && args.dtype === 'float16') {
-    problems.push({ path: 'dtype', message: 'float16 cannot run on the CPU with this libtorch (no half-precision matmul); use "bfloat16" or "float32", or a CUDA device' });
+  if (device === 'cpu' && dtype === 'float16') {
+    const which = args.dtype === AUTO_DTYPE ? `float16 (what "auto" reads from the models' torch_dtype)` : 'float16';
+    problems.push({ path: 'dtype', message: `${which} cannot run on the CPU with this libtorch (no half-precision matmul); use "bfloat16" or "float32", or a CUDA device` });
   }
   return problems;
 }
@@ -74,7 +76,7 @@ const PROBE_TIMEOUT_S = 120;
 
 /** What the thread probe runs: the first cell's model (inference build) at the sweep's smallest and largest
  * batch × sequence; null when there is no cell. */
-function probeTarget(cells: readonly Cell[], byName: ReadonlyMap<string, ResolvedModel>, dtype: BenchmarkArgs['dtype']): ProbeTarget | null {
+function probeTarget(cells: readonly Cell[], byName: ReadonlyMap<string, ResolvedModel>, dtype: DType): ProbeTarget | null {
   if (cells.length === 0) return null;
   const model = byName.get(cells[0]!.model)!;
   const size = (c: Cell) => c.batchSize * c.sequenceLength;
@@ -101,12 +103,15 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
   // Every model is resolved before anything runs: a bad model is exit 2, nothing half-run. A Hugging Face id's
   // config.json comes from the local cache, downloaded from the Hub first when the cache lacks it.
   const models = await resolveModelsOnline(args, { ...options.hub, baseDir: options.baseDir ?? process.cwd() });
+  // The dtype every model is built in: args' own, or the one "auto" reads from every config. The args (and so the
+  // results' args) keep "auto"; the environment and each record carry this.
+  const dtype = runDtype(args, models);
 
   const backend = options.backend ?? libtorchBackend();
   if (args.isolate && !canBuildInWorker(backend.ref)) throw notIsolatableError(backend.ref);
   const device = resolveDevice(args.device, backend);
-  checkModelsFit(models, args, memoryCapacity(device, () => backend.gpuInfo())); // parameters past RAM or GPU memory: exit 2
-  const problems = unsupportedProblems(args, device);
+  checkModelsFit(models, { ...args, dtype }, memoryCapacity(device, () => backend.gpuInfo())); // parameters past RAM or GPU memory: exit 2
+  const problems = unsupportedProblems(args, device, dtype);
   if (problems.length > 0) throw new ArgsError(problems);
   const resume = readResumeFile(args);
   await options.sink?.open?.(args);
@@ -127,20 +132,20 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
       : await chooseThreads(
           backend,
           { pinned: args.threads, device, blas, backendDefault: backend.getThreads() },
-          probeTarget(wholePlan, byName, args.dtype),
+          probeTarget(wholePlan, byName, dtype),
           // Isolated cells: the probe runs in a worker as they do; else here, where they run.
           args.isolate ? (candidates, target) => probeThreadsIsolated(backend.ref, candidates, target, { timeoutS: PROBE_TIMEOUT_S, signal: options.signal }) : undefined,
         );
   const threads = threadChoice.threads;
   const environment = await collectEnvironment(backend, {
     device,
-    dtype: args.dtype,
+    dtype,
     isolate: args.isolate,
     onlyPretrainModel: args.onlyPretrainModel,
     blas,
     threads: threadChoice,
   });
-  const peak = devicePeak(device, environment.gpus[0]?.name, args.dtype, args.peakTflops);
+  const peak = devicePeak(device, environment.gpus[0]?.name, dtype, args.peakTflops);
   const cpuWarnings = device === 'cpu' ? threadWarnings(blas, threadChoice) : [];
   for (const message of cpuWarnings) options.onProgress?.({ type: 'warning', message });
 
@@ -182,7 +187,7 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
       spec: cell.mode === 'inference' ? model.spec : model.trainSpec,
       weightFiles: model.weightFiles,
       device,
-      dtype: args.dtype,
+      dtype,
       seed: args.seed,
       threads,
       warmup: args.warmup,

@@ -1,7 +1,9 @@
 // checkCheckpoint(dir): run a checkpoint directory (config.json + model.safetensors or indexed shards) on the
 // inputs stored in <dir>/expected.safetensors and compare every stored tensor with what the model computes
 // (format: shared/fixtures/README.md). Outputs are computed with the attention mask, loss and gradients without
-// it, in eval mode, as the reference did, in the dtype the file's __metadata__ names (default float32).
+// it, in eval mode, as the reference did, in the dtype the file's __metadata__ names (default float32). Not in the
+// config's torch_dtype: that is the dtype the weights were saved in, not the one the reference was computed in (the
+// shared llama-gqa-bf16 stores bfloat16 weights, torch_dtype "bfloat16", and a float32 reference computed from them).
 // With a greedy-generation reference (<dir>/generate.safetensors, or another file), it also decodes from the
 // reference's prompt and compares the generated ids exactly and each step's logits within the tolerance.
 import { existsSync, statSync } from 'node:fs';

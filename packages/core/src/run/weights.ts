@@ -16,6 +16,9 @@ export async function loadCheckpointWeights(model: BackendModel, files: readonly
       'The config.json and the safetensors files must come from the same checkpoint.',
     );
   }
+  // One shard at a time, each load awaited; here only headers were read (checkpointTensors), and the backend reads
+  // each tensor's byte range through a host buffer of that tensor's size: the host never holds a whole shard (nor
+  // the checkpoint), only the largest tensor (checkpoint-weights.test.ts loads a shard of twice the RAM).
   for (const file of new Set(tensors.map((t) => t.file!))) {
     const entries = mapping.entries.filter((e) => e.file === file);
     if (entries.length > 0) await model.loadWeights(file, entries);

@@ -99,7 +99,8 @@ void load_weights(Model& model, const std::string& file, const std::vector<Weigh
 
   at::NoGradGuard no_grad;
   for (const Planned& item : plan) {
-    // One tensor at a time through a host buffer of the file's dtype; copy_ converts dtype and device.
+    // One tensor at a time through a host buffer of the file's dtype, freed before the next: the host holds one
+    // tensor, never the file (a shard may be larger than the RAM). copy_ converts dtype and device.
     at::Tensor host = at::empty(item.parameter.sizes(), at::TensorOptions().dtype(item.dtype));
     in.seekg(static_cast<std::streamoff>(item.entry->begin));
     in.read(static_cast<char*>(host.data_ptr()), static_cast<std::streamsize>(item.entry->end - item.entry->begin));
