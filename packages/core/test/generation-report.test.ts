@@ -27,7 +27,7 @@ const skipped = cellRecord({
   model: 'bert-base-uncased', mode: 'generate', batchSize: 1, sequenceLength: 32, status: 'skipped', timeSeconds: null, memory: null,
   error: { code: 'CANNOT_GENERATE', message: 'skipped: bert-base-uncased cannot generate: bert is an encoder-only family' },
 });
-const floor = { decodeWeightBytes: 6e9, bandwidthBytesPerSecond: 2e10, tpotFloorSeconds: 0.3, tpotOverFloor: 0.01 };
+const floor = { decodeWeightBytes: 6e9, bandwidthBytesPerSecond: 2e10, bandwidthSource: 'cell' as const, bandwidthSamples: [2e10], tpotFloorSeconds: 0.3, tpotOverFloor: 0.01 };
 const columns = (line: string) => line.split(/\s{2,}/);
 
 describe('tables', () => {
@@ -47,7 +47,7 @@ describe('tables', () => {
     assert.match(notes, /TPOT: time per output token after the first, \(E2E − TTFT\) \/ \(N − 1\)/);
     assert.match(notes, /ITL p50 below TPOT is usual/);
     assert.match(notes, /Prefill tok\/s = B·S \/ TTFT; Decode tok\/s = B·\(N − 1\) \/ \(E2E − TTFT\).*N = 4 new tokens per sequence/);
-    assert.match(notes, /TPOT \/ floor \(batch 1\).*\(20\.0 GB\/s\)/);
+    assert.match(notes, /TPOT \/ floor \(batch 1\).*over the bandwidth measured between each cell's own calls \(20\.0 GB\/s\)/);
   });
 
   it('GENERATION - MEMORY - RESULT: the peak, the weights, the KV cache by formula and as allocated; sections in order', () => {

@@ -96,10 +96,10 @@ describe('generation figures', () => {
     const measurement = {
       samplesSeconds: calls.map((c) => c.e2eSeconds), warmupSeconds: [], phasesSeconds: null, hostSeconds: null,
       memory: { rssBeforeBytes: 100, rssPeakBytes: 150 }, cudaMemory: null, breakdown: null,
-      generation: { calls, warmup: [], kvCacheBytes: 5000 }, threads: 2, blasThreads: 2, buildSeconds: 0.1,
+      generation: { calls, warmup: [], kvCacheBytes: 5000, bandwidthSamples: [] as number[] }, threads: 2, blasThreads: 2, buildSeconds: 0.1,
     };
-    const record = (batchSize: number, bytesPerSecond: number | null) =>
-      recordFromOutcome({ ...cell, batchSize }, job(model, { batchSize }), model, { ok: true, measurement }, {
+    const record = (batchSize: number, bytesPerSecond: number | null, bandwidthSamples: number[] = []) =>
+      recordFromOutcome({ ...cell, batchSize }, job(model, { batchSize }), model, { ok: true, measurement: { ...measurement, generation: { ...measurement.generation, bandwidthSamples } } }, {
         targetRelCi: 0,
         peak: null,
         memoryBandwidth: bytesPerSecond === null ? null : { bytesPerSecond, bufferBytes: 1 << 28, repeats: 9 },
@@ -107,8 +107,15 @@ describe('generation figures', () => {
     // Every weight but the position table (wpe, one row a step); wte is the tied LM head, read whole.
     const decodeWeightBytes = (model.trainParameterCount - 64 * 32) * 4;
     const floor = record(1, 1e9).generation!.bandwidthFloor!;
-    assert.deepEqual({ ...floor, tpotOverFloor: 0 }, { decodeWeightBytes, bandwidthBytesPerSecond: 1e9, tpotFloorSeconds: decodeWeightBytes / 1e9, tpotOverFloor: 0 });
+    assert.deepEqual({ ...floor, tpotOverFloor: 0 }, {
+      decodeWeightBytes, bandwidthBytesPerSecond: 1e9, bandwidthSource: 'run-start', bandwidthSamples: [], tpotFloorSeconds: decodeWeightBytes / 1e9, tpotOverFloor: 0,
+    });
     close(floor.tpotOverFloor, ms(3) / (decodeWeightBytes / 1e9), 'median TPOT / floor');
+    // Bandwidths measured between the cell's own calls win over the run start's: their median.
+    const own = record(1, 1e9, [3e9, 1.5e9, 2e9]).generation!.bandwidthFloor!;
+    assert.deepEqual([own.bandwidthSource, own.bandwidthSamples, own.bandwidthBytesPerSecond], ['cell', [3e9, 1.5e9, 2e9], 2e9]);
+    close(own.tpotOverFloor, ms(3) / (decodeWeightBytes / 2e9), 'median TPOT / the floor at the median of its own bandwidths');
+    assert.equal(record(1, null, [2e9]).generation!.bandwidthFloor!.bandwidthBytesPerSecond, 2e9, 'no run-start figure needed');
     assert.equal(record(2, 1e9).generation!.bandwidthFloor, null, 'batch 2: no floor');
     assert.equal(record(1, null).generation!.bandwidthFloor, null, 'no bandwidth: no floor');
   });
@@ -143,6 +150,33 @@ describe('sampling generate calls', () => {
     assert.equal(m.samplesSeconds.length, 6);
     assert.deepEqual(m.samplesSeconds, m.generation!.calls.map((c) => c.e2eSeconds), 'a sample is one call\'s E2E');
     assert.ok(!requests.some((q) => q.method === 'measureBreakdown'), 'no breakdown of a generate cell');
+  });
+
+  it('at batch 1, measures the bandwidth before the first timed block, every 2 s of calls, and after the last', async () => {
+    const probes: string[] = [];
+    const requests: ModelRequest[] = [];
+    // 0.7 s calls, one a block: samples before calls 1, 4 (2.1 s since), 7 (2.1 s), and after the last (the 8th).
+    const model1 = fakeModel({ seconds: () => 0.001, generate: (o) => generateTiming(0.5, [0.2 / (o.newTokens - 1)], o.newTokens), kvCacheBytes: 1 }, requests);
+    let bandwidth = 1e9;
+    const backend = backendOf(model1, 2, {
+      measureMemoryBandwidth: async (device, options) => {
+        probes.push(`${device} repeats ${options?.repeats} after ${requests.filter((q) => q.method === 'runGenerateCalls').length} calls`);
+        return { device, bytesPerSecond: (bandwidth += 1e9), bufferBytes: 1 << 28, repeats: options?.repeats ?? 9 };
+      },
+    });
+    const m = await measureCell(backend, job(model, { batchSize: 1, warmup: 1, minSamples: 8, minTimeS: 0, targetRelCi: 0, memory: false }));
+    const timed = m.generation!.calls.length;
+    assert.equal(timed, 8);
+    // The warm-up takes 1 (+ up to 2 more while calls get faster: none here), then blocks of one 0.7 s call.
+    const warm = m.generation!.warmup.length;
+    assert.deepEqual(probes, [0, 3, 6, 8].map((n) => `cpu repeats 3 after ${warm + n} calls`));
+    assert.deepEqual(m.generation!.bandwidthSamples, [2e9, 3e9, 4e9, 5e9]);
+    // Batch 2 has no floor: nothing is measured; a backend that cannot measure leaves no samples.
+    probes.length = 0;
+    const batch2 = await measureCell(backend, job(model, { batchSize: 2, warmup: 1, minSamples: 2, minTimeS: 0, memory: false }));
+    assert.deepEqual([probes, batch2.generation!.bandwidthSamples], [[], []]);
+    const cannot = await measureCell(backendOf(model1, 2), job(model, { batchSize: 1, warmup: 1, minSamples: 2, minTimeS: 0, memory: false }));
+    assert.deepEqual(cannot.generation!.bandwidthSamples, []);
   });
 
   it('samples on until TPOT and TTFT both meet the CI target', async () => {

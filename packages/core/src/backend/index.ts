@@ -101,9 +101,9 @@ export interface Backend {
   getThreads(): number;
   setThreads(threads: number): void;
   buildModel(spec: ModelSpec, options: BuildOptions): Promise<BackendModel>;
-  /** The device's memory bandwidth from a large copy (for `tfbench env` and generation's TPOT floor); null when
-   * the backend cannot measure it. */
-  measureMemoryBandwidth(device: string): Promise<MemoryBandwidth | null>;
+  /** The device's memory bandwidth from a large copy, the median of `repeats` timed copies (default 9), for
+   * `tfbench env` and generation's TPOT floor; null when the backend cannot measure it. */
+  measureMemoryBandwidth(device: string, options?: { repeats?: number }): Promise<MemoryBandwidth | null>;
 }
 
 let libtorch: Backend | undefined;
@@ -130,7 +130,7 @@ export function libtorchBackend(): Backend {
     getThreads: () => binding.getThreads(),
     setThreads: (threads) => binding.setThreads(threads),
     buildModel: (spec, options) => binding.buildModel(spec, options),
-    measureMemoryBandwidth: (device) => binding.measureMemoryBandwidth({ device }),
+    measureMemoryBandwidth: (device, options) => binding.measureMemoryBandwidth({ device, ...options }),
   };
   return libtorch;
 }

@@ -38,6 +38,11 @@ export function readResultsJson(path: string): BenchmarkResults {
     if (record === null || typeof record !== 'object') continue;
     record.generation ??= null;
     record.hub ??= null;
+    const floor = (record.generation as { bandwidthFloor?: Record<string, unknown> | null } | null)?.bandwidthFloor;
+    if (floor) {
+      floor.bandwidthSource ??= 'run-start';
+      floor.bandwidthSamples ??= [];
+    }
   }
   return results;
 }

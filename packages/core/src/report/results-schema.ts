@@ -46,7 +46,14 @@ const generation = object({
   weightBytes: num,
   kvCache: object({ formulaBytes: num, allocatedBytes: nullable(num) }),
   bandwidthFloor: nullable(
-    object({ decodeWeightBytes: num, bandwidthBytesPerSecond: num, tpotFloorSeconds: num, tpotOverFloor: num }),
+    object({
+      decodeWeightBytes: num,
+      bandwidthBytesPerSecond: num,
+      bandwidthSource: { enum: ['cell', 'run-start'] },
+      bandwidthSamples: { type: 'array', items: num },
+      tpotFloorSeconds: num,
+      tpotOverFloor: num,
+    }),
   ),
 });
 

@@ -14,7 +14,8 @@ import type { SampleSummary } from '../stats/summary.js';
 // readResultsJson reads it as null), the arguments generate, newTokens and the generation CSV names, status
 // `skipped` for a cell the model cannot run, and efficiency.flopsPerCall null where nothing can be counted.
 // 1.4: `hub` on every record: the Hugging Face repo, revision and commit a model's config came from (files of 1.3
-// and older have none; readResultsJson reads it as null).
+// and older have none; readResultsJson reads it as null); a generate record's bandwidthFloor says where its
+// bandwidth was measured (bandwidthSource, bandwidthSamples: files of 1.3 read as 'run-start', []).
 export const RESULTS_SCHEMA_VERSION = '1.4.0';
 
 /** Which shares of a sweep's cells a results file holds: shards `indices` (1-based, ascending) of `count`. */
@@ -169,10 +170,14 @@ export interface GenerationRecord {
   kvCache: { formulaBytes: number; allocatedBytes: number | null };
   /** Batch 1 with a measured memory bandwidth: a decode step reads every weight it uses once (decodeWeightBytes:
    * all but row lookups and T5's encoder), so TPOT >= decodeWeightBytes / bandwidth; that floor and the median
-   * TPOT over it. Null otherwise (another batch size, no bandwidth measured, N = 1). */
+   * TPOT over it. The bandwidth is the median of the copies measured between the cell's own timed calls
+   * (bandwidthSource 'cell', each sample in bandwidthSamples, bytes/s), else the run start's (environment
+   * memoryBandwidth, 'run-start'). Null otherwise (another batch size, no bandwidth measured, N = 1). */
   bandwidthFloor: {
     decodeWeightBytes: number;
     bandwidthBytesPerSecond: number;
+    bandwidthSource: 'cell' | 'run-start';
+    bandwidthSamples: number[];
     tpotFloorSeconds: number;
     tpotOverFloor: number;
   } | null;

@@ -252,9 +252,14 @@ function generationSpeedColumns(ok: readonly CellRecord[]): ColumnsAndNotes {
     const overFloor = (g: GenerationRecord) => g.bandwidthFloor && `${g.bandwidthFloor.tpotOverFloor.toFixed(2)}×`;
     columns.push(generationColumn('TPOT / floor', overFloor));
     const gbPerSecond = (f: (typeof floors)[number]) => `${(f.bandwidthBytesPerSecond / 1e9).toPrecision(3)} GB/s`;
+    const where = floors.every((f) => f.bandwidthSource === 'cell')
+      ? "measured between each cell's own calls"
+      : floors.every((f) => f.bandwidthSource === 'run-start')
+        ? 'measured at the start of the run'
+        : "measured between each cell's own calls, else at the start of the run";
     notes.push(
       'TPOT / floor (batch 1): the median TPOT over the memory-bandwidth floor, the bytes of the weights a decode ' +
-        `step reads over the measured bandwidth (${[...new Set(floors.map(gbPerSecond))].join(', ')}).`,
+        `step reads over the bandwidth ${where} (${[...new Set(floors.map(gbPerSecond))].join(', ')}).`,
     );
   }
   return { columns, notes };

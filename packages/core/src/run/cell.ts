@@ -4,7 +4,7 @@ import type { Backend, BackendRef, DType } from '../backend/index.js';
 import { blasThreads } from '../env/threads.js';
 import type { ModelSpec } from '../models/index.js';
 import type { Cell } from '../report/results.js';
-import { sampleCell, sampleGenerateCell, type CellSamples } from './sampling.js';
+import { sampleCell, sampleGenerateCell, type BandwidthProbe, type CellSamples } from './sampling.js';
 import { loadCheckpointWeights } from './weights.js';
 
 /** Everything a child process needs to measure one cell; plain data so it crosses IPC. */
@@ -42,6 +42,20 @@ export interface CellMeasurement extends CellSamples {
   buildSeconds: number;
 }
 
+/** Batch-1 generate cells have a TPOT floor (run/records.ts): their bandwidth is measured between their calls, with
+ * 3 timed copies a sample (a quarter to half a second on a CPU). A failed measurement (no memory left for the
+ * copy's buffers, say) leaves a sample out rather than fail the cell. */
+function bandwidthProbe(backend: Backend, job: CellJob): BandwidthProbe | undefined {
+  if (job.mode !== 'generate' || job.batchSize !== 1) return undefined;
+  return async () => {
+    try {
+      return (await backend.measureMemoryBandwidth(job.device, { repeats: 3 }))?.bytesPerSecond ?? null;
+    } catch {
+      return null;
+    }
+  };
+}
+
 export async function measureCell(backend: Backend, job: CellJob): Promise<CellMeasurement> {
   if (job.threads !== null) backend.setThreads(job.threads);
   const buildStart = performance.now();
@@ -51,7 +65,7 @@ export async function measureCell(backend: Backend, job: CellJob): Promise<CellM
   const { batchSize, sequenceLength, seed, newTokens } = job;
   const result =
     job.mode === 'generate'
-      ? await sampleGenerateCell(model, { batchSize, promptLength: sequenceLength, newTokens, seed }, job)
+      ? await sampleGenerateCell(model, { batchSize, promptLength: sequenceLength, newTokens, seed }, job, bandwidthProbe(backend, job))
       : await sampleCell(model, { mode: job.mode, trainStep: job.trainStep, batchSize, sequenceLength, seed }, job);
   const threads = backend.getThreads();
   return { ...result, threads, blasThreads: blasThreads(backend.blasInfo(), threads), buildSeconds };

@@ -119,14 +119,24 @@ function generationRecord(
   const bytes = DTYPE_BYTES[job.dtype];
   const figures = g.calls.length > 0 ? generationFigures(g.calls, g.warmup, shape) : null;
   const tpot = figures?.tpot ?? null;
-  const bandwidth = context.memoryBandwidth;
+  // The bandwidth measured while this cell's calls ran, else the run start's.
+  const bandwidthSamples = g.bandwidthSamples ?? [];
+  const bandwidthSource = bandwidthSamples.length > 0 ? 'cell' : 'run-start';
+  const bandwidthBytesPerSecond =
+    bandwidthSamples.length > 0 ? median(bandwidthSamples) : context.memoryBandwidth?.bytesPerSecond;
   let bandwidthFloor: GenerationRecord['bandwidthFloor'] = null;
-  if (tpot && bandwidth && bandwidth.bytesPerSecond > 0 && cell.batchSize === 1) {
+  if (tpot && bandwidthBytesPerSecond !== undefined && bandwidthBytesPerSecond > 0 && cell.batchSize === 1) {
     const decodeWeightBytes = decodeStepWeightBytes(job.spec, bytes);
-    const tpotFloorSeconds = decodeWeightBytes / bandwidth.bytesPerSecond;
+    const tpotFloorSeconds = decodeWeightBytes / bandwidthBytesPerSecond;
     const tpotOverFloor = tpot.median / tpotFloorSeconds;
-    const bandwidthBytesPerSecond = bandwidth.bytesPerSecond;
-    bandwidthFloor = { decodeWeightBytes, bandwidthBytesPerSecond, tpotFloorSeconds, tpotOverFloor };
+    bandwidthFloor = {
+      decodeWeightBytes,
+      bandwidthBytesPerSecond,
+      bandwidthSource,
+      bandwidthSamples,
+      tpotFloorSeconds,
+      tpotOverFloor,
+    };
   }
   return {
     newTokens: job.newTokens,

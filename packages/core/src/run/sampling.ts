@@ -58,7 +58,18 @@ export interface GenerateSamples {
   warmup: GenerateTiming[];
   /** The KV cache's bytes as allocated in the memory-measured call; null without one. */
   kvCacheBytes: number | null;
+  /** Memory bandwidths (bytes/s) measured between the timed calls (BandwidthProbe), for the TPOT floor; [] when
+   * none was asked for or the backend cannot measure it. */
+  bandwidthSamples: number[];
 }
+
+/** Measures the device's memory bandwidth now (bytes/s), or null when it cannot. */
+export type BandwidthProbe = () => Promise<number | null>;
+
+/** A bandwidth sample is taken before the first timed block, then before a block once this many seconds of timed
+ * calls have passed since the last, and after the last block: the VM's memory bandwidth drifts by up to 2× over
+ * minutes, so a TPOT is only compared with bandwidths measured while its calls ran. */
+const BANDWIDTH_EVERY_S = 2;
 
 /** A block stays under this many seconds and calls (at the longest recent call's pace): on CUDA the device
  * synchronises once per block, and the policy looks at the samples between blocks. */
@@ -205,9 +216,14 @@ export async function sampleGenerateCell(
   model: BackendModel,
   call: GenerateCallOptions,
   policy: SamplingPolicy,
+  bandwidthProbe?: BandwidthProbe,
 ): Promise<CellSamples> {
   const result = emptySamples();
-  const generation: GenerateSamples = { calls: [], warmup: [], kvCacheBytes: null };
+  const generation: GenerateSamples = { calls: [], warmup: [], kvCacheBytes: null, bandwidthSamples: [] };
+  const sampleBandwidth = async () => {
+    const bytesPerSecond = bandwidthProbe ? await bandwidthProbe() : null;
+    if (bytesPerSecond !== null && bytesPerSecond > 0) generation.bandwidthSamples.push(bytesPerSecond);
+  };
   result.generation = generation;
   result.warmupSeconds = await warmUp(policy, async () => {
     const [timing] = checkedCalls((await model.runGenerateCalls({ ...call, calls: 1 })).calls, call.newTokens);
@@ -223,17 +239,24 @@ export async function sampleGenerateCell(
   }
 
   if (policy.speed) {
+    let sinceBandwidth = Infinity; // seconds of timed calls since the last bandwidth sample
     result.samplesSeconds = await timedBlocks(
       policy,
       result.warmupSeconds,
       async (calls) => {
+        if (sinceBandwidth >= BANDWIDTH_EVERY_S) {
+          await sampleBandwidth();
+          sinceBandwidth = 0;
+        }
         const block = await model.runGenerateCalls({ ...call, calls });
+        sinceBandwidth += block.calls.reduce((sum, c) => sum + c.e2eSeconds, 0);
         generation.calls.push(...checkedCalls(block.calls, call.newTokens));
         if (block.hostSeconds) (result.hostSeconds ??= []).push(...block.hostSeconds);
         return block.calls.map((c) => c.e2eSeconds);
       },
       () => generationRelCi(generation.calls, call.newTokens),
     );
+    if (bandwidthProbe) await sampleBandwidth();
   }
   return result;
 }
