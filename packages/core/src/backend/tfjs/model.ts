@@ -1,0 +1,292 @@
+// A model built in TensorFlow.js from a ModelSpec: one tf.Variable per parameter of the family's parameterShapes
+// (Hugging Face's names and shapes, as the libtorch models register them), seeded random weights or a checkpoint's,
+// and the BackendModel calls: run (outputs, loss, gradients), timed blocks of cell calls, the memory-measured call.
+// Generation and the per-module breakdown are not implemented here (BackendLimits says so; benchmark() skips or
+// refuses what needs them).
+import type { Tensor, Tensor2D, Variable } from '@tensorflow/tfjs-core';
+import { parameterShapes, readFloatTensor, type ModelSpec, type ParameterShape } from '../../models/index.js';
+import type { BackendModel, BuildOptions, CallTimes, CellCallOptions, HostTensor, MemoryPeaks, RunCallsOptions, RunOptions, WeightEntry } from '../index.js';
+import type { TfjsFamily } from './families.js';
+import type { ForwardContext, TfInputs, TfOutputs } from './layers.js';
+import type { Tf } from './load.js';
+import { readRss, resetPeakRss } from './process-memory.js';
+
+/** An error with the stable code the addon's errors carry (isolate.ts classifies cells by it). */
+function coded(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/** mulberry32: a small seeded generator of uniform numbers in [0, 1). */
+function uniforms(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `count` normal(0, std) values (Box–Muller), seeded: fast enough for a billion parameters, unlike tf.randomNormal's
+ * per-element generator. */
+function normals(count: number, std: number, seed: number): Float32Array {
+  const next = uniforms(seed);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(1 - next())) * std;
+    const angle = 2 * Math.PI * next();
+    out[i] = r * Math.cos(angle);
+    if (i + 1 < count) out[i + 1] = r * Math.sin(angle);
+  }
+  return out;
+}
+
+/** Hugging Face's initialisation by what a parameter is: matrices (Linear, Conv1D, Embedding) normal(0,
+ * initializer_range) with an embedding's padding row at zero, vectors named weight (LayerNorm, RMSNorm scales) one,
+ * biases zero. */
+function initialValues(p: ParameterShape, std: number, seed: number, paddingRow: number | undefined): Float32Array {
+  const count = p.shape.reduce((a, b) => a * b, 1);
+  if (p.shape.length >= 2) {
+    const values = normals(count, std, seed);
+    if (paddingRow !== undefined) values.fill(0, paddingRow * p.shape[1]!, (paddingRow + 1) * p.shape[1]!);
+    return values;
+  }
+  return new Float32Array(count).fill(p.name.endsWith('.bias') ? 0 : 1);
+}
+
+/** int64 ids from the host as the int32 tensor TensorFlow.js indexes with. */
+function idsTensor(tf: Tf, t: HostTensor, name: string): Tensor2D {
+  if (t.dtype !== 'int64' || t.shape.length !== 2) throw coded('BAD_INPUT', `${name} must be an int64 (batch, sequence) tensor, got ${t.dtype} [${t.shape}]`);
+  return tf.tensor2d(Int32Array.from(t.data as BigInt64Array, Number), t.shape as [number, number], 'int32');
+}
+
+async function toHost(t: Tensor): Promise<HostTensor> {
+  return { dtype: 'float32', shape: [...t.shape], data: new Float32Array(await t.data<'float32'>()) };
+}
+
+/** Seeds the cell's input ids, uniform in [0, vocab). */
+function seededIds(count: number, vocab: number, seed: number): Int32Array {
+  const next = uniforms(seed ^ 0x5eed);
+  return Int32Array.from({ length: count }, () => Math.floor(next() * vocab));
+}
+
+export class TfjsModel implements BackendModel {
+  readonly #tf: Tf;
+  readonly #spec: ModelSpec;
+  readonly #family: TfjsFamily;
+  readonly #shapes: ParameterShape[];
+  /** Hugging Face name → variable. */
+  readonly #variables = new Map<string, Variable>();
+  /** The seeded input ids of the last cell shape asked for, kept so that every block runs on the same ones. */
+  #cellInputs: { key: string; ids: Tensor2D } | null = null;
+  /** Makes the model's TensorFlow.js backend the current one (LoadedTfjs.activate); awaited by every call. */
+  readonly #activate: () => Promise<void>;
+
+  constructor(tf: Tf, spec: ModelSpec, family: TfjsFamily, options: BuildOptions, activate: () => Promise<void>) {
+    this.#tf = tf;
+    this.#activate = activate;
+    this.#spec = spec;
+    this.#family = family;
+    this.#shapes = parameterShapes(spec);
+    const paddingRows = family.paddingRows(spec);
+    const std = 'initializer_range' in spec ? spec.initializer_range : 0.02;
+    this.#shapes.forEach((p, i) => {
+      const values = initialValues(p, std, options.seed * 7919 + i, paddingRows[p.name]);
+      const initial = tf.tensor(values, p.shape, 'float32');
+      this.#variables.set(p.name, tf.variable(initial, true)); // shares initial's data
+      initial.dispose();
+    });
+  }
+
+  parameters() {
+    return this.#shapes.map((p) => ({ name: p.name, shape: [...p.shape], dtype: 'float32' as const }));
+  }
+
+  parameterCount(): number {
+    return this.#shapes.reduce((total, p) => total + p.shape.reduce((a, b) => a * b, 1), 0);
+  }
+
+  #variable(name: string): Variable {
+    const v = this.#variables.get(name);
+    if (!v) throw coded('BAD_INPUT', `the model has no parameter ${JSON.stringify(name)}`);
+    return v;
+  }
+
+  /** Reads each entry's byte range into its parameter (converted to float32); shapes must match. */
+  async loadWeights(file: string, entries: WeightEntry[]): Promise<void> {
+    await this.#activate();
+    for (const entry of entries) {
+      const v = this.#variable(entry.parameter);
+      if (entry.shape.join(',') !== v.shape.join(',')) {
+        throw coded('BAD_WEIGHTS', `${file}: ${entry.parameter} has shape [${entry.shape}] in the checkpoint, [${v.shape}] in the model`);
+      }
+      const values = readFloatTensor(file, { name: entry.parameter, ...entry });
+      this.#tf.tidy(() => v.assign(this.#tf.tensor(values, entry.shape, 'float32')));
+    }
+  }
+
+  #context(train: boolean): ForwardContext<ModelSpec> {
+    return { tf: this.#tf, spec: this.#spec, p: (name) => this.#variable(name), train };
+  }
+
+  #forward(inputs: TfInputs, train: boolean): TfOutputs {
+    return (this.#family.forward as (ctx: ForwardContext<ModelSpec>, i: TfInputs) => TfOutputs)(this.#context(train), inputs);
+  }
+
+  #loss(inputs: TfInputs, train: boolean): Tensor {
+    const ctx = this.#context(train);
+    return (this.#family.loss as TfjsFamily['loss'])(ctx, this.#forward(inputs, train), inputs.inputIds);
+  }
+
+  /** The loss and the gradients of `names`; a parameter the loss does not reach gets zeros. `onForward` runs once
+   * the loss is computed, before the backward pass. */
+  #lossAndGradients(inputs: TfInputs, train: boolean, names: readonly string[], onForward?: (loss: Tensor) => void) {
+    const tf = this.#tf;
+    const variables = names.map((n) => this.#variable(n));
+    const { value, grads } = tf.variableGrads(() => {
+      const loss = this.#loss(inputs, train) as ReturnType<typeof tf.scalar>;
+      onForward?.(loss);
+      return loss;
+    }, variables);
+    return { loss: value, gradients: variables.map((v) => grads[v.name] ?? tf.zerosLike(v)) };
+  }
+
+  async run(inputs: Record<string, HostTensor>, options: RunOptions = {}): Promise<Record<string, HostTensor>> {
+    const tf = this.#tf;
+    if (!inputs.input_ids) throw coded('BAD_INPUT', 'input_ids is required');
+    await this.#activate();
+    const wanted = options.gradients ?? [];
+    if (wanted.length > 0 && !options.loss) throw coded('BAD_INPUT', 'gradients need loss: true');
+    for (const name of wanted) this.#variable(name);
+    const tfInputs: TfInputs = { inputIds: idsTensor(tf, inputs.input_ids, 'input_ids') };
+    if (inputs.attention_mask) tfInputs.attentionMask = idsTensor(tf, inputs.attention_mask, 'attention_mask');
+    if (inputs.token_type_ids) tfInputs.tokenTypeIds = idsTensor(tf, inputs.token_type_ids, 'token_type_ids');
+    const train = options.train ?? false;
+    const result: Record<string, HostTensor> = {};
+    try {
+      if (!options.loss) {
+        const outputs = tf.tidy(() => this.#forward(tfInputs, train) as unknown as Record<string, Tensor>);
+        for (const [name, t] of Object.entries(outputs)) {
+          result[name] = await toHost(t);
+          t.dispose();
+        }
+        return result;
+      }
+      const { loss, gradients } = this.#lossAndGradients(tfInputs, train, wanted);
+      result.loss = await toHost(loss);
+      loss.dispose();
+      for (const [i, g] of gradients.entries()) {
+        result[`grad.${wanted[i]}`] = await toHost(g);
+        g.dispose();
+      }
+      return result;
+    } finally {
+      for (const t of Object.values(tfInputs)) (t as Tensor).dispose();
+    }
+  }
+
+  /** The cell's seeded ids (B, T), made once per shape and seed, before any timing. */
+  #idsFor(o: CellCallOptions): Tensor2D {
+    const key = `${o.batchSize}x${o.sequenceLength}@${o.seed}`;
+    if (this.#cellInputs?.key !== key) {
+      this.#cellInputs?.ids.dispose();
+      const vocab = this.#spec.vocab_size;
+      const ids = this.#tf.tensor2d(seededIds(o.batchSize * o.sequenceLength, vocab, o.seed), [o.batchSize, o.sequenceLength], 'int32');
+      this.#cellInputs = { key, ids };
+    }
+    return this.#cellInputs.ids;
+  }
+
+  /** Waits for `t` to be computed by reading one element of it: a lazy backend has to finish it first, and no
+   * large copy to the host is timed. */
+  #settle(t: Tensor): void {
+    const tf = this.#tf;
+    if (t.rank === 0) t.dataSync();
+    else tf.tidy(() => tf.slice(t, new Array(t.rank).fill(0), new Array(t.rank).fill(1)).dataSync());
+  }
+
+  /** One call of a cell; its seconds (and, in training, its forward and backward phases). */
+  #call(o: CellCallOptions): { seconds: number; forward?: number; backward?: number } {
+    const tf = this.#tf;
+    const inputs: TfInputs = { inputIds: this.#idsFor(o) };
+    if (o.mode === 'inference') {
+      const start = performance.now();
+      // Eval mode, no tape: the head's output (logits, else the last hidden state) is what the call returns.
+      const out = tf.tidy(() => {
+        const outputs = this.#forward(inputs, false);
+        return outputs.logits ?? outputs.last_hidden_state;
+      });
+      this.#settle(out);
+      const seconds = (performance.now() - start) / 1000;
+      out.dispose();
+      return { seconds };
+    }
+    if (o.trainStep === 'optimizer') throw coded('BAD_INPUT', 'the tfjs backend has no optimizer step');
+    // Train mode: forward with labels = input_ids, backward to every parameter's gradient; gradients are dropped
+    // after the call (outside its time), so every call starts without any.
+    const start = performance.now();
+    let forwardEnd = start;
+    const { loss, gradients } = this.#lossAndGradients(inputs, true, this.#shapes.map((p) => p.name), (l) => {
+      this.#settle(l);
+      forwardEnd = performance.now();
+    });
+    for (const g of gradients) this.#settle(g);
+    const end = performance.now();
+    loss.dispose();
+    for (const g of gradients) g.dispose();
+    return { seconds: (end - start) / 1000, forward: (forwardEnd - start) / 1000, backward: (end - forwardEnd) / 1000 };
+  }
+
+  async runCalls(options: RunCallsOptions): Promise<CallTimes> {
+    await this.#activate();
+    const seconds: number[] = [];
+    const phases = { forward: [] as number[], backward: [] as number[], optimizer: [] as number[] };
+    for (let i = 0; i < options.calls; i++) {
+      const call = this.#call(options);
+      seconds.push(call.seconds);
+      if (call.forward !== undefined) {
+        phases.forward.push(call.forward);
+        phases.backward.push(call.backward!);
+      }
+    }
+    return { seconds, hostSeconds: null, phasesSeconds: options.mode === 'training' ? phases : null };
+  }
+
+  /** One call with the process's peak resident size measured (reset right before it); memory null where Linux's
+   * /proc cannot give it. */
+  async measureMemory(options: CellCallOptions): Promise<MemoryPeaks> {
+    await this.#activate();
+    this.#idsFor(options); // made before the measured call, as the timed calls have them
+    const reset = resetPeakRss();
+    const before = readRss();
+    this.#call(options);
+    const after = readRss();
+    if (!reset || before === null || after === null) return { memory: null, cudaMemory: null };
+    return { memory: { rssBeforeBytes: before.rss, rssPeakBytes: Math.max(after.peak, before.rss) }, cudaMemory: null };
+  }
+
+  async measureBreakdown(): Promise<never> {
+    throw coded('BAD_INPUT', 'the tfjs backend has no per-module breakdown');
+  }
+
+  async generate(): Promise<never> {
+    throw coded('BAD_INPUT', 'the tfjs backend does not generate (no KV-cache decoding yet)');
+  }
+
+  async runGenerateCalls(): Promise<never> {
+    throw coded('BAD_INPUT', 'the tfjs backend does not generate (no KV-cache decoding yet)');
+  }
+
+  async measureGenerateMemory(): Promise<never> {
+    throw coded('BAD_INPUT', 'the tfjs backend does not generate (no KV-cache decoding yet)');
+  }
+
+  /** Frees every tensor of the model. */
+  dispose(): void {
+    for (const v of this.#variables.values()) v.dispose();
+    this.#variables.clear();
+    this.#cellInputs?.ids.dispose();
+    this.#cellInputs = null;
+  }
+}
