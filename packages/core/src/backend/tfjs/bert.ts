@@ -15,6 +15,7 @@ import {
   mergeHeads,
   paddingMask,
   splitHeads,
+  tiedHead,
   type ForwardContext,
   type TfInputs,
   type TfOutputs,
@@ -23,6 +24,11 @@ import {
 /** The base model's prefix in the masked-LM class ("bert."), '' for the base model itself. */
 function basePrefix(spec: EncoderSpec): string {
   return spec.head === 'base' ? '' : `${encoderNames(spec.family).base}.`;
+}
+
+/** Linear weights (every 2-D parameter but the embedding tables), stored (in, out): see layers.linear. */
+export function encoderStoredTransposed(_spec: EncoderSpec, name: string, shape: readonly number[]): boolean {
+  return shape.length === 2 && !name.includes('embeddings.');
 }
 
 /** Embedding rows that start at zero (nn.Embedding's padding_idx; the forward's lookups leave them without gradient):
@@ -92,8 +98,8 @@ export function encoderForward(ctx: ForwardContext<EncoderSpec>, inputs: TfInput
   }
   if (spec.head === 'masked-lm') {
     const t = norm(n.headNorm, activate(tf, spec.head_act, lin(n.headDense, x))); // (N, H)
-    const decoder = spec.tie_word_embeddings ? p(`${base}embeddings.word_embeddings.weight`) : p(`${n.decoder}.weight`);
-    out.logits = tf.reshape(linear(tf, t, decoder, p(n.headBias)), [B, T, spec.vocab_size]); // (B, T, V)
+    const logits = spec.tie_word_embeddings ? tiedHead(tf, t, p(`${base}embeddings.word_embeddings.weight`)) : linear(tf, t, p(`${n.decoder}.weight`));
+    out.logits = tf.reshape(tf.add(logits, p(n.headBias)), [B, T, spec.vocab_size]); // (B, T, V)
   }
   return out;
 }

@@ -9,7 +9,6 @@ import {
   causalLmLoss,
   causalMask,
   combineMasks,
-  conv1d,
   dropout,
   embed,
   layerNorm,
@@ -17,10 +16,16 @@ import {
   mergeHeads,
   paddingMask,
   splitHeads,
+  tiedHead,
   type ForwardContext,
   type TfInputs,
   type TfOutputs,
 } from './layers.js';
+
+/** Only an untied lm_head is a Linear (out, in), stored (in, out); the Conv1D weights are (in, out) already. */
+export function gpt2StoredTransposed(_spec: Gpt2Spec, name: string): boolean {
+  return name === 'lm_head.weight';
+}
 
 export function gpt2Forward(ctx: ForwardContext<Gpt2Spec>, inputs: TfInputs): TfOutputs {
   const { tf, spec, p, train } = ctx;
@@ -39,7 +44,7 @@ export function gpt2Forward(ctx: ForwardContext<Gpt2Spec>, inputs: TfInputs): Tf
 
   const mask = combineMasks(tf, causalMask(tf, T), inputs.attentionMask ? paddingMask(tf, inputs.attentionMask) : undefined);
   const norm = (name: string, input: Tensor) => layerNorm(tf, input, p(`${name}.weight`), p(`${name}.bias`), eps);
-  const conv = (name: string, input: Tensor) => conv1d(tf, input, p(`${name}.weight`), p(`${name}.bias`));
+  const conv = (name: string, input: Tensor) => linear(tf, input, p(`${name}.weight`), p(`${name}.bias`)); // Conv1D: (in, out)
 
   for (let i = 0; i < spec.num_hidden_layers; i++) {
     const l = `${base}h.${i}`;
@@ -58,8 +63,8 @@ export function gpt2Forward(ctx: ForwardContext<Gpt2Spec>, inputs: TfInputs): Tf
 
   const out: TfOutputs = { last_hidden_state: tf.reshape(x, [B, T, H]) };
   if (spec.head === 'causal-lm') {
-    const weight = spec.tie_word_embeddings ? p(`${base}wte.weight`) : p('lm_head.weight');
-    out.logits = tf.reshape(linear(tf, x, weight), [B, T, spec.vocab_size]); // (B, T, V), no bias
+    const logits = spec.tie_word_embeddings ? tiedHead(tf, x, p(`${base}wte.weight`)) : linear(tf, x, p('lm_head.weight'));
+    out.logits = tf.reshape(logits, [B, T, spec.vocab_size]); // (B, T, V), no bias
   }
   return out;
 }

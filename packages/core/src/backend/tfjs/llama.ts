@@ -16,6 +16,7 @@ import {
   paddingMask,
   rmsNorm,
   splitHeads,
+  tiedHead,
   type ForwardContext,
   type TfInputs,
   type TfOutputs,
@@ -84,6 +85,11 @@ function repeatKv(tf: Tf, x: Tensor4D, groups: number): Tensor4D {
   return tf.reshape(tf.tile(tf.reshape(x, [B, kv, 1, T * hd]), [1, 1, groups, 1]), [B, kv * groups, T, hd]);
 }
 
+/** Linear weights (every 2-D parameter but embed_tokens), stored (in, out): see layers.linear. */
+export function llamaStoredTransposed(_spec: LlamaSpec, name: string, shape: readonly number[]): boolean {
+  return shape.length === 2 && !name.endsWith('embed_tokens.weight');
+}
+
 /** embed_tokens' padding_idx row starts at zero (and the forward's lookups leave it without gradient). */
 export function llamaPaddingRows(spec: LlamaSpec): Record<string, number> {
   return spec.pad_token_id >= 0 ? { [`${spec.head === 'base' ? '' : 'model.'}embed_tokens.weight`]: spec.pad_token_id } : {};
@@ -127,8 +133,8 @@ export function llamaForward(ctx: ForwardContext<LlamaSpec>, inputs: TfInputs): 
 
   const out: TfOutputs = { last_hidden_state: tf.reshape(x, [B, T, H]) };
   if (spec.head === 'causal-lm') {
-    const weight = spec.tie_word_embeddings ? p(`${base}embed_tokens.weight`) : p('lm_head.weight');
-    out.logits = tf.reshape(linear(tf, x, weight), [B, T, spec.vocab_size]); // (B, T, V)
+    const logits = spec.tie_word_embeddings ? tiedHead(tf, x, p(`${base}embed_tokens.weight`)) : linear(tf, x, p('lm_head.weight'));
+    out.logits = tf.reshape(logits, [B, T, spec.vocab_size]); // (B, T, V)
   }
   return out;
 }

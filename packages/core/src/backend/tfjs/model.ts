@@ -76,8 +76,9 @@ export class TfjsModel implements BackendModel {
   readonly #spec: ModelSpec;
   readonly #family: TfjsFamily;
   readonly #shapes: ParameterShape[];
-  /** Hugging Face name → variable. */
+  /** Hugging Face name → variable: a Linear weight transposed, (in, out) (`#transposed`), the others as named. */
   readonly #variables = new Map<string, Variable>();
+  readonly #transposed = new Set<string>();
   /** The seeded input ids of the last cell shape asked for, kept so that every block runs on the same ones. */
   #cellInputs: { key: string; ids: Tensor2D } | null = null;
   /** Makes the model's TensorFlow.js backend the current one (LoadedTfjs.activate); awaited by every call. */
@@ -93,7 +94,10 @@ export class TfjsModel implements BackendModel {
     const std = 'initializer_range' in spec ? spec.initializer_range : 0.02;
     this.#shapes.forEach((p, i) => {
       const values = initialValues(p, std, options.seed * 7919 + i, paddingRows[p.name]);
-      const initial = tf.tensor(values, p.shape, 'float32');
+      // Random values need no transposing: only the stored shape differs.
+      const transposed = family.storedTransposed(spec as never, p.name, p.shape);
+      if (transposed) this.#transposed.add(p.name);
+      const initial = tf.tensor(values, transposed ? [p.shape[1]!, p.shape[0]!] : p.shape, 'float32');
       this.#variables.set(p.name, tf.variable(initial, true)); // shares initial's data
       initial.dispose();
     });
@@ -113,16 +117,22 @@ export class TfjsModel implements BackendModel {
     return v;
   }
 
-  /** Reads each entry's byte range into its parameter (converted to float32); shapes must match. */
+  /** Reads each entry's byte range into its parameter (converted to float32, a Linear weight transposed to its
+   * stored layout); shapes must match the Hugging Face ones. */
   async loadWeights(file: string, entries: WeightEntry[]): Promise<void> {
     await this.#activate();
+    const tf = this.#tf;
     for (const entry of entries) {
       const v = this.#variable(entry.parameter);
-      if (entry.shape.join(',') !== v.shape.join(',')) {
-        throw coded('BAD_WEIGHTS', `${file}: ${entry.parameter} has shape [${entry.shape}] in the checkpoint, [${v.shape}] in the model`);
+      const shape = this.#shapes.find((p) => p.name === entry.parameter)!.shape;
+      if (entry.shape.join(',') !== shape.join(',')) {
+        throw coded('BAD_WEIGHTS', `${file}: ${entry.parameter} has shape [${entry.shape}] in the checkpoint, [${shape}] in the model`);
       }
       const values = readFloatTensor(file, { name: entry.parameter, ...entry });
-      this.#tf.tidy(() => v.assign(this.#tf.tensor(values, entry.shape, 'float32')));
+      tf.tidy(() => {
+        const t = tf.tensor(values, entry.shape, 'float32');
+        v.assign(this.#transposed.has(entry.parameter) ? tf.transpose(t) : t);
+      });
     }
   }
 
@@ -177,8 +187,11 @@ export class TfjsModel implements BackendModel {
       result.loss = await toHost(loss);
       loss.dispose();
       for (const [i, g] of gradients.entries()) {
-        result[`grad.${wanted[i]}`] = await toHost(g);
+        // In the parameter's Hugging Face layout.
+        const hf = this.#transposed.has(wanted[i]!) ? tf.transpose(g) : g;
+        result[`grad.${wanted[i]}`] = await toHost(hf);
         g.dispose();
+        hf.dispose();
       }
       return result;
     } finally {
