@@ -394,6 +394,18 @@ test('check --generation: a file that is no generation reference is exit 2', { s
   assert.ok(r.stderr.startsWith(`tfbench: ${notReference} has no prompt_ids\nhint: A greedy-generation reference holds`), r.stderr);
 });
 
+test('env --framework tfjs: the block names TensorFlow.js, its backend and its one thread', () => {
+  const r = tfbench(['env', '--framework', 'tfjs', '--tfjs-backend', 'cpu']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^- framework: tfjs$/m);
+  assert.match(r.stdout, /^- framework_version: 4\.22\.0$/m);
+  assert.match(r.stdout, /^- tfjs_backend: cpu \(@tensorflow\/tfjs-backend-cpu 4\.22\.0\)$/m);
+  assert.match(r.stdout, /^- threads: 1$/m);
+  assert.match(r.stdout, /^- threads_choice: backend: TensorFlow\.js's cpu backend runs JavaScript on Node's main thread$/m);
+  assert.match(r.stdout, /^- memory_bandwidth: unknown \(the tfjs backend does not measure it\)$/m);
+  assert.doesNotMatch(r.stdout, /libtorch_source/);
+});
+
 // Needs the addon's measureMemoryBandwidth (native branch).
 test("env and run measure the device's memory bandwidth: shown after Hugging Face's keys, kept in the JSON", () => {
   const r = tfbench(['env']);
