@@ -38,22 +38,57 @@ export interface TfOutputs {
   logits?: Tensor;
 }
 
+/** A customGrad function as TensorFlow.js types it (its inputs, then the function that saves tensors for the
+ * gradient). */
+type CustomGradient = Parameters<Tf['customGrad']>[0];
+
+/**
+ * a (N, K) · b (K, M) → (N, M), its gradients by products without transposed operands: da = (b · dyᵀ)ᵀ and
+ * db = aᵀ · dy, transposing only the N-row activations. The wasm backend multiplies by a transposed operand about 13
+ * times slower than by a plain one (bert-base's 768 × 768 projections at 64 tokens: 41 ms against 3.2 ms), which
+ * tf.matMul's own gradient does for both; with it a bert-base training step at batch 8, sequence 8 took 25 s.
+ */
+export function matMulPlain(tf: Tf, a: Tensor, b: Tensor): Tensor2D {
+  const product = tf.customGrad(((x: Tensor, w: Tensor, save: GradSaveFunc) => {
+    save([x, w]);
+    return {
+      value: tf.matMul(x as Tensor2D, w as Tensor2D),
+      gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
+        const [xs, ws] = saved as [Tensor2D, Tensor2D];
+        const g = dy as Tensor2D; // (N, M)
+        return [tf.transpose(tf.matMul(ws, tf.transpose(g))), tf.matMul(tf.transpose(xs), g)];
+      },
+    };
+  }) as unknown as CustomGradient);
+  return product(a, b) as Tensor2D;
+}
+
 /**
  * A linear layer with its weight stored (in, out): x (N, in) · weight + bias → (N, out). PyTorch's Linear weights,
- * (out, in) in checkpoints, are stored transposed by the model (TfjsFamily.storedTransposed): the wasm backend's
- * matMul with transposeB takes a path about 13 times slower than without (bert-base's 768 × 768 projections at 64
- * tokens: 41 ms against 3.2 ms); GPT-2's Conv1D weights are (in, out) already.
+ * (out, in) in checkpoints, are stored transposed by the model (TfjsFamily.storedTransposed) so that no product
+ * takes the wasm backend's slow transposed-operand path (matMulPlain); GPT-2's Conv1D weights are (in, out) already.
  */
 export function linear(tf: Tf, x: Tensor, weight: Tensor, bias?: Tensor): Tensor2D {
-  const y = tf.matMul(x as Tensor2D, weight as Tensor2D) as Tensor2D;
+  const y = matMulPlain(tf, x, weight);
   return bias ? (tf.add(y, bias) as Tensor2D) : y;
 }
 
 /** An LM head tied to an embedding table (V, H), as stored for lookups: x (N, H) · tableᵀ → (N, V), computed as
- * (table · xᵀ)ᵀ, which the wasm backend runs without its slow transposed-operand path (bert-base's head at 64
- * tokens: 125 ms against 1.8 s). */
+ * (table · xᵀ)ᵀ, with d x = dy · table and d table = dyᵀ · x: no product with a transposed operand (see matMulPlain;
+ * bert-base's head at 64 tokens: 125 ms against 1.8 s). */
 export function tiedHead(tf: Tf, x: Tensor, table: Tensor): Tensor2D {
-  return tf.transpose(tf.matMul(table as Tensor2D, tf.transpose(x as Tensor2D))) as Tensor2D;
+  const head = tf.customGrad(((h: Tensor, e: Tensor, save: GradSaveFunc) => {
+    save([h, e]);
+    return {
+      value: tf.transpose(tf.matMul(e as Tensor2D, tf.transpose(h as Tensor2D))),
+      gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
+        const [hs, es] = saved as [Tensor2D, Tensor2D];
+        const g = dy as Tensor2D; // (N, V)
+        return [tf.matMul(g, es), tf.matMul(tf.transpose(g), hs)];
+      },
+    };
+  }) as unknown as CustomGradient);
+  return head(x, table) as Tensor2D;
 }
 
 /** LayerNorm over the last axis: (x - mean) / sqrt(var + eps) · weight + bias, var the biased variance. */
@@ -115,7 +150,7 @@ export function embed(tf: Tf, table: Tensor, ids: Tensor, paddingIdx?: number): 
         return [tf.scatterND(tf.expandDims(idx, 1), rows, t.shape), tf.zeros(idx.shape)];
       },
     };
-  }) as unknown as Parameters<Tf['customGrad']>[0]);
+  }) as unknown as CustomGradient);
   return lookup(table, ids) as Tensor2D;
 }
 
