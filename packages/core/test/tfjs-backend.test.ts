@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backendFromRef } from '../src/backend/resolve.js';
-import { createBackend } from '../src/backend/tfjs/index.js';
+import { createBackend, TfjsModel } from '../src/backend/tfjs/index.js';
 import { normaliseConfig, parameterShapes, type HfConfig } from '../src/models/index.js';
 
 const tiny = { hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 37, vocab_size: 99 };
@@ -123,5 +123,32 @@ test('what the tfjs backend cannot build or run is said by name', async () => {
   const bert = normaliseConfig(CONFIGS.bert!);
   await assert.rejects(backend.buildModel(bert, { device: 'cpu', dtype: 'bfloat16', seed: 0 }), /float32 only/);
   await assert.rejects(backend.buildModel(bert, { device: 'cuda:0', dtype: 'float32', seed: 0 }), /CPU only/);
-  assert.deepEqual(Object.keys(backend.limits!).sort(), ['breakdown', 'cuda', 'dtypes', 'generate', 'optimizer', 'threads']);
+  assert.deepEqual(Object.keys(backend.limits!).sort(), ['breakdown', 'cuda', 'dtypes', 'generate', 'threads']);
+});
+
+test("trainStep optimizer: torch's AdamW step (lr 5e-5, weight decay 0.01), its state kept between calls, timed as a phase", async () => {
+  const backend = await createBackend({ backend: 'wasm' });
+  const model = (await backend.buildModel(normaliseConfig(CONFIGS.bert!), { device: 'cpu', dtype: 'float32', seed: 0 })) as TfjsModel;
+  const bias = 'cls.predictions.bias'; // starts at zero
+  const weight = 'bert.encoder.layer.0.attention.self.query.weight'; // stored transposed, read in its HF layout
+  const w0 = (await model.readParameter(weight)).data as Float32Array;
+  const call = { mode: 'training' as const, trainStep: 'optimizer' as const, batchSize: 2, sequenceLength: 8, seed: 1, calls: 1 };
+  const one = await model.runCalls(call);
+  assert.equal(one.phasesSeconds!.optimizer.length, 1);
+  assert.ok(one.phasesSeconds!.optimizer[0]! > 0);
+  // The first step from zero moments moves each element by lr · g / (|g| + eps), lr in size where g is not tiny,
+  // after the decay p · (1 - lr · 0.01).
+  const b1 = (await model.readParameter(bias)).data as Float32Array;
+  assert.ok(b1.every((x) => Math.abs(Math.abs(x) - 5e-5) < 1e-7), `bias after one step: ${b1.slice(0, 4)}`);
+  const w1 = (await model.readParameter(weight)).data as Float32Array;
+  const moved = w1.map((x, i) => Math.abs(x - w0[i]! * (1 - 5e-7)));
+  assert.ok(moved.every((d) => d <= 5e-5 * (1 + 1e-3)) && moved.filter((d) => d > 4.9e-5).length > moved.length / 2, 'each weight moves by at most lr');
+  // A second step uses the kept moments: the bias moves again, by about lr at most.
+  await model.runCalls(call);
+  const b2 = (await model.readParameter(bias)).data as Float32Array;
+  assert.ok(b2.some((x, i) => x !== b1[i]), 'the second step moves the bias again');
+  assert.ok(b2.every((x, i) => Math.abs(x - b1[i]!) < 1.1e-4));
+  // Without an optimizer step, training leaves the parameters as they are.
+  await model.runCalls({ ...call, trainStep: 'backward' });
+  assert.deepEqual((await model.readParameter(bias)).data, b2);
 });

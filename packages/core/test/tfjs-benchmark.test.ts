@@ -63,7 +63,6 @@ test('framework tfjs refuses up front what the tfjs backend cannot do, naming ea
   };
   assert.deepEqual(await problems({ dtype: 'bfloat16', training: true, trainStep: 'optimizer', breakdown: true, threads: 2 }), [
     'dtype: bfloat16: the tfjs backend computes in float32 only',
-    'trainStep: "optimizer": the tfjs backend has no optimizer step yet (trainStep "backward" only)',
     'breakdown: the tfjs backend has no per-module breakdown',
     "threads: 2: TensorFlow.js's cpu backend runs JavaScript on Node's main thread (1)",
   ]);

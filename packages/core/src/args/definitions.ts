@@ -220,7 +220,7 @@ const table: { [K in ArgKey]: Omit<ArgDefinition<K>, 'key'> } = {
     default: 'libtorch',
     description:
       'The framework the models run in: the libtorch addon, or TensorFlow.js (CPU only, float32; inference and ' +
-      'training of BERT, RoBERTa, DistilBERT, GPT-2 and LLaMA-shaped models; no generate, breakdown or optimizer step)',
+      'training of BERT, RoBERTa, DistilBERT, GPT-2 and LLaMA-shaped models; no generate or breakdown yet)',
     aliases: [],
     group: 'Measurement',
   },

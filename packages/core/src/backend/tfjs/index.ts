@@ -34,7 +34,6 @@ const KERNELS: Readonly<Record<TfjsBackendName, { vendor: string; threads: strin
 const LIMITS: BackendLimits = {
   generate: 'the tfjs backend does not generate yet (no KV-cache decoding)',
   breakdown: 'the tfjs backend has no per-module breakdown',
-  optimizer: 'the tfjs backend has no optimizer step yet (trainStep "backward" only)',
   cuda: 'the tfjs backend runs on the CPU only (tfjs-node-gpu is not supported)',
   dtypes: { supported: ['float32'], reason: 'the tfjs backend computes in float32 only' },
 };

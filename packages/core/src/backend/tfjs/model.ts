@@ -1,7 +1,7 @@
 // A model built in TensorFlow.js from a ModelSpec: one tf.Variable per parameter of the family's parameterShapes
 // (Hugging Face's names and shapes, as the libtorch models register them), seeded random weights or a checkpoint's,
 // and the BackendModel calls: run (outputs, loss, gradients), timed blocks of cell calls, the memory-measured call.
-// Generation and the per-module breakdown are not implemented here (BackendLimits says so; benchmark() skips or
+// An optimizer step is AdamW's, as libtorch's. Generation and the per-module breakdown are not implemented here (BackendLimits says so; benchmark() skips or
 // refuses what needs them).
 import type { Tensor, Tensor2D, Variable } from '@tensorflow/tfjs-core';
 import { parameterShapes, readFloatTensor, type ModelSpec, type ParameterShape } from '../../models/index.js';
@@ -83,6 +83,8 @@ export class TfjsModel implements BackendModel {
   #cellInputs: { key: string; ids: Tensor2D } | null = null;
   /** Makes the model's TensorFlow.js backend the current one (LoadedTfjs.activate); awaited by every call. */
   readonly #activate: () => Promise<void>;
+  /** AdamW's state, made on the first optimizer step and kept with the model, as a training loop keeps it. */
+  #adamw: { step: number; moments: Map<string, { m: Variable; v: Variable }> } | null = null;
 
   constructor(tf: Tf, spec: ModelSpec, family: TfjsFamily, options: BuildOptions, activate: () => Promise<void>) {
     this.#tf = tf;
@@ -109,6 +111,16 @@ export class TfjsModel implements BackendModel {
 
   parameterCount(): number {
     return this.#shapes.reduce((total, p) => total + p.shape.reduce((a, b) => a * b, 1), 0);
+  }
+
+  /** A parameter's values, in its Hugging Face layout. */
+  async readParameter(name: string): Promise<HostTensor> {
+    await this.#activate();
+    const v = this.#variable(name);
+    const t = this.#transposed.has(name) ? this.#tf.transpose(v) : v;
+    const host = await toHost(t);
+    if (t !== v) t.dispose();
+    return host;
   }
 
   #variable(name: string): Variable {
@@ -219,8 +231,40 @@ export class TfjsModel implements BackendModel {
     else tf.tidy(() => tf.slice(t, new Array(t.rank).fill(0), new Array(t.rank).fill(1)).dataSync());
   }
 
-  /** One call of a cell; its seconds (and, in training, its forward and backward phases). */
-  #call(o: CellCallOptions): { seconds: number; forward?: number; backward?: number } {
+  /**
+   * One AdamW step over every parameter, as torch.optim.AdamW with the libtorch backend's settings (torch's defaults
+   * but lr 5e-5, Hugging Face Trainer's): p ← p·(1 − lr·wd) − lr/(1 − β₁ᵗ) · m / (√v / √(1 − β₂ᵗ) + ε), with
+   * m ← β₁m + (1 − β₁)g and v ← β₂v + (1 − β₂)g². Ends by reading one element of the last parameter, as a call does.
+   */
+  #adamwStep(names: readonly string[], gradients: readonly Tensor[]): void {
+    const tf = this.#tf;
+    const [lr, beta1, beta2, eps, weightDecay] = [5e-5, 0.9, 0.999, 1e-8, 1e-2];
+    this.#adamw ??= { step: 0, moments: new Map() };
+    const state = this.#adamw;
+    state.step++;
+    const correction1 = 1 - beta1 ** state.step;
+    const sqrtCorrection2 = Math.sqrt(1 - beta2 ** state.step);
+    names.forEach((name, i) => {
+      const p = this.#variable(name);
+      const g = gradients[i]!;
+      let moments = state.moments.get(name);
+      if (!moments) {
+        moments = { m: tf.variable(tf.zerosLike(p), false), v: tf.variable(tf.zerosLike(p), false) };
+        state.moments.set(name, moments);
+      }
+      const { m, v } = moments;
+      tf.tidy(() => {
+        m.assign(tf.add(tf.mul(m, beta1), tf.mul(g, 1 - beta1)));
+        v.assign(tf.add(tf.mul(v, beta2), tf.mul(tf.square(g), 1 - beta2)));
+        const denominator = tf.add(tf.div(tf.sqrt(v), sqrtCorrection2), eps);
+        p.assign(tf.sub(tf.mul(p, 1 - lr * weightDecay), tf.mul(tf.div(m, denominator), lr / correction1)));
+      });
+    });
+    this.#settle(this.#variable(names[names.length - 1]!));
+  }
+
+  /** One call of a cell; its seconds (and, in training, its forward, backward and optimizer phases). */
+  #call(o: CellCallOptions): { seconds: number; forward?: number; backward?: number; optimizer?: number } {
     const tf = this.#tf;
     const inputs: TfInputs = { inputIds: this.#idsFor(o) };
     if (o.mode === 'inference') {
@@ -235,20 +279,27 @@ export class TfjsModel implements BackendModel {
       out.dispose();
       return { seconds };
     }
-    if (o.trainStep === 'optimizer') throw coded('BAD_INPUT', 'the tfjs backend has no optimizer step');
-    // Train mode: forward with labels = input_ids, backward to every parameter's gradient; gradients are dropped
-    // after the call (outside its time), so every call starts without any.
+    // Train mode: forward with labels = input_ids, backward to every parameter's gradient (and with trainStep
+    // "optimizer" an AdamW step); gradients are dropped after the call (outside its time), so every call starts
+    // without any.
     const start = performance.now();
     let forwardEnd = start;
-    const { loss, gradients } = this.#lossAndGradients(inputs, true, this.#shapes.map((p) => p.name), (l) => {
+    const names = this.#shapes.map((p) => p.name);
+    const { loss, gradients } = this.#lossAndGradients(inputs, true, names, (l) => {
       this.#settle(l);
       forwardEnd = performance.now();
     });
     for (const g of gradients) this.#settle(g);
-    const end = performance.now();
+    const backwardEnd = performance.now();
+    let end = backwardEnd;
+    if (o.trainStep === 'optimizer') {
+      this.#adamwStep(names, gradients);
+      end = performance.now();
+    }
     loss.dispose();
     for (const g of gradients) g.dispose();
-    return { seconds: (end - start) / 1000, forward: (forwardEnd - start) / 1000, backward: (end - forwardEnd) / 1000 };
+    const seconds = (end - start) / 1000;
+    return { seconds, forward: (forwardEnd - start) / 1000, backward: (backwardEnd - forwardEnd) / 1000, optimizer: o.trainStep === 'optimizer' ? (end - backwardEnd) / 1000 : undefined };
   }
 
   async runCalls(options: RunCallsOptions): Promise<CallTimes> {
@@ -261,6 +312,7 @@ export class TfjsModel implements BackendModel {
       if (call.forward !== undefined) {
         phases.forward.push(call.forward);
         phases.backward.push(call.backward!);
+        if (call.optimizer !== undefined) phases.optimizer.push(call.optimizer);
       }
     }
     return { seconds, hostSeconds: null, phasesSeconds: options.mode === 'training' ? phases : null };
@@ -301,5 +353,10 @@ export class TfjsModel implements BackendModel {
     this.#variables.clear();
     this.#cellInputs?.ids.dispose();
     this.#cellInputs = null;
+    for (const { m, v } of this.#adamw?.moments.values() ?? []) {
+      m.dispose();
+      v.dispose();
+    }
+    this.#adamw = null;
   }
 }
