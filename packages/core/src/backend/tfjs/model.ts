@@ -249,7 +249,13 @@ export class TfjsModel implements BackendModel {
       const g = gradients[i]!;
       let moments = state.moments.get(name);
       if (!moments) {
-        moments = { m: tf.variable(tf.zerosLike(p), false), v: tf.variable(tf.zerosLike(p), false) };
+        const zeros = () => {
+          const initial = tf.zerosLike(p);
+          const variable = tf.variable(initial, false); // shares initial's data until its first assign
+          initial.dispose();
+          return variable;
+        };
+        moments = { m: zeros(), v: zeros() };
         state.moments.set(name, moments);
       }
       const { m, v } = moments;
