@@ -51,6 +51,9 @@ await build({
   format: 'esm',
   target: 'node20',
   banner: { js: requireShim },
+  // TensorFlow.js stays out: the bundle is for libtorch on GPU hosts, and the wasm backend's .wasm files live in its
+  // package (core imports TensorFlow.js only for --framework tfjs, which says the package is missing here).
+  external: ['@tensorflow/*'],
   logLevel: 'warning',
 });
 // bin.js's name in the bundle: .mjs, so that it is an ES module wherever the folder is copied.

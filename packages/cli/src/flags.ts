@@ -1,7 +1,7 @@
 // The benchmark arguments as flags of `tfbench run`, generated from the argument table, and the flags a user
 // typed as overrides for parseArgs.
 import type { Argv, Options } from 'yargs';
-import { ARG_DEFINITIONS, defaultText, kebabCase, type ArgDefinition } from '@tfbench/core';
+import { ARG_DEFINITIONS, argDefinition, defaultText, kebabCase, type ArgDefinition, type ArgKey } from '@tfbench/core';
 
 /** yargs option for one benchmark argument. Defaults are shown, not applied: only flags a user typed
  * override the args file, and parseArgs fills in the rest. Configs (objects) come only from the file. */
@@ -47,4 +47,11 @@ export function flagOverrides(argv: Record<string, unknown>): Record<string, unk
     if (argv[d.key] !== undefined) overrides[d.key] = argv[d.key];
   }
   return overrides;
+}
+
+/** A benchmark argument of an enum kind as another command's option (check's and env's --framework and
+ * --tfjs-backend): its choices, default and description, as run has them. */
+export function enumOption<T extends string>(key: ArgKey): { choices: T[]; default: T; describe: string } {
+  const d = argDefinition(key)!;
+  return { choices: (d.kind.type === 'enum' ? [...d.kind.values] : []) as T[], default: d.default as T, describe: d.description };
 }

@@ -256,6 +256,18 @@ test('check: the RoBERTa and DistilBERT parity fixtures match', { skip: skipChec
   }
 });
 
+test("check --framework tfjs: the BERT fixture matches on TensorFlow.js's wasm and cpu backends too", { skip: skipCheck }, () => {
+  for (const backend of ['wasm', 'cpu']) {
+    const r = tfbench(['check', bertFixture, '--framework', 'tfjs', '--tfjs-backend', backend]);
+    assert.equal(r.code, 0, r.stderr);
+    const settings = `BertForMaskedLM on cpu, float32; tolerance atol 0\\.0001, rtol 0\\.0001; tfjs 4\\.22\\.0, ${backend} \\(@tensorflow/tfjs-backend-${backend} 4\\.22\\.0\\)`;
+    assert.match(r.stdout, new RegExp(settings));
+    assert.match(r.stdout, /all 6 tensors match/);
+  }
+  const libtorch = tfbench(['check', bertFixture]);
+  assert.match(libtorch.stdout, /rtol 0\.0001; libtorch \d+\.\d+/);
+});
+
 test('check: a bfloat16 fixture runs in bfloat16 with its own tolerances, the loss with its own', () => {
   const fixture = fileURLToPath(new URL('../../core/test/fixtures/bf16/llama-bf16', import.meta.url));
   const r = tfbench(['check', fixture]);
@@ -380,6 +392,18 @@ test('check --generation: a file that is no generation reference is exit 2', { s
   assert.equal(r.code, 2, r.stdout);
   assert.equal(r.stdout, '');
   assert.ok(r.stderr.startsWith(`tfbench: ${notReference} has no prompt_ids\nhint: A greedy-generation reference holds`), r.stderr);
+});
+
+test('env --framework tfjs: the block names TensorFlow.js, its backend and its one thread', () => {
+  const r = tfbench(['env', '--framework', 'tfjs', '--tfjs-backend', 'cpu']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^- framework: tfjs$/m);
+  assert.match(r.stdout, /^- framework_version: 4\.22\.0$/m);
+  assert.match(r.stdout, /^- tfjs_backend: cpu \(@tensorflow\/tfjs-backend-cpu 4\.22\.0\)$/m);
+  assert.match(r.stdout, /^- threads: 1$/m);
+  assert.match(r.stdout, /^- threads_choice: backend: TensorFlow\.js's cpu backend runs JavaScript on Node's main thread$/m);
+  assert.match(r.stdout, /^- memory_bandwidth: unknown \(the tfjs backend does not measure it\)$/m);
+  assert.doesNotMatch(r.stdout, /libtorch_source/);
 });
 
 // Needs the addon's measureMemoryBandwidth (native branch).

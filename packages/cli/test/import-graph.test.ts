@@ -1,5 +1,6 @@
-// The import graph is one-way — cli → core → native, core reaching the addon only through core/src/backend/ — and
-// no package's sources import each other in a cycle, type-only imports included (madge reads them as edges).
+// The import graph is one-way — cli → core → native, core reaching the addon only through core/src/backend/ — only
+// core/src/backend/ imports a framework (the addon, TensorFlow.js), and no package's sources import each other in a
+// cycle, type-only imports included (madge reads them as edges).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -20,6 +21,12 @@ function tsFiles(dir: string): string[] {
 function workspaceImports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   return [...text.matchAll(/(?:from|import\()\s*['"]@tfbench\/([\w-]+)/g)].map((m) => m[1]!);
+}
+
+/** The TensorFlow.js packages a file imports (`@tensorflow/<name>`), static or dynamic, type-only included. */
+function tensorflowImports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/(?:from|import\()\s*['"]@tensorflow\/([\w-]+)/g)].map((m) => m[1]!);
 }
 
 test('no package imports itself in a cycle', async () => {
@@ -46,4 +53,33 @@ test('cli → core → native, and in core only backend/ imports the addon', () 
       }
     }
   }
+});
+
+test('only core/src/backend/tfjs/ imports TensorFlow.js', () => {
+  let importers = 0;
+  for (const dir of Object.values(SOURCES)) {
+    for (const file of tsFiles(join(root, dir))) {
+      const where = relative(root, file);
+      const targets = tensorflowImports(file);
+      if (targets.length > 0) importers++;
+      for (const target of targets) assert.match(where, /^packages\/core\/src\/backend\/tfjs\//, `${where} imports @tensorflow/${target}`);
+    }
+  }
+  assert.ok(importers >= 2, `${importers} files import TensorFlow.js: the rule looked at the tfjs backend`);
+});
+
+test('TensorFlow.js is loaded only when asked for: outside backend/tfjs/ its modules are imported dynamically or for types', () => {
+  let dynamic = 0;
+  for (const dir of Object.values(SOURCES)) {
+    for (const file of tsFiles(join(root, dir))) {
+      const where = relative(root, file);
+      if (where.startsWith('packages/core/src/backend/tfjs/')) continue;
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/^(import(?: type)?)[^;]*?from\s*['"][^'"]*\/tfjs\/[^'"]*['"]/gm)) {
+        assert.equal(m[1], 'import type', `${where} imports the tfjs backend statically: ${m[0]}`);
+      }
+      dynamic += [...text.matchAll(/import\(\s*['"][^'"]*\/tfjs\/index\.js['"]\s*\)/g)].length;
+    }
+  }
+  assert.equal(dynamic, 1, 'backend/resolve.ts imports the tfjs backend when a tfjs ref is built');
 });

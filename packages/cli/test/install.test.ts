@@ -84,8 +84,8 @@ function npmInstall(name: string, nativeTarball: string, env: NodeJS.ProcessEnv,
   return { project, code: result.status, output: `${result.stdout}\n${result.stderr}` };
 }
 
-function tfbenchRun(project: string, env: NodeJS.ProcessEnv) {
-  const result = run(join(String(env.PATH).split(delimiter)[0]!, 'npx'), ['tfbench', 'run', 'tiny.json', '--quiet'], project, env);
+function tfbenchRun(project: string, env: NodeJS.ProcessEnv, flags: string[] = []) {
+  const result = run(join(String(env.PATH).split(delimiter)[0]!, 'npx'), ['tfbench', 'run', 'tiny.json', '--quiet', ...flags], project, env);
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -139,6 +139,12 @@ test('npm install uses the prebuilt addon on a machine without build tools, and 
   assert.match(hidden.stderr, new RegExp(`tfbench: libtorch was not found: .*LIBTORCH=${emptyLibtorch}`));
   assert.match(hidden.stderr, /hint: Install libtorch: on Debian 12 `sudo apt-get install libtorch-dev`/);
   assert.doesNotMatch(hidden.stdout + hidden.stderr, /INFERENCE - SPEED - RESULT|unexpected error/);
+
+  // TensorFlow.js came with the install, from npm alone (its wasm kernels are in the package), and needs no libtorch.
+  const tfjs = tfbenchRun(install.project, userEnv(bareBin, { LIBTORCH: emptyLibtorch }), ['--framework', 'tfjs', '--tfjs-backend', 'wasm', '--env-print']);
+  assert.equal(tfjs.code, 0, tfjs.stderr);
+  assert.match(tfjs.stdout, /^\s*tiny-bert\s+1\s+8\s/m);
+  assert.match(tfjs.stdout, /tfjs_backend: wasm \(@tensorflow\/tfjs-backend-wasm 4\.22\.0\)/);
 });
 
 test('without a prebuilt addon npm install builds it from source with cmake-js, and `npx tfbench run` works', { timeout: 20 * 60_000 }, () => {

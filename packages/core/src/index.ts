@@ -1,6 +1,7 @@
 // @tfbench/core: everything a library user needs. Explicit named exports only.
 export {
   ARG_DEFINITIONS,
+  argDefinition,
   argsJsonSchema,
   defaultArgs,
   defaultText,
@@ -9,8 +10,11 @@ export {
   parseArgs,
   readArgsFile,
   type ArgDefinition,
+  type ArgKey,
   type BenchmarkArgs,
+  type Framework,
   type HelpRow,
+  type TfjsBackendChoice,
   type ModelRef,
   type ParseArgsResult,
 } from './args/index.js';
@@ -46,7 +50,8 @@ export {
   type ModelSpec,
   type ResolvedModel,
 } from './models/index.js';
-export { LIBTORCH_BACKEND, libtorchBackend, type Backend, type BackendFactory, type BackendInfo, type BackendModel, type BackendRef, type DType, DTYPES } from './backend/index.js';
+export { LIBTORCH_BACKEND, TFJS_BACKEND_ID, libtorchBackend, type Backend, type BackendFactory, type BackendInfo, type BackendLimits, type BackendModel, type BackendRef, type DType, DTYPES } from './backend/index.js';
+export { backendFromRef, frameworkBackend } from './backend/resolve.js';
 export { benchmark, resolveDevice, type BenchmarkOptions, type ProgressEvent } from './run/benchmark.js';
 export {
   cellName,

@@ -39,6 +39,8 @@ describe('parseArgs: defaults', () => {
       memory: true,
       shard: null,
       device: 'auto',
+      framework: 'libtorch',
+      tfjsBackend: 'auto',
       dtype: 'float32',
       trainStep: 'backward',
       isolate: true,

@@ -1,9 +1,11 @@
 // tfbench check <dir>: compare what the model computes with a checkpoint's expected.safetensors, and greedy
 // decoding with a generation reference (<dir>/generate.safetensors, or --generation FILE).
 import { table } from 'table';
-import { checkCheckpoint, DTYPES, type CheckResult, type DType, type GenerationComparison } from '@tfbench/core';
+import type { Argv } from 'yargs';
+import { checkCheckpoint, DTYPES, frameworkBackend, type CheckResult, type DType, type Framework, type GenerationComparison, type TfjsBackendChoice } from '@tfbench/core';
 import type { TfbenchCommand } from '../command.js';
 import { EXIT_FAILED, EXIT_OK, type ExitCode } from '../exit-codes.js';
+import { enumOption } from '../flags.js';
 import type { Io } from '../io.js';
 
 export interface CheckArgs {
@@ -14,6 +16,8 @@ export interface CheckArgs {
   atol?: number;
   rtol?: number;
   generation?: string;
+  framework: Framework;
+  tfjsBackend: TfjsBackendChoice;
 }
 
 export const checkCommand: TfbenchCommand<CheckArgs> = ({ io, exit }) => ({
@@ -44,12 +48,14 @@ export const checkCommand: TfbenchCommand<CheckArgs> = ({ io, exit }) => ({
         type: 'number',
         describe: "Relative tolerance of every tensor, step_logits included (default: each file's, else 1e-4)",
       })
+      .option('framework', { ...enumOption<Framework>('framework'), describe: 'The framework that computes: libtorch or tfjs (TensorFlow.js)' })
+      .option('tfjs-backend', { ...enumOption<TfjsBackendChoice>('tfjsBackend') })
       .option('generation', {
         type: 'string',
         describe:
           'Greedy-generation reference to check too: prompt_ids, generated_ids (compared exactly), step_logits ' +
           '(default: DIR/generate.safetensors when there is one)',
-      }),
+      }) as unknown as Argv<CheckArgs>, // yargs types --tfjs-backend's value as its kebab-case key's
   handler: async (a) => exit(await check(a, io)),
 });
 
@@ -104,7 +110,7 @@ function renderTensors(result: CheckResult): string {
   const { atol, rtol, lossAtol, lossRtol } = result;
   const lossTolerance = lossAtol !== atol || lossRtol !== rtol ? ` (loss: atol ${lossAtol}, rtol ${lossRtol})` : '';
   const settings = `${result.architecture} on ${result.device}, ${result.dtype}`;
-  let text = `tfbench check ${result.dir}\n${settings}; tolerance atol ${atol}, rtol ${rtol}${lossTolerance}\n`;
+  let text = `tfbench check ${result.dir}\n${settings}; tolerance atol ${atol}, rtol ${rtol}${lossTolerance}; ${result.framework}\n`;
   text += comparisonTable(rows);
   if (result.missingParameters.length > 0) {
     text += `parameters the checkpoint did not fill (left random): ${result.missingParameters.join(', ')}\n`;
@@ -117,7 +123,9 @@ function renderTensors(result: CheckResult): string {
 /** Exit 1 when a tensor differs past the tolerance, or greedy decoding differs from its reference. */
 export async function check(a: CheckArgs, io: Io): Promise<ExitCode> {
   const { device, dtype, atol, rtol, generation } = a;
-  const result = await checkCheckpoint(a.dir, { device, dtype, atol, rtol, generation });
+  // libtorch is loaded by checkCheckpoint itself, after the directory is found usable.
+  const backend = a.framework === 'libtorch' ? undefined : await frameworkBackend(a.framework, a.tfjsBackend);
+  const result = await checkCheckpoint(a.dir, { device, dtype, atol, rtol, generation, backend });
   if (a.json) io.stdout(JSON.stringify(result, null, 2) + '\n');
   else io.stdout(renderTensors(result) + (result.generation === null ? '' : renderGeneration(result.generation)));
   return result.ok ? EXIT_OK : EXIT_FAILED;

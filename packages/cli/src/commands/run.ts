@@ -115,6 +115,7 @@ export async function runSweep(argv: RunArgs, io: Io): Promise<ExitCode> {
           warned.add(event.message);
           tell(`tfbench: WARNING: ${event.message}\n`);
         }
+        if (event.type === 'note') tell(`tfbench: note: ${event.message}\n`);
         if (event.type === 'plan' && event.resumed) tell(resumeLine(event.resumed, event.cells.length));
         progress(event);
       },

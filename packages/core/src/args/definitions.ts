@@ -6,6 +6,10 @@ import type { InlineModelRef, ModelRef } from '../models/types.js';
 
 export type Device = 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
 export type TrainStep = 'backward' | 'optimizer';
+/** The numeric framework the models run in (backend/): the libtorch addon, or TensorFlow.js. */
+export type Framework = 'libtorch' | 'tfjs';
+/** TensorFlow.js's backend: auto = the first that loads of node (@tensorflow/tfjs-node, when installed), wasm, cpu. */
+export type TfjsBackendChoice = 'auto' | 'node' | 'wasm' | 'cpu';
 
 /** Fully resolved arguments: every key present, every value checked. */
 export interface BenchmarkArgs {
@@ -26,6 +30,9 @@ export interface BenchmarkArgs {
   /** "i/n": run only the i-th of n deterministic shares of the cells (see run/plan.ts); null: every cell. */
   shard: string | null;
   device: Device;
+  framework: Framework;
+  /** Which TensorFlow.js backend runs the models when framework is "tfjs". */
+  tfjsBackend: TfjsBackendChoice;
   /** "auto": each model's config's torch_dtype, one for the whole run (models/dtype.ts: runDtype). */
   dtype: DTypeChoice;
   onlyPretrainModel: boolean;
@@ -206,6 +213,24 @@ const table: { [K in ArgKey]: Omit<ArgDefinition<K>, 'key'> } = {
     default: 'auto',
     description: 'auto (CUDA when available), cpu, cuda or cuda:N',
     aliases: [{ name: 'cuda', ifTrue: 'auto', ifFalse: 'cpu' }],
+    group: 'Measurement',
+  },
+  framework: {
+    kind: { type: 'enum', values: ['libtorch', 'tfjs'] },
+    default: 'libtorch',
+    description:
+      'The framework the models run in: the libtorch addon, or TensorFlow.js (CPU only, float32; inference and ' +
+      'training of BERT, RoBERTa, DistilBERT, GPT-2 and LLaMA-shaped models; no generate or breakdown yet)',
+    aliases: [],
+    group: 'Measurement',
+  },
+  tfjsBackend: {
+    kind: { type: 'enum', values: ['auto', 'node', 'wasm', 'cpu'] },
+    default: 'auto',
+    description:
+      "With framework tfjs: TensorFlow.js's backend; auto: the first that loads of node (@tensorflow/tfjs-node, " +
+      'only when installed: tfbench never installs it), wasm (single-threaded in Node), cpu (plain JavaScript)',
+    aliases: [],
     group: 'Measurement',
   },
   dtype: {
@@ -451,8 +476,7 @@ export const UNSUPPORTED_HF_ARGS: Readonly<Record<string, string>> = {
   tpu_name: 'TPUs are not supported; use "device"',
   tpu_print_metrics: 'TPUs are not supported',
   torch_xla_tpu_print_metrics: 'TPUs are not supported',
-  eager_mode: 'TensorFlow-only; remove it',
-  use_xla: 'TensorFlow-only; remove it',
+  use_xla: 'TensorFlow.js, the TensorFlow tfbench runs ("framework": "tfjs"), has no XLA compiler; remove it',
   repeat: 'tfbench samples until a time or precision target: use "minSamples", "minTimeS", "maxTimeS", "targetRelCi"',
   verbose: 'not used; remove it',
   trace_memory_line_by_line: 'use "breakdown": true for time and memory per module',
@@ -463,4 +487,14 @@ export const UNSUPPORTED_HF_ARGS: Readonly<Record<string, string>> = {
   no_memory: 'write "memory": false',
   no_env_print: 'write "envPrint": false',
   no_multi_process: 'write "isolate": false',
+};
+
+/**
+ * Hugging Face benchmark arguments that tfbench accepts and that change nothing, each with the note said when one
+ * is given (parseArgs' notes).
+ */
+export const NOTED_HF_ARGS: Readonly<Record<string, string>> = {
+  eager_mode:
+    'every model runs eagerly, op by op: TensorFlow.js ("framework": "tfjs") has no graph mode (tf.function) and ' +
+    'libtorch modules run eagerly too; eager_mode is accepted and changes nothing',
 };

@@ -1,5 +1,5 @@
 // --help rows and a JSON Schema for args.json, both generated from the argument table.
-import { ARG_DEFINITIONS, aliasName, kebabCase, type ArgDefinition, type ArgGroup, type ArgKind } from './definitions.js';
+import { ARG_DEFINITIONS, NOTED_HF_ARGS, aliasName, kebabCase, type ArgDefinition, type ArgGroup, type ArgKind } from './definitions.js';
 import { SHARD_PATTERN } from './shard.js';
 
 export interface HelpRow {
@@ -122,6 +122,7 @@ export function argsJsonSchema(): Schema {
             };
     }
   }
+  for (const [name, note] of Object.entries(NOTED_HF_ARGS)) properties[name] = { description: `Hugging Face's ${name}: ${note}`, type: 'boolean' };
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: 'tfbench arguments',

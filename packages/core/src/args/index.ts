@@ -8,10 +8,13 @@ export type {
   ArgKind,
   BenchmarkArgs,
   Device,
+  Framework,
+  TfjsBackendChoice,
   TrainStep,
 } from './definitions.js';
 export {
   ARG_DEFINITIONS,
+  NOTED_HF_ARGS,
   UNSUPPORTED_HF_ARGS,
   aliasName,
   argDefinition,

@@ -6,6 +6,7 @@ import type { InlineModelRef, ModelRef } from '../models/types.js';
 import { MAX_JSON_DEPTH, isPlainObject, ownValue, tooDeepPath } from '../models/util.js';
 import {
   ARG_DEFINITIONS,
+  NOTED_HF_ARGS,
   UNSUPPORTED_HF_ARGS,
   aliasName,
   argDefinition,
@@ -18,7 +19,8 @@ import {
 } from './definitions.js';
 import { formatShard, parseShard } from './shard.js';
 
-export type ParseArgsResult = { ok: true; args: BenchmarkArgs } | { ok: false; problems: Problem[] };
+/** `notes`: what was said about keys accepted without effect (NOTED_HF_ARGS), each with its key. */
+export type ParseArgsResult = { ok: true; args: BenchmarkArgs; notes: Problem[] } | { ok: false; problems: Problem[] };
 
 /** Path used for a problem with the whole input. */
 export const ROOT_PATH = '(args)';
@@ -28,9 +30,9 @@ for (const definition of ARG_DEFINITIONS) {
   for (const alias of definition.aliases) aliases.set(aliasName(alias), { definition, alias });
 }
 
-/** Every name accepted in args.json: keys and their Hugging Face aliases. */
+/** Every name accepted in args.json: keys, their Hugging Face aliases, and Hugging Face's keys that change nothing. */
 export function acceptedArgNames(): string[] {
-  return [...ARG_DEFINITIONS.map((d) => d.key), ...aliases.keys()];
+  return [...ARG_DEFINITIONS.map((d) => d.key), ...aliases.keys(), ...Object.keys(NOTED_HF_ARGS)];
 }
 
 /** The flag form of a key, used as the path of problems in overrides: `--batch-sizes`. */
@@ -186,6 +188,7 @@ export function parseArgs(input: unknown, overrides: Record<string, unknown> = {
   const tooDeep = tooDeepProblems(input, overrides);
   if (tooDeep.length > 0) return { ok: false, problems: tooDeep };
   const problems: Problem[] = [];
+  const notes: Problem[] = [];
   const given = new Map<ArgKey, Given>();
 
   const source = input ?? {};
@@ -195,6 +198,12 @@ export function parseArgs(input: unknown, overrides: Record<string, unknown> = {
   } else {
     for (const [name, raw] of Object.entries(source)) {
       if (name === '$schema') continue;
+      const note = ownValue(NOTED_HF_ARGS, name);
+      if (note !== undefined) {
+        if (typeof raw === 'boolean') notes.push({ path: name, message: note });
+        else problems.push({ path: name, message: `expected true or false, got ${formatValue(raw)}` });
+        continue;
+      }
       let definition = argDefinition(name);
       let value = raw;
       if (definition === undefined) {
@@ -249,7 +258,7 @@ export function parseArgs(input: unknown, overrides: Record<string, unknown> = {
 
   if (problems.length > 0) return { ok: false, problems };
   const args = Object.fromEntries(values) as unknown as BenchmarkArgs;
-  return { ok: true, args };
+  return { ok: true, args, notes };
 }
 
 /** Values nested past MAX_JSON_DEPTH, in the file or a flag: refused before anything copies or prints them. */

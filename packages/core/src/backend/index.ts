@@ -1,5 +1,6 @@
 // The Backend seam: everything core needs from a numeric framework, and nothing else.
-// The libtorch addon (@tfbench/native) is the first backend; only this folder imports it.
+// The libtorch addon (@tfbench/native) is the first backend, TensorFlow.js (tfjs/) the second; only this folder
+// imports a framework.
 import {
   loadBinding,
   type BlasInfo,
@@ -58,10 +59,11 @@ export type {
 export type BackendModel = NativeModel;
 
 export interface BackendInfo {
-  /** e.g. 'libtorch' */
+  /** e.g. 'libtorch', 'tfjs' */
   framework: string;
   frameworkVersion: string;
-  /** How the framework was found at build time (LIBTORCH, python3 torch, system). */
+  /** libtorch: how the framework was found at build time (LIBTORCH, python3 torch, system); tfjs: the TensorFlow.js
+   * backend that runs the kernels and its package. */
   frameworkSource: string;
   addonVersion: string;
   /** The framework's own account of its threading (OpenMP/MKL). */
@@ -86,12 +88,36 @@ export type BackendFactory = (options: unknown) => Backend | Promise<Backend>;
 
 export const LIBTORCH_BACKEND: BackendRef = { id: 'libtorch' };
 
+/** The built-in TensorFlow.js backend's id; its ref's options are TfjsOptions (tfjs/index.ts), e.g.
+ * `{ id: 'tfjs', options: { backend: 'wasm' } }`. */
+export const TFJS_BACKEND_ID = 'tfjs';
+
+/** What a backend cannot do, each with the reason told to the user; a field left out: it can, as libtorch can.
+ * benchmark() refuses arguments that need what a backend lacks before anything runs (exit 2), and skips the
+ * generate cells of a backend that cannot generate. */
+export interface BackendLimits {
+  /** Why it does not generate: its generate cells are skipped with this. */
+  generate?: string;
+  /** Why it has no per-module breakdown. */
+  breakdown?: string;
+  /** Why it has no optimizer step (trainStep "optimizer"). */
+  optimizer?: string;
+  /** Why it has no CUDA devices. */
+  cuda?: string;
+  /** The only dtypes it computes in, and why. */
+  dtypes?: { supported: readonly DType[]; reason: string };
+  /** Why it runs a fixed number of threads (getThreads()); setThreads takes only that number. */
+  threads?: string;
+}
+
 /** Every dtype a model can be built in (args' dtype, check's --dtype, a fixture's __metadata__ dtype). */
 export const DTYPES: readonly DType[] = ['float32', 'float16', 'bfloat16'];
 
 export interface Backend {
   /** How a worker process builds this backend: cells run isolated with the backend the sweep was given. */
   readonly ref: BackendRef;
+  /** What it cannot do; absent: nothing that libtorch can. */
+  readonly limits?: BackendLimits;
   info(): BackendInfo;
   cudaDeviceCount(): number;
   /** CUDA devices and versions, and what NVML says of the GPUs (for the environment block). */
@@ -101,6 +127,9 @@ export interface Backend {
   getThreads(): number;
   setThreads(threads: number): void;
   buildModel(spec: ModelSpec, options: BuildOptions): Promise<BackendModel>;
+  /** Why it cannot build `spec` (a family or config value it does not implement), or null; absent: it builds every
+   * spec core makes. Asked before anything runs. */
+  specProblem?(spec: ModelSpec): string | null;
   /** The device's memory bandwidth from a large copy, the median of `repeats` timed copies (default 9), for
    * `tfbench env` and generation's TPOT floor; null when the backend cannot measure it. */
   measureMemoryBandwidth(device: string, options?: { repeats?: number }): Promise<MemoryBandwidth | null>;

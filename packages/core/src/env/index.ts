@@ -324,7 +324,8 @@ export function environmentEntries(env: EnvironmentInfo): Array<[string, string 
     ...(env.blasThreading !== undefined ? [['blas_threads', env.blasThreads ?? 'unknown'] as [string, string | number]] : []),
     ['threads', env.threads],
     ...(env.threadsChoice ? [['threads_choice', `${env.threadsChoice.rule}: ${env.threadsChoice.reason}`] as [string, string]] : []),
-    ['libtorch_source', env.frameworkSource],
+    // libtorch: where it was found at build time; tfjs: which TensorFlow.js backend ran the kernels, and its package.
+    [env.framework === 'tfjs' ? 'tfjs_backend' : 'libtorch_source', env.frameworkSource],
   );
   if (onGpu) {
     // tfbench's GPU additions, after Hugging Face's keys; a field nothing could read is left out.

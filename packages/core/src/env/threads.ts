@@ -18,6 +18,8 @@ export type ThreadRule =
   | 'cuda'
   /** one physical core: nothing to choose */
   | 'one core'
+  /** the backend runs a fixed number of threads (TensorFlow.js's wasm and cpu backends: one) */
+  | 'backend'
   /** a BLAS with a thread pool of its own (pthreads OpenBLAS): libtorch keeps 1 thread beside it */
   | 'blas pool'
   /** measured at start-up: the faster of 1 thread and one per physical core */
@@ -92,6 +94,8 @@ export interface ThreadContext {
   blas: BlasInfo;
   /** The backend's own default: one thread per physical core this process may run on, or OMP_NUM_THREADS. */
   backendDefault: number;
+  /** Why the backend runs a fixed number of threads (BackendLimits.threads): then backendDefault it is. */
+  fixed?: string;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -100,6 +104,7 @@ export function threadRule(context: ThreadContext): ThreadChoice | { rule: 'prob
   const { pinned, device, blas, backendDefault } = context;
   const env = context.env ?? process.env;
   const fixed = (threads: number, rule: ThreadRule, reason: string): ThreadChoice => ({ threads, rule, reason, probe: null });
+  if (context.fixed !== undefined) return fixed(backendDefault, 'backend', context.fixed);
   if (pinned !== null) return fixed(pinned, 'pinned', 'set by --threads');
   const variable = ['OMP_NUM_THREADS', 'MKL_NUM_THREADS'].find((name) => env[name] !== undefined && env[name] !== '');
   if (variable) return fixed(backendDefault, 'environment', `${variable}=${env[variable]}`);

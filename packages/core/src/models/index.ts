@@ -9,7 +9,8 @@ export type { Gpt2Spec } from './families/gpt2.js';
 export type { LlamaSpec } from './families/llama.js';
 export type { T5Spec } from './families/t5.js';
 export { families, familyForModelType, supportedModelTypes } from './families/index.js';
-export { BERT_DEFAULTS, bertParameterShapes } from './families/bert.js';
+export { BERT_DEFAULTS, bertParameterShapes, encoderNames, type EncoderNames } from './families/bert.js';
+export { familyOfSpec } from './families/index.js';
 export { normaliseConfig } from './normalise.js';
 export { layerStacks, parameterCount, parameterShapes } from './parameters.js';
 export { checkConfigEntry, checkModelRef, isRawConfig, modelName } from './ref.js';
@@ -39,7 +40,9 @@ export type { SafetensorsContents, SafetensorsDType, SafetensorsEntry, Safetenso
 export {
   SAFETENSORS_DTYPE_SIZES,
   decodeTensor,
+  hostTensorToFloat32,
   parseSafetensorsHeader,
+  readFloatTensor,
   readSafetensors,
   readSafetensorsHeader,
 } from './safetensors.js';

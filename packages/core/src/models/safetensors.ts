@@ -306,3 +306,53 @@ export function readSafetensors(path: string, options: { maxBytes?: number } = {
   }
   return { tensors, metadata: header.metadata, header };
 }
+
+/** A float16's value from its bits. */
+function halfValue(bits: number): number {
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  const sign = bits & 0x8000 ? -1 : 1;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 0x1f) return fraction === 0 ? sign * Infinity : NaN;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+/** A host tensor's values as float32 (int64 and 16-bit floats converted; a float32 tensor's own data). */
+export function hostTensorToFloat32(t: HostTensor): Float32Array {
+  switch (t.dtype) {
+    case 'float32':
+      return t.data as Float32Array;
+    case 'int64':
+      return Float32Array.from(t.data as BigInt64Array, Number);
+    case 'bfloat16': {
+      // A bfloat16 is the top half of a float32.
+      const bits = Uint32Array.from(t.data as Uint16Array, (b) => b << 16);
+      return new Float32Array(bits.buffer);
+    }
+    case 'float16':
+      return Float32Array.from(t.data as Uint16Array, halfValue);
+  }
+}
+
+/** One floating-point tensor of a safetensors file as float32 values, read from its byte range alone (`begin`/`end`
+ * absolute, as in SafetensorsEntry and the backends' WeightEntry): F32, F16, BF16 and F64. For backends that fill
+ * parameters from the host (TensorFlow.js); the host holds this one tensor, never the file. */
+export function readFloatTensor(path: string, entry: { name?: string; dtype: SafetensorsDType; shape: number[]; begin: number; end: number }): Float32Array {
+  const { fd } = openForReading(path);
+  let bytes: Uint8Array;
+  try {
+    bytes = readExactly(fd, entry.end - entry.begin, entry.begin, path);
+  } finally {
+    closeSync(fd);
+  }
+  const name = entry.name ?? '(tensor)';
+  if (entry.dtype === 'F64') {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return Float32Array.from({ length: bytes.byteLength / 8 }, (_, i) => view.getFloat64(i * 8, true));
+  }
+  if (entry.dtype !== 'F32' && entry.dtype !== 'F16' && entry.dtype !== 'BF16') {
+    throw new WeightsError(`${path}: tensor ${JSON.stringify(name)} has dtype ${entry.dtype}, not a float (F32, F16, BF16 or F64)`);
+  }
+  const local: SafetensorsEntry = { name, dtype: entry.dtype, shape: entry.shape, begin: 0, end: bytes.byteLength };
+  return hostTensorToFloat32(decodeTensor(local, bytes, path));
+}

@@ -2,8 +2,8 @@
 // by default), and return typed results. A failed cell becomes a record with its status; the sweep goes on.
 // The results so far go to the sink (the files the args name: report/files.ts) after every cell.
 import { parseArgs, parseShard, type BenchmarkArgs } from '../args/index.js';
-import { libtorchBackend, type Backend, type DType } from '../backend/index.js';
-import { canBuildInWorker, notIsolatableError } from '../backend/resolve.js';
+import type { Backend, DType } from '../backend/index.js';
+import { canBuildInWorker, frameworkBackend, notIsolatableError } from '../backend/resolve.js';
 import { collectEnvironment } from '../env/index.js';
 import { chooseThreads, resumedChoice, threadWarnings, type ProbeTarget } from '../env/threads.js';
 import { devicePeak } from '../env/peaks.js';
@@ -24,6 +24,8 @@ export type ProgressEvent =
   | { type: 'plan'; cells: Cell[]; resumed: { path: string; kept: number } | null }
   /** Said once, before any cell runs, about every cell (a slow BLAS, stacked thread pools); the records keep it too. */
   | { type: 'warning'; message: string }
+  /** About an argument accepted without effect (Hugging Face's eager_mode), said before anything runs. */
+  | { type: 'note'; message: string }
   | { type: 'cell-start'; index: number; total: number; cell: Cell }
   | { type: 'cell-end'; index: number; total: number; record: CellRecord };
 
@@ -38,7 +40,8 @@ export interface BenchmarkOptions {
   /** Hugging Face ids: the environment (HF_HUB_CACHE, HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE; default process.env),
    * the timeout and retries of a download. */
   hub?: HubOptions;
-  /** Defaults to the libtorch backend. Isolated cells (and the thread probe) run in worker processes that build
+  /** Defaults to the built-in backend of args' framework (libtorch, or TensorFlow.js with its tfjsBackend); a backend
+   * given here is used whatever args' framework says. Isolated cells (and the thread probe) run in worker processes that build
    * the same backend from its `ref`, so a backend that is not built in must name a module there. */
   backend?: Backend;
   /** Receives the results after every cell and at the end. */
@@ -50,6 +53,10 @@ export function resolveDevice(requested: string, backend: Backend): string {
   const gpus = backend.cudaDeviceCount();
   if (requested === 'auto') return gpus > 0 ? 'cuda:0' : 'cpu';
   if (requested === 'cpu') return 'cpu';
+  const noCuda = backend.limits?.cuda;
+  if (noCuda !== undefined) {
+    throw new TfbenchError(`device "${requested}" was asked for: ${noCuda}`, { code: 'NO_CUDA', hint: 'Run with --device cpu, or with --framework libtorch on a CUDA libtorch.' });
+  }
   const index = requested === 'cuda' ? 0 : Number(requested.slice('cuda:'.length));
   if (gpus === 0) {
     throw new TfbenchError(`device "${requested}" was asked for, but no CUDA device is available to libtorch`, { code: 'NO_CUDA', hint: 'Run with --device cpu, or build tfbench against a CUDA libtorch (LIBTORCH or a python3 torch with CUDA) on a GPU host.' });
@@ -60,14 +67,27 @@ export function resolveDevice(requested: string, backend: Backend): string {
   return `cuda:${index}`;
 }
 
-/** Valid arguments this run cannot honour in `dtype` (args' dtype, or what "auto" read from the configs): said up
- * front rather than ignored. */
-function unsupportedProblems(args: BenchmarkArgs, device: string, dtype: DType): Problem[] {
+/** Valid arguments this run cannot honour in `dtype` (args' dtype, or what "auto" read from the configs) with this
+ * backend (its limits, the specs it cannot build): said up front rather than ignored, nothing half-run. */
+function unsupportedProblems(args: BenchmarkArgs, device: string, dtype: DType, backend: Backend, models: readonly ResolvedModel[]): Problem[] {
   const problems: Problem[] = [];
-  if (device === 'cpu' && dtype === 'float16') {
-    const which = args.dtype === AUTO_DTYPE ? `float16 (what "auto" reads from the models' torch_dtype)` : 'float16';
-    problems.push({ path: 'dtype', message: `${which} cannot run on the CPU with this libtorch (no half-precision matmul); use "bfloat16" or "float32", or a CUDA device` });
+  const limits = backend.limits ?? {};
+  const auto = (d: string) => (args.dtype === AUTO_DTYPE ? `${d} (what "auto" reads from the models' torch_dtype)` : d);
+  if (limits.dtypes && !limits.dtypes.supported.includes(dtype)) {
+    problems.push({ path: 'dtype', message: `${auto(dtype)}: ${limits.dtypes.reason}` });
+  } else if (device === 'cpu' && dtype === 'float16') {
+    problems.push({ path: 'dtype', message: `${auto('float16')} cannot run on the CPU with this libtorch (no half-precision matmul); use "bfloat16" or "float32", or a CUDA device` });
   }
+  if (limits.optimizer && args.training && args.trainStep === 'optimizer') problems.push({ path: 'trainStep', message: `"optimizer": ${limits.optimizer}` });
+  if (limits.breakdown && args.breakdown) problems.push({ path: 'breakdown', message: limits.breakdown });
+  if (limits.threads && args.threads !== null && args.threads !== backend.getThreads()) {
+    problems.push({ path: 'threads', message: `${args.threads}: ${limits.threads} (${backend.getThreads()})` });
+  }
+  models.forEach((m, i) => {
+    // Inference builds the config's class, training and generation the LM head: both are asked about.
+    const problem = backend.specProblem?.(m.spec) ?? backend.specProblem?.(m.trainSpec) ?? null;
+    if (problem !== null) problems.push({ path: `models[${i}]`, message: `${m.name}: ${problem}` });
+  });
   return problems;
 }
 
@@ -100,6 +120,7 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
   const parsed = parseArgs(input, options.overrides);
   if (!parsed.ok) throw new ArgsError(parsed.problems);
   const args = parsed.args;
+  for (const note of parsed.notes) options.onProgress?.({ type: 'note', message: `${note.path}: ${note.message}` });
   // Every model is resolved before anything runs: a bad model is exit 2, nothing half-run. A Hugging Face id's
   // config.json comes from the local cache, downloaded from the Hub first when the cache lacks it.
   const models = await resolveModelsOnline(args, { ...options.hub, baseDir: options.baseDir ?? process.cwd() });
@@ -107,11 +128,11 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
   // results' args) keep "auto"; the environment and each record carry this.
   const dtype = runDtype(args, models);
 
-  const backend = options.backend ?? libtorchBackend();
+  const backend = options.backend ?? (await frameworkBackend(args.framework, args.tfjsBackend));
   if (args.isolate && !canBuildInWorker(backend.ref)) throw notIsolatableError(backend.ref);
   const device = resolveDevice(args.device, backend);
   checkModelsFit(models, { ...args, dtype }, memoryCapacity(device, () => backend.gpuInfo())); // parameters past RAM or GPU memory: exit 2
-  const problems = unsupportedProblems(args, device, dtype);
+  const problems = unsupportedProblems(args, device, dtype, backend, models);
   if (problems.length > 0) throw new ArgsError(problems);
   const resume = readResumeFile(args);
   await options.sink?.open?.(args);
@@ -131,7 +152,7 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
       ? resumedChoice(resume.previous.environment, resume.path)
       : await chooseThreads(
           backend,
-          { pinned: args.threads, device, blas, backendDefault: backend.getThreads() },
+          { pinned: args.threads, device, blas, backendDefault: backend.getThreads(), fixed: backend.limits?.threads },
           probeTarget(wholePlan, byName, dtype),
           // Isolated cells: the probe runs in a worker as they do; else here, where they run.
           args.isolate ? (candidates, target) => probeThreadsIsolated(backend.ref, candidates, target, { timeoutS: PROBE_TIMEOUT_S, signal: options.signal }) : undefined,
@@ -204,7 +225,7 @@ export async function benchmark(input: unknown, options: BenchmarkOptions = {}):
     options.onProgress?.({ type: 'cell-start', index, total: cells.length, cell });
     // A generate cell the model cannot run (encoder-only, past its positions) is known from the spec: not run.
     const shape = { batchSize: cell.batchSize, promptLength: cell.sequenceLength, newTokens: args.newTokens };
-    const cannot = cell.mode === 'generate' ? generationProblem(job.spec, shape) : null;
+    const cannot = cell.mode === 'generate' ? (backend.limits?.generate ?? generationProblem(job.spec, shape)) : null;
     if (cannot !== null) {
       await finish(cannotGenerateRecord(cell, job, model, cannot), index);
       continue;

@@ -10,7 +10,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DTYPES, libtorchBackend, type Backend, type BackendModel, type DType, type HostTensor } from '../backend/index.js';
 import { ModelError, TfbenchError } from '../errors.js';
-import { CANNOT_FIT_HINT, checkFits, memoryCapacity, readSafetensors, resolveModelOnline } from '../models/index.js';
+import { CANNOT_FIT_HINT, checkFits, hostTensorToFloat32, memoryCapacity, readSafetensors, resolveModelOnline } from '../models/index.js';
 import type { ModelSpec } from '../models/index.js';
 import { loadCheckpointWeights } from './weights.js';
 
@@ -32,6 +32,8 @@ export interface TensorComparison {
 export interface CheckResult {
   dir: string;
   architecture: string;
+  /** The framework that computed, its version and how it runs: "libtorch 2.5.1", "tfjs 4.22.0, wasm (…)". */
+  framework: string;
   device: string;
   dtype: DType;
   /** The tensors' tolerance, and the loss's. */
@@ -118,31 +120,6 @@ function badGeneration(message: string): TfbenchError {
 }
 
 
-/** A float16's value from its bits. */
-function halfValue(bits: number): number {
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  const sign = bits & 0x8000 ? -1 : 1;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 0x1f) return fraction === 0 ? sign * Infinity : NaN;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
-}
-
-function toFloat32(t: HostTensor): Float32Array {
-  if (t.dtype === 'float32') return t.data as Float32Array;
-  if (t.dtype === 'int64') return Float32Array.from(t.data as BigInt64Array, Number);
-  if (t.dtype === 'bfloat16') {
-    // A bfloat16 is the top half of a float32.
-    const bits = Uint32Array.from(t.data as Uint16Array, (b) => b << 16);
-    return new Float32Array(bits.buffer);
-  }
-  if (t.dtype === 'float16') return Float32Array.from(t.data as Uint16Array, halfValue);
-  throw new TfbenchError(`cannot compare a ${t.dtype} tensor`, {
-    code: 'BAD_CHECKPOINT',
-    hint: 'Store expected tensors as F32.',
-  });
-}
-
 export function compareTensor(
   name: string,
   actual: HostTensor | undefined,
@@ -156,8 +133,8 @@ export function compareTensor(
   if (actual.shape.join(',') !== expected.shape.join(',')) {
     return fail(`shape [${actual.shape}] instead of [${expected.shape}]`);
   }
-  const a = toFloat32(actual);
-  const e = toFloat32(expected);
+  const a = hostTensorToFloat32(actual);
+  const e = hostTensorToFloat32(expected);
   let maxAbsDiff = 0;
   let mismatched = 0;
   for (let i = 0; i < e.length; i++) {
@@ -303,6 +280,11 @@ function metadataTolerance(metadata: Record<string, string>, key: string, fallba
   return value;
 }
 
+function frameworkText(backend: Backend): string {
+  const info = backend.info();
+  return info.framework === 'libtorch' ? `libtorch ${info.frameworkVersion}` : `${info.framework} ${info.frameworkVersion}, ${info.frameworkSource}`;
+}
+
 /** The greedy-generation reference to check: the one named, else <dir>/generate.safetensors when present. */
 function generationReferencePath(dir: string, option: CheckOptions['generation']): string | null {
   if (option === false) return null;
@@ -381,6 +363,7 @@ export async function checkCheckpoint(dirArg: string, options: CheckOptions = {}
   return {
     dir,
     architecture: architectureOf(model.hfConfig) ?? `${model.spec.family} (${model.spec.head})`,
+    framework: frameworkText(backend),
     device,
     dtype,
     atol,

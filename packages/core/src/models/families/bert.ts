@@ -160,8 +160,9 @@ export function normaliseBertLike(config: HfConfig, options: Required<NormaliseO
   return { spec, problems: [] };
 }
 
-/** Checkpoint names of a BERT-shaped family (the C++ side, bert.cc's naming_for, uses the same). */
-interface EncoderNames {
+/** Checkpoint names of a BERT-shaped family (the C++ side, bert.cc's naming_for, and the TensorFlow.js encoder,
+ * backend/tfjs/bert.ts, use the same). */
+export interface EncoderNames {
   base: string;
   layer: string;
   query: string;
@@ -229,6 +230,12 @@ const ENCODER_NAMES: Readonly<Record<EncoderSpec['family'], EncoderNames>> = {
     headBiasFirst: false,
   },
 };
+
+/** The checkpoint names of an encoder family's modules (`base` is the base model's attribute in the masked-LM
+ * class, without its dot). */
+export function encoderNames(family: EncoderSpec['family']): EncoderNames {
+  return ENCODER_NAMES[family];
+}
 
 /** Parameters in `named_parameters()` order, with Hugging Face's names and shapes (BERT, RoBERTa,
  * DistilBERT). */
