@@ -1,6 +1,7 @@
 // Comparing two sets of timing samples: the ratio of their medians (new / base) with a bootstrap confidence
 // interval, and a verdict. Seeded, so the same two files always give the same answer.
 import { median } from './summary.js';
+import { mulberry32 } from './random.js';
 
 export interface MedianRatio {
   /** median(next) / median(base): below 1 is faster. */
@@ -12,17 +13,6 @@ export interface MedianRatio {
 
 export type Verdict = 'faster' | 'slower' | 'no significant change';
 
-/** A small, fast, seedable PRNG (mulberry32): uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Ratio of medians with a percentile bootstrap interval: each side is resampled with replacement

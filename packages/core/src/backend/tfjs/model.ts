@@ -10,28 +10,17 @@ import type { TfjsFamily } from './families.js';
 import type { ForwardContext, TfInputs, TfOutputs } from './layers.js';
 import type { Tf } from './load.js';
 import { readRss, resetPeakRss } from './process-memory.js';
+import { mulberry32 } from '../../stats/random.js';
 
 /** An error with the stable code the addon's errors carry (isolate.ts classifies cells by it). */
 function coded(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
-/** mulberry32: a small seeded generator of uniform numbers in [0, 1). */
-function uniforms(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `count` normal(0, std) values (Box–Muller), seeded: fast enough for a billion parameters, unlike tf.randomNormal's
  * per-element generator. */
 function normals(count: number, std: number, seed: number): Float32Array {
-  const next = uniforms(seed);
+  const next = mulberry32(seed);
   const out = new Float32Array(count);
   for (let i = 0; i < count; i += 2) {
     const r = Math.sqrt(-2 * Math.log(1 - next())) * std;
@@ -67,7 +56,7 @@ async function toHost(t: Tensor): Promise<HostTensor> {
 
 /** Seeds the cell's input ids, uniform in [0, vocab). */
 function seededIds(count: number, vocab: number, seed: number): Int32Array {
-  const next = uniforms(seed ^ 0x5eed);
+  const next = mulberry32(seed ^ 0x5eed);
   return Int32Array.from({ length: count }, () => Math.floor(next() * vocab));
 }
 
