@@ -239,12 +239,11 @@ class ModelWrap final : public Napi::ObjectWrap<ModelWrap> {
     try {
       const CellCall cell = cell_call_from_js(info[0]);
       const int64_t calls = Fields(info[0], "options", "BAD_INPUT").integer("calls", 1);
-      auto hold = acquire(state_, "runCalls");
       auto state = state_;
-      auto times = std::make_shared<CallTimes>();
-      return run_async(
-          env, [state, cell, calls, times] { *times = run_calls(*state->model, cell, inputs_for(*state, cell), calls); },
-          [times](Napi::Env env) -> Napi::Value { return call_times_to_js(env, *times); }, hold);
+      return held_call<CallTimes>(
+          env, "runCalls",
+          [state, cell, calls] { return run_calls(*state->model, cell, inputs_for(*state, cell), calls); },
+          call_times_to_js);
     } catch (...) {
       return rejected_promise(env);
     }
@@ -255,12 +254,11 @@ class ModelWrap final : public Napi::ObjectWrap<ModelWrap> {
     Napi::Env env = info.Env();
     try {
       const CellCall cell = cell_call_from_js(info[0]);
-      auto hold = acquire(state_, "measureMemory");
       auto state = state_;
-      auto peaks = std::make_shared<MemoryPeaks>();
-      return run_async(
-          env, [state, cell, peaks] { *peaks = measure_memory(*state->model, cell, inputs_for(*state, cell)); },
-          [peaks](Napi::Env env) -> Napi::Value { return memory_peaks_to_js(env, *peaks); }, hold);
+      return held_call<MemoryPeaks>(
+          env, "measureMemory",
+          [state, cell] { return measure_memory(*state->model, cell, inputs_for(*state, cell)); },
+          memory_peaks_to_js);
     } catch (...) {
       return rejected_promise(env);
     }
@@ -271,12 +269,11 @@ class ModelWrap final : public Napi::ObjectWrap<ModelWrap> {
     Napi::Env env = info.Env();
     try {
       const CellCall cell = cell_call_from_js(info[0]);
-      auto hold = acquire(state_, "measureBreakdown");
       auto state = state_;
-      auto costs = std::make_shared<std::vector<ModuleCost>>();
-      return run_async(
-          env, [state, cell, costs] { *costs = measure_breakdown(*state->model, cell, inputs_for(*state, cell)); },
-          [costs](Napi::Env env) -> Napi::Value { return module_costs_to_js(env, *costs); }, hold);
+      return held_call<std::vector<ModuleCost>>(
+          env, "measureBreakdown",
+          [state, cell] { return measure_breakdown(*state->model, cell, inputs_for(*state, cell)); },
+          module_costs_to_js);
     } catch (...) {
       return rejected_promise(env);
     }
@@ -314,15 +311,11 @@ class ModelWrap final : public Napi::ObjectWrap<ModelWrap> {
     try {
       const GenerateCall call = generate_call_from_js(info[0]);
       const int64_t calls = Fields(info[0], "options", "BAD_INPUT").integer("calls", 1);
-      auto hold = acquire(state_, "runGenerateCalls");
       auto state = state_;
-      auto times = std::make_shared<GenerateTimes>();
-      return run_async(
-          env,
-          [state, call, calls, times] {
-            *times = run_generate_calls(*state->model, call, prompt_for(*state, call), calls);
-          },
-          [times](Napi::Env env) -> Napi::Value { return generate_times_to_js(env, *times); }, hold);
+      return held_call<GenerateTimes>(
+          env, "runGenerateCalls",
+          [state, call, calls] { return run_generate_calls(*state->model, call, prompt_for(*state, call), calls); },
+          generate_times_to_js);
     } catch (...) {
       return rejected_promise(env);
     }
@@ -333,18 +326,25 @@ class ModelWrap final : public Napi::ObjectWrap<ModelWrap> {
     Napi::Env env = info.Env();
     try {
       const GenerateCall call = generate_call_from_js(info[0]);
-      auto hold = acquire(state_, "measureGenerateMemory");
       auto state = state_;
-      auto memory = std::make_shared<GenerateMemory>();
-      return run_async(
-          env,
-          [state, call, memory] {
-            *memory = measure_generate_memory(*state->model, call, prompt_for(*state, call));
-          },
-          [memory](Napi::Env env) -> Napi::Value { return generate_memory_to_js(env, *memory); }, hold);
+      return held_call<GenerateMemory>(
+          env, "measureGenerateMemory",
+          [state, call] { return measure_generate_memory(*state->model, call, prompt_for(*state, call)); },
+          generate_memory_to_js);
     } catch (...) {
       return rejected_promise(env);
     }
+  }
+
+  // Holds this model for `method` (acquire) and runs `compute` (-> Result) on the compute thread; the promise
+  // resolves with to_js(env, result).
+  template <typename Result, typename Compute, typename ToJs>
+  Napi::Value held_call(Napi::Env env, const char* method, Compute compute, ToJs to_js) {
+    auto hold = acquire(state_, method);
+    auto result = std::make_shared<Result>();
+    return run_async(
+        env, [result, compute] { *result = compute(); },
+        [result, to_js](Napi::Env env) -> Napi::Value { return to_js(env, *result); }, hold);
   }
 
   std::shared_ptr<ModelState> state_;
