@@ -10,7 +10,8 @@
 # The system's comes before python3's as at run time, where a prebuilt addon loads the libtorch on the linker's
 # path without preloading it; a PyTorch of python3's (a CUDA build, say) is taken over it by setting LIBTORCH.
 #
-# Sets: LIBTORCH_SOURCE (which of the three), LIBTORCH_VERSION, LIBTORCH_HAS_CUDA (ON/OFF).
+# Sets: LIBTORCH_SOURCE (which of the three), LIBTORCH_VERSION, LIBTORCH_HAS_CUDA (ON/OFF), LIBTORCH_OPENMP (ON when
+# libtorch's intra-op threads are OpenMP's, from ATen/Config.h's AT_PARALLEL_OPENMP).
 
 set(_tfb_hint "Install libtorch in one of three ways: (1) set LIBTORCH to an unpacked libtorch directory \
 (https://pytorch.org, 'LibTorch' download) or any CMake prefix containing TorchConfig.cmake; (2) on \
@@ -34,8 +35,25 @@ function(_tfb_use_torch_config prefix source)
     else()
       set(LIBTORCH_HAS_CUDA OFF PARENT_SCOPE)
     endif()
+    _tfb_parallel_backend("${TORCH_INCLUDE_DIRS}")
+    set(LIBTORCH_OPENMP "${LIBTORCH_OPENMP}" PARENT_SCOPE)
     set(_tfb_found TRUE PARENT_SCOPE)
   endif()
+endfunction()
+
+# LIBTORCH_OPENMP: ON when ATen/Config.h (under one of `include_dirs`) defines AT_PARALLEL_OPENMP 1.
+function(_tfb_parallel_backend include_dirs)
+  set(LIBTORCH_OPENMP OFF)
+  foreach(_tfb_dir IN LISTS include_dirs)
+    if(EXISTS "${_tfb_dir}/ATen/Config.h")
+      file(READ "${_tfb_dir}/ATen/Config.h" _tfb_ctext)
+      if(_tfb_ctext MATCHES "#define AT_PARALLEL_OPENMP 1")
+        set(LIBTORCH_OPENMP ON)
+      endif()
+      break()
+    endif()
+  endforeach()
+  set(LIBTORCH_OPENMP "${LIBTORCH_OPENMP}" PARENT_SCOPE)
 endfunction()
 
 set(_tfb_found FALSE)
@@ -78,6 +96,7 @@ if(NOT _tfb_found)
       string(REGEX MATCH "TORCH_VERSION_PATCH ([0-9]+)" _ "${_tfb_vtext}")
       set(LIBTORCH_VERSION "${_maj}.${_min}.${CMAKE_MATCH_1}")
     endif()
+    _tfb_parallel_backend("${_tfb_torch_inc}")
     set(_tfb_found TRUE)
   endif()
 endif()
@@ -101,4 +120,5 @@ endif()
 if(NOT _tfb_found)
   message(FATAL_ERROR "libtorch not found. ${_tfb_hint}")
 endif()
-message(STATUS "tfbench: libtorch ${LIBTORCH_VERSION} from ${LIBTORCH_SOURCE}, CUDA: ${LIBTORCH_HAS_CUDA}")
+message(STATUS "tfbench: libtorch ${LIBTORCH_VERSION} from ${LIBTORCH_SOURCE}, CUDA: ${LIBTORCH_HAS_CUDA}, "
+  "OpenMP: ${LIBTORCH_OPENMP}")

@@ -6,7 +6,8 @@
 #   2. compiles every packages/native/src/**/*.cc with the definitions CMakeLists.txt gives plus TFBENCH_WITH_CUDA=1
 #      against those headers;
 #   3. checks that every symbol the objects import is exported by that libtorch (torch, torch_cpu, torch_cuda, c10,
-#      c10_cuda), libcudart or the C/C++ runtime; Node-API symbols come from Node at load time, weak ones may stay unset.
+#      c10_cuda), libcudart, the OpenMP runtime libtorch_cpu needs, or the C/C++ runtime; Node-API symbols come
+#      from Node at load time, weak ones may stay unset.
 # Needs curl, dpkg-deb, xz, g++ (C++17), nm, awk and about 3.5 GiB in the cache (the CUDA headers come in a 0.9 GiB
 # package). Not part of `pnpm test`: it downloads. It shows the CUDA code builds against PyTorch 2.x; running it needs a GPU.
 #
@@ -67,17 +68,20 @@ lib=$cache/root/usr/lib/x86_64-linux-gnu
 version=$(awk '/define TORCH_VERSION_(MAJOR|MINOR|PATCH)/{printf "%s%s", sep, $3; sep="."}' "$inc/torch/csrc/api/include/torch/version.h")
 cuda=$(awk '/define CUDA_VERSION /{print int($3/1000) "." int($3%1000/10)}' "$inc/cuda.h")
 echo "libtorch $version (CUDA build, $suite), CUDA headers $cuda"
+grep -q '#define AT_PARALLEL_OPENMP 1' "$inc/ATen/Config.h" ||
+  { echo "check-cuda-compile: this libtorch is not built with OpenMP; compile without -fopenmp" >&2; exit 1; }
 
 napi=$(ls -d "$repo"/node_modules/.pnpm/node-addon-api@*/node_modules/node-addon-api | tail -1)
 napi_headers=$(ls -d "$repo"/node_modules/.pnpm/node-api-headers@*/node_modules/node-api-headers/include | tail -1)
 [ -d "$napi" ] && [ -d "$napi_headers" ] || { echo "check-cuda-compile: run pnpm install first (node-addon-api)" >&2; exit 2; }
 
-# The compile line of CMakeLists.txt, with TFBENCH_WITH_CUDA as its LIBTORCH_HAS_CUDA branch sets it.
+# The compile line of CMakeLists.txt, with TFBENCH_WITH_CUDA as its LIBTORCH_HAS_CUDA branch sets it and -fopenmp as
+# its LIBTORCH_OPENMP branch does (this libtorch's ATen/Config.h was checked for AT_PARALLEL_OPENMP above).
 cat > compile.sh <<EOF
 #!/bin/sh
 src=\$1
 obj="$cache/obj/\$(echo "\$src" | tr / _).o"
-if g++ -std=c++17 -O0 -c -o "\$obj" -Wall -Wno-unused-parameter -D_GLIBCXX_USE_CXX11_ABI=1 \\
+if g++ -std=c++17 -O0 -c -o "\$obj" -Wall -Wno-unused-parameter -fopenmp -D_GLIBCXX_USE_CXX11_ABI=1 \\
     -DTFBENCH_WITH_CUDA=1 -DNAPI_VERSION=8 -DNODE_ADDON_API_DISABLE_DEPRECATED -DNAPI_CPP_EXCEPTIONS \\
     -DTFBENCH_LIBTORCH_SOURCE='"check-cuda-compile"' \\
     -I"$repo/packages/native/src" -isystem "$inc" -isystem "$inc/torch/csrc/api/include" \\
@@ -100,6 +104,7 @@ status=0
 # linker itself provides (_GLOBAL_OFFSET_TABLE_, __dso_handle).
 for so in "$lib"/libtorch.so.* "$lib"/libtorch_cpu.so.* "$lib"/libtorch_cuda.so.* "$lib"/libc10.so.* \
           "$lib"/libc10_cuda.so.* "$lib"/libcudart.so.* "$(g++ -print-file-name=libstdc++.so.6)" \
+          "$(g++ -print-file-name=libgomp.so.1)" \
           /lib/x86_64-linux-gnu/libc.so.6 /lib/x86_64-linux-gnu/libm.so.6 /lib/x86_64-linux-gnu/libgcc_s.so.1; do
   readlink -f "$so"
 done | sort -u | while read -r so; do nm -D --defined-only "$so" | awk '{print $NF}'; done | sed 's/@.*//' > exported.txt

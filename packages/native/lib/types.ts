@@ -231,6 +231,11 @@ export interface Versions {
   cuda: boolean;
   /** at::get_parallel_info(): OpenMP/MKL threading as libtorch sees it. */
   parallelInfo: string;
+  /**
+   * Threads that one at::parallel_for region of the addon's own code reaches on the calling thread: equal to the
+   * intra-op thread count when the addon was built with its libtorch's OpenMP flag, 1 when not (a build check).
+   */
+  parallelForThreads: number;
 }
 
 /** A CUDA device as libtorch's CUDA runtime sees it. */

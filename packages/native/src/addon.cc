@@ -1,6 +1,8 @@
 // tfbench_native: the whole native API on one screen (typed in lib/types.ts as `Binding`).
 //
-//   versions()                  -> { addon, libtorch, libtorchSource, cuda, parallelInfo }
+//   versions()                  -> { addon, libtorch, libtorchSource, cuda, parallelInfo, parallelForThreads }
+//                                  parallelForThreads: the threads one of the addon's own at::parallel_for regions
+//                                  reaches on the calling thread (a self-check of the build: see CMakeLists.txt)
 //   getThreads()                -> intra-op thread count the workers use (default: physical cores)
 //   setThreads(n)               -> sets it (at::set_num_threads, applied on the compute thread)
 //   blasInfo()                  -> { library, vendor, threading, threads, config }: the BLAS loaded and how it
@@ -21,6 +23,10 @@
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
+
+#include <algorithm>
+#include <atomic>
+#include <vector>
 
 #include "errors.h"
 #include "measure/bandwidth.h"
@@ -45,6 +51,20 @@ namespace {
 
 constexpr const char* kAddonVersion = "0.1.0";
 
+// How many distinct intra-op threads run the chunks of an at::parallel_for in this object code. It equals
+// at::get_num_threads() when the addon was compiled with its libtorch's OpenMP flag, and is 1 when not.
+int parallel_for_threads() {
+  const int threads = std::max(1, at::get_num_threads());
+  std::vector<std::atomic<int>> seen(static_cast<size_t>(threads));
+  at::parallel_for(0, 64 * threads, 1, [&](int64_t, int64_t) {
+    const int id = at::get_thread_num();
+    if (id >= 0 && id < threads) seen[static_cast<size_t>(id)].store(1);
+  });
+  int reached = 0;
+  for (const auto& s : seen) reached += s.load();
+  return reached;
+}
+
 Napi::Value Versions(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   return js::guard_sync(env, [&]() -> Napi::Value {
@@ -54,6 +74,7 @@ Napi::Value Versions(const Napi::CallbackInfo& info) {
     v.Set("libtorchSource", TFBENCH_LIBTORCH_SOURCE);
     v.Set("cuda", cuda_usable());
     v.Set("parallelInfo", at::get_parallel_info());
+    v.Set("parallelForThreads", parallel_for_threads());
     return v;
   });
 }

@@ -18,6 +18,16 @@ test('versions() names the addon and libtorch', () => {
   assert.match(v.parallelInfo, /ATen\/Parallel/);
 });
 
+test("the addon's own parallel regions reach every intra-op thread (it is built with libtorch's OpenMP flag)", () => {
+  const before = binding.getThreads();
+  try {
+    binding.setThreads(3);
+    assert.equal(binding.versions().parallelForThreads, 3);
+  } finally {
+    binding.setThreads(before);
+  }
+});
+
 test('getThreads/setThreads round-trip, bad counts are BAD_INPUT', () => {
   const before = binding.getThreads();
   assert.ok(Number.isInteger(before) && before >= 1);

@@ -12,6 +12,7 @@
 #include "models/attention.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/ThreadLocalState.h>
 
 #include <algorithm>
 
@@ -44,7 +45,10 @@ void scaled_dot_product_attention(const at::Tensor& q, const at::Tensor& k, cons
   }
   at::Tensor probs = at::empty_like(scores);  // (B, nh, T, S)
   const bool upcast = upcasts(scores, rule);
+  // The intra-op threads run ATen operators here, so they take the caller's thread-local state (InferenceMode).
+  const at::ThreadLocalState caller_state;
   at::parallel_for(0, B * nh, 1, [&](int64_t begin, int64_t end) {
+    at::ThreadLocalStateGuard state_guard(caller_state);
     for (int64_t i = begin; i < end;) {
       const int64_t b = i / nh, h = i % nh, n = std::min(end - i, nh - h);  // heads [h, h + n) of item b
       auto heads = [&](const at::Tensor& t) { return n == nh ? t[b] : t[b].narrow(0, h, n); };
