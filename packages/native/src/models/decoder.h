@@ -36,6 +36,7 @@ class CausalDecoder : public Model {
  protected:
   CausalDecoder(const BuildOptions& options, std::string family, const std::string& head)
       : Model(options), family_(std::move(family)), causal_lm_(head == "causal-lm") {
+    weight_layout_ = WeightLayout::kOutIn;  // decode steps read every weight once: streaming_linear's rows
     if (head != "base" && head != "causal-lm")
       throw_bad_spec(c10::str("spec.head '", head, "' is not supported for ", family_, " (supported: 'base', 'causal-lm')"));
   }
@@ -50,7 +51,7 @@ class CausalDecoder : public Model {
   ModelOutputs outputs(const at::Tensor& x, int64_t B, int64_t T) {
     ModelOutputs out;
     out.last_hidden_state = x.view({B, T, x.size(1)});
-    if (causal_lm_) out.logits = affine(x, lm_head_.t(), at::Tensor()).view({B, T, lm_head_.size(0)});  // (B, T, V)
+    if (causal_lm_) out.logits = affine(x, lm_head_, at::Tensor()).view({B, T, lm_head_.size(0)});  // (B, T, V)
     probe("head");
     return out;
   }
@@ -67,7 +68,7 @@ class CausalDecoder : public Model {
     return x.view({B, T, x.size(1)}).select(1, T - 1);
   }
   // The LM head on final hidden states (B, H) -> logits (B, V).
-  at::Tensor next_token_logits(const at::Tensor& h) const { return affine(h, lm_head_.t(), at::Tensor()); }
+  at::Tensor next_token_logits(const at::Tensor& h) const { return affine(h, lm_head_, at::Tensor()); }
 
   std::string family_;
   bool causal_lm_;

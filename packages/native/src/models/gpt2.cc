@@ -4,8 +4,8 @@
 //   GPT2LMHeadModel  transformer.<the above>, lm_head.weight (only when tie_word_embeddings is false; else wte)
 // Blocks are pre-LayerNorm: x = x + attn(ln_1(x)); x = x + mlp(ln_2(x)); the output is ln_f(x). Attention is
 // causal (plus the attention_mask when given), scores divided by sqrt(hs) (scale_attn_weights) and by
-// layer_idx + 1 (scale_attn_by_inverse_layer_idx). Linear layers are GPT-2's Conv1D: the weight is stored
-// (in, out) and y = x · W + b, so each one is a single addmm with no transpose.
+// layer_idx + 1 (scale_attn_by_inverse_layer_idx). Linear layers are GPT-2's Conv1D: the weight is named
+// (in, out) and y = x · W + b; it is stored transposed, (out, in), as every causal decoder's (Model::WeightLayout).
 //
 // Generation (models/generation.h): the static cache holds every layer's keys and values for S + N positions;
 // a cached forward embeds its tokens at their absolute positions P … P + T - 1 (wpe rows) and attends over the
@@ -62,10 +62,10 @@ Gpt2Spec read_spec(const SpecReader& r) {
 }
 
 struct Conv1D {
-  at::Tensor weight;  // (in, out)
+  at::Tensor weight;  // (in, out), stored (out, in) (Model::WeightLayout)
   at::Tensor bias;    // (out)
 
-  at::Tensor operator()(const at::Tensor& x) const { return affine(x, weight, bias); }  // (N, in) -> (N, out)
+  at::Tensor operator()(const at::Tensor& x) const { return affine(x, weight.t(), bias); }  // (N, in) -> (N, out)
 };
 
 struct Block {
@@ -114,7 +114,7 @@ class Gpt2 final : public CausalDecoder {
 
 Conv1D Gpt2::conv1d(const std::string& name, int64_t in, int64_t out, double std) {
   Conv1D c;
-  c.weight = normal_parameter(name + ".weight", {in, out}, std);
+  c.weight = conv1d_weight(name + ".weight", in, out, std);
   c.bias = constant_parameter(name + ".bias", {out}, 0.0);
   return c;
 }

@@ -1,18 +1,18 @@
 #include "models/layers.h"
 
 #include "errors.h"
-#include "models/gemv.h"
+#include "models/streaming_linear.h"
 
 namespace tfbench {
 
-at::Tensor affine(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias) {
+at::Tensor affine(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  at::Tensor y = streaming_linear(x, weight, bias);  // undefined unless a few float32 rows and (out, in) storage
+  if (y.defined()) return y;
   if (x.size(0) == 1 && x.is_cpu() && x.scalar_type() == at::kFloat) {
-    const at::Tensor row = x.select(0, 0);             // (in)
-    at::Tensor y = streaming_gemv(w.t(), row, bias);  // (out); undefined unless w.t() is row-major (out, in)
-    if (!y.defined()) y = bias.defined() ? at::addmv(bias, w.t(), row) : at::mv(w.t(), row);
-    return y.unsqueeze(0);  // (1, out)
+    const at::Tensor row = x.select(0, 0);  // (in)
+    return (bias.defined() ? at::addmv(bias, weight, row) : at::mv(weight, row)).unsqueeze(0);  // (1, out)
   }
-  return bias.defined() ? at::addmm(bias, x, w) : at::mm(x, w);
+  return bias.defined() ? at::addmm(bias, x, weight.t()) : at::mm(x, weight.t());
 }
 
 Activation parse_activation(const std::string& name) {

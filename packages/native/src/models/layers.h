@@ -9,19 +9,20 @@
 
 namespace tfbench {
 
-// x · w (+ bias): x (N, in), w (in, out) with any strides, bias (out) or undefined -> (N, out). A single float32
-// row on the CPU (decoding one token at batch 1) goes through a matrix-vector product: OpenBLAS (0.3.21) runs a
-// one-row GEMM at about half the memory bandwidth its GEMV reaches, and a decode step is all such rows. A weight
-// stored (out, in), w its transpose, takes streaming_gemv (gemv.h), faster still; GPT-2's (in, out) Conv1D
-// weights take BLAS's GEMV. (In bfloat16 libtorch's own GEMM beats its GEMV, so 16-bit rows stay with the GEMM.)
-at::Tensor affine(const at::Tensor& x, const at::Tensor& w, const at::Tensor& bias);
+// x · weightᵀ (+ bias), as torch.nn.functional.linear: x (N, in), weight (out, in) with any strides, bias (out) or
+// undefined -> (N, out). On the CPU in float32, up to kStreamingLinearMaxRows rows (a decode step) with weights
+// stored (out, in) go through streaming_linear (streaming_linear.h), which reads the weight once; a single row
+// with weights stored (in, out) through BLAS's GEMV, which OpenBLAS (0.3.21) runs at about twice the bandwidth of
+// a one-row GEMM; the rest through a BLAS GEMM. (In bfloat16 libtorch's own GEMM beats its GEMV, so 16-bit rows
+// stay with the GEMM.)
+at::Tensor affine(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias);
 
 // torch.nn.Linear: y = x · W^T (+ b). Weight (out, in) as checkpoints store it; bias may be undefined.
 struct Linear {
-  at::Tensor weight;  // (out, in)
+  at::Tensor weight;  // (out, in), stored as Model::linear_weight() chose
   at::Tensor bias;    // (out) or undefined
 
-  at::Tensor operator()(const at::Tensor& x) const { return affine(x, weight.t(), bias); }  // (N, in) -> (N, out)
+  at::Tensor operator()(const at::Tensor& x) const { return affine(x, weight, bias); }  // (N, in) -> (N, out)
 };
 
 struct LayerNorm {

@@ -68,10 +68,24 @@ at::Tensor Model::constant_parameter(std::string name, at::IntArrayRef shape, do
   return register_parameter(std::move(name), t);
 }
 
+namespace {
+
+// The (out, in) weight of a Linear from `drawn` (in, out): a transposed view for kInOut, a contiguous copy for
+// kOutIn.
+at::Tensor laid_out(const at::Tensor& drawn, bool out_in) { return out_in ? drawn.t().contiguous() : drawn.t(); }
+
+}  // namespace
+
 at::Tensor Model::linear_weight(std::string name, int64_t in, int64_t out, double std) {
-  at::Tensor storage = empty_tensor({in, out});  // (in, out)
-  fill_normal(storage, std);
-  return register_parameter(std::move(name), storage.t());  // (out, in), strides (1, out)
+  at::Tensor drawn = empty_tensor({in, out});  // (in, out)
+  fill_normal(drawn, std);
+  return register_parameter(std::move(name), laid_out(drawn, weight_layout_ == WeightLayout::kOutIn));  // (out, in)
+}
+
+at::Tensor Model::conv1d_weight(std::string name, int64_t in, int64_t out, double std) {
+  at::Tensor drawn = empty_tensor({in, out});  // (in, out)
+  fill_normal(drawn, std);
+  return register_parameter(std::move(name), laid_out(drawn, weight_layout_ == WeightLayout::kOutIn).t());
 }
 
 Linear Model::linear_parameters(const std::string& name, int64_t in, int64_t out, double std, bool bias) {
@@ -84,20 +98,22 @@ Linear Model::linear_parameters(const std::string& name, int64_t in, int64_t out
 Linear Model::fused_linear_parameters(const std::vector<LinearPart>& parts, int64_t in, double std, bool bias) {
   int64_t total = 0;
   for (const LinearPart& part : parts) total += part.out;
-  at::Tensor weights = empty_tensor({in, total});  // (in, sum of outs): each part's (in, out) storage side by side
+  // (sum of outs, in): each part's (out, in) weight one under another, contiguous for kOutIn, else a transposed
+  // view of (in, sum of outs) storage with each part's (in, out) side by side
+  at::Tensor weights = weight_layout_ == WeightLayout::kOutIn ? empty_tensor({total, in}) : empty_tensor({in, total}).t();
   at::Tensor biases = bias ? empty_tensor({total}).fill_(0.0) : at::Tensor();
   int64_t offset = 0;
   for (const LinearPart& part : parts) {
     at::Tensor drawn = empty_tensor({in, part.out});  // drawn as linear_weight() draws it: the same random stream
     fill_normal(drawn, std);
-    at::Tensor slot = weights.narrow(1, offset, part.out);  // (in, out), strides (total, 1)
-    slot.copy_(drawn);
-    part.linear->weight = register_parameter(part.name + ".weight", slot.t());  // (out, in), a view
+    at::Tensor slot = weights.narrow(0, offset, part.out);  // (out, in), a view
+    slot.copy_(drawn.t());
+    part.linear->weight = register_parameter(part.name + ".weight", slot);
     if (bias) part.linear->bias = register_parameter(part.name + ".bias", biases.narrow(0, offset, part.out));
     offset += part.out;
   }
   Linear whole;
-  whole.weight = weights.t();  // (sum of outs, in), strides (1, sum of outs)
+  whole.weight = weights;  // (sum of outs, in)
   whole.bias = biases;
   return whole;
 }

@@ -115,13 +115,23 @@ class Model {
   at::Tensor constant_parameter(std::string name, at::IntArrayRef shape, double value);
   // `name`.weight = 1 and `name`.bias = 0, both (size): a LayerNorm as Hugging Face initialises it.
   LayerNorm layer_norm_parameters(const std::string& name, int64_t size, double eps);
-  // A Linear's weight, (out, in) as checkpoints name it, in (in, out) storage: weight.t() is then contiguous
-  // and the GEMM reads it untransposed, which OpenBLAS runs faster for small batches (up to ~30% for the
-  // (B*T, I) x (I, H) output projection at B*T = 64) and, in our measurements, never slower.
+  // How linear_weight(), conv1d_weight() and fused_linear_parameters() lay a weight out in memory.
+  //   kInOut (the default): weight.t() contiguous, so products over many rows are BLAS "NN" GEMMs, which OpenBLAS
+  //     runs faster than "NT" for short inputs (up to ~30% for BERT's (B*T, I) x (I, H) output projection at
+  //     B*T = 64) and, in our measurements, never slower.
+  //   kOutIn, as checkpoints store nn.Linear: each output's weights are one contiguous row, which streaming_linear
+  //     reads front to back once per decode step (batch 1: 26-37% less time per token for GPT-2 and
+  //     Qwen2.5-0.5B); GEMMs over a prefill's rows are "NT", within 0-4% of "NN" at 128 rows. CausalDecoder sets it.
+  enum class WeightLayout { kInOut, kOutIn };
+  WeightLayout weight_layout_ = WeightLayout::kInOut;
+  // A Linear's weight, (out, in) as checkpoints name it, stored as weight_layout_ says. Drawn in (in, out) order
+  // in either layout, so a seed gives the same weights.
   at::Tensor linear_weight(std::string name, int64_t in, int64_t out, double std);
+  // GPT-2's Conv1D weight, (in, out) as checkpoints name it: the transpose of a linear_weight(), stored alike.
+  at::Tensor conv1d_weight(std::string name, int64_t in, int64_t out, double std);
   // `name`.weight from linear_weight() and, when `bias`, `name`.bias = 0 (out).
   Linear linear_parameters(const std::string& name, int64_t in, int64_t out, double std, bool bias);
-  // Linears over the same input whose weights (and biases) lie side by side in one (in, sum of outs) storage:
+  // Linears over the same input whose weights (and biases) lie side by side in one storage (weight_layout_):
   // each part's `name`.weight (and .bias) is drawn and registered as linear_parameters() would, in order, and set
   // into *part.linear as a view of that storage. Returns the whole (sum of outs, in) Linear: where no gradient is
   // recorded, one product computes every part (decoding one token, one GEMV instead of several small ones).

@@ -327,7 +327,7 @@ at::Tensor T5::lm_logits(const at::Tensor& y) const {
   const double d = static_cast<double>(spec_.hidden_size);
   // With tied embeddings the decoder output is scaled by d^-0.5 first.
   at::Tensor scaled = spec_.tie_word_embeddings ? y * (1.0 / std::sqrt(d)) : y;
-  return affine(scaled, lm_head_.t(), at::Tensor());  // (N, V)
+  return affine(scaled, lm_head_, at::Tensor());  // (N, V)
 }
 
 ModelOutputs T5::forward(const ModelInputs& in) {

@@ -1,0 +1,132 @@
+// Why not BLAS: OpenBLAS 0.3.21's GEMMs pack the whole weight into a buffer on every call, so with a few rows
+// (a decode step at batch 8: sgemm_incopy took 41% of the step's time) each weight is read, written and read
+// again; its row-major (out, in) GEMV works on several rows at once, i.e. several streams per thread at a row's
+// distance from each other, and reached 11-15 GB/s on one thread of the project's 2-core VM where reading rows
+// one after another reached 18-22 GB/s. Each row's sums run in independent accumulators (several per x row when
+// there are few), so the FMAs stay off the critical path; the sums differ from BLAS's only in rounding order
+// (~1e-7 relative).
+#include "models/streaming_linear.h"
+
+#include <ATen/Parallel.h>
+#include <c10/core/GradMode.h>
+
+#include <immintrin.h>
+
+#include <algorithm>
+
+namespace tfbench {
+namespace {
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define TFBENCH_X86 1
+
+__attribute__((target("avx2,fma"))) inline float horizontal_sum(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+  return _mm_cvtss_f32(s);
+}
+
+// sums[r] = w[:in] · x[r * x_stride :][:in] for R rows of x. U accumulators per row (R · U independent FMA
+// chains: at least 4, at most 8 with the weight and x registers, of AVX2's 16).
+template <int R>
+__attribute__((target("avx2,fma"))) inline void dot_row(const float* w, const float* x, int64_t x_stride, int64_t in,
+                                                        float* sums) {
+  constexpr int U = R >= 4 ? 1 : 4 / R;
+  __m256 acc[U][R];
+  for (int u = 0; u < U; ++u)
+    for (int r = 0; r < R; ++r) acc[u][r] = _mm256_setzero_ps();
+  int64_t j = 0;
+  for (; j + 8 * U <= in; j += 8 * U) {
+    for (int u = 0; u < U; ++u) {
+      const __m256 wv = _mm256_loadu_ps(w + j + 8 * u);
+      for (int r = 0; r < R; ++r)
+        acc[u][r] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x + r * x_stride + j + 8 * u), acc[u][r]);
+    }
+  }
+  for (; j + 8 <= in; j += 8) {
+    const __m256 wv = _mm256_loadu_ps(w + j);
+    for (int r = 0; r < R; ++r) acc[0][r] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x + r * x_stride + j), acc[0][r]);
+  }
+  for (int r = 0; r < R; ++r) {
+    __m256 total = acc[0][r];
+    for (int u = 1; u < U; ++u) total = _mm256_add_ps(total, acc[u][r]);
+    float sum = horizontal_sum(total);
+    for (int64_t k = j; k < in; ++k) sum += w[k] * x[r * x_stride + k];
+    sums[r] = sum;
+  }
+}
+
+// The R-row dot products of one weight row; R in 1..8.
+__attribute__((target("avx2,fma"))) void dot_rows_of(int R, const float* w, const float* x, int64_t x_stride,
+                                                     int64_t in, float* sums) {
+  switch (R) {
+    case 1: return dot_row<1>(w, x, x_stride, in, sums);
+    case 2: return dot_row<2>(w, x, x_stride, in, sums);
+    case 3: return dot_row<3>(w, x, x_stride, in, sums);
+    case 4: return dot_row<4>(w, x, x_stride, in, sums);
+    case 5: return dot_row<5>(w, x, x_stride, in, sums);
+    case 6: return dot_row<6>(w, x, x_stride, in, sums);
+    case 7: return dot_row<7>(w, x, x_stride, in, sums);
+    default: return dot_row<8>(w, x, x_stride, in, sums);
+  }
+}
+
+// y[m, o] = w[o, :] · x[m, :] (+ bias[o]) for weight rows o in [begin, end) and every m < M, in groups of up to
+// 8 rows of x while the weight row is in L1.
+__attribute__((target("avx2,fma"))) void product_rows(const float* w, const float* x, int64_t x_stride,
+                                                      const float* bias, float* y, int64_t M, int64_t in,
+                                                      int64_t out, int64_t begin, int64_t end) {
+  float sums[8];
+  for (int64_t o = begin; o < end; ++o) {
+    const float* row = w + o * in;
+    for (int64_t m = 0; m < M; m += 8) {
+      const int R = static_cast<int>(std::min<int64_t>(8, M - m));
+      dot_rows_of(R, row, x + m * x_stride, x_stride, in, sums);
+      for (int r = 0; r < R; ++r) y[(m + r) * out + o] = bias == nullptr ? sums[r] : sums[r] + bias[o];
+    }
+  }
+}
+
+bool cpu_has_avx2_fma() {
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return has;
+}
+#endif
+
+bool float_cpu(const at::Tensor& t) { return t.is_cpu() && t.scalar_type() == at::kFloat; }
+
+// The kernel records no autograd graph: only for products no gradient flows through.
+bool needs_graph(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+  return at::GradMode::is_enabled() &&
+         (x.requires_grad() || weight.requires_grad() || (bias.defined() && bias.requires_grad()));
+}
+
+}  // namespace
+
+at::Tensor streaming_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+#ifdef TFBENCH_X86
+  if (!cpu_has_avx2_fma() || needs_graph(x, weight, bias) || x.dim() != 2 || weight.dim() != 2 || !float_cpu(x) || !float_cpu(weight) ||
+      !weight.is_contiguous() || x.size(0) < 1 || x.size(0) > kStreamingLinearMaxRows ||
+      x.size(1) != weight.size(1) || (x.size(1) > 1 && x.stride(1) != 1) ||
+      (bias.defined() && (!float_cpu(bias) || !bias.is_contiguous() || bias.numel() != weight.size(0))))
+    return at::Tensor();
+  const int64_t M = x.size(0), in = weight.size(1), out = weight.size(0);
+  at::Tensor y = at::empty({M, out}, x.options());
+  const float* w_data = weight.data_ptr<float>();
+  const float* x_data = x.data_ptr<float>();
+  const float* bias_data = bias.defined() ? bias.data_ptr<float>() : nullptr;
+  float* y_data = y.data_ptr<float>();
+  const int64_t x_stride = x.stride(0);
+  // A grain of 64 rows: a product smaller than 2 × 64 rows (at least 8 KiB of each per thread) stays on one thread.
+  at::parallel_for(0, out, 64, [&](int64_t begin, int64_t end) {
+    product_rows(w_data, x_data, x_stride, bias_data, y_data, M, in, out, begin, end);
+  });
+  return y;
+#else
+  (void)x, (void)weight, (void)bias;
+  return at::Tensor();
+#endif
+}
+
+}  // namespace tfbench
