@@ -34,7 +34,7 @@ function record(model: string, batchSize: number, sequenceLength: number): CellR
     timeSeconds: oom ? null : { ...summarize(samples), samples, warmup: [perCall * 1.5] },
     phasesSeconds: null,
     throughput: oom ? null : { samplesPerSecond: batchSize / perCall, tokensPerSecond: (batchSize * sequenceLength) / perCall },
-    memory: oom ? null : { rssPeakBytes: (500 + batchSize * sequenceLength) * MIB, rssBeforeBytes: 500 * MIB, rssIncreaseBytes: batchSize * sequenceLength * MIB },
+    memory: oom ? null : { rssPeakBytes: (500 + batchSize * sequenceLength) * MIB, rssBeforeBytes: 500 * MIB, rssIncreaseBytes: batchSize * sequenceLength * MIB, tensorPeakBytes: null, tensorBeforeBytes: null, tensorIncreaseBytes: null },
     gpuMemory: null,
     hostSeconds: null,
     breakdown: null,

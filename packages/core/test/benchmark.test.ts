@@ -49,6 +49,7 @@ test('records carry throughput, FLOPs and the rate achieved', async () => {
   assert.equal(r.efficiency.mfu, null);
   assert.deepEqual(r.warnings, []);
   assert.equal(r.memory?.rssIncreaseBytes, 1e8);
+  assert.deepEqual([r.memory?.tensorPeakBytes, r.memory?.tensorBeforeBytes, r.memory?.tensorIncreaseBytes], [null, null, null], 'a backend without tensor counts');
 });
 
 test('warnings for few samples, a missed CI target, high spread and a change of speed mid-measurement', () => {

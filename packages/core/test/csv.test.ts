@@ -16,7 +16,7 @@ function record(over: Partial<CellRecord>): CellRecord {
   const samples = [0.12344, 0.12351, 0.12349];
   return cellRecord({
     timeSeconds: { ...summarize(samples), samples, warmup: [] },
-    memory: { rssPeakBytes: 640 * MiB + 5, rssBeforeBytes: 600 * MiB, rssIncreaseBytes: 40 * MiB + 5 },
+    memory: { rssPeakBytes: 640 * MiB + 5, rssBeforeBytes: 600 * MiB, rssIncreaseBytes: 40 * MiB + 5, tensorPeakBytes: null, tensorBeforeBytes: null, tensorIncreaseBytes: null },
     ...over,
   });
 }

@@ -109,7 +109,7 @@ function generateSweep(over: Record<string, unknown> = {}): Promise<BenchmarkRes
 }
 
 describe('the results file', () => {
-  it('of a generate sweep validates against the shipped schema; a 1.2 file reads with generation null', async () => {
+  it('of a generate sweep validates against the shipped schema; a 1.2 file reads with generation null, a 1.4 one with no tensor counts', async () => {
     const schema = schemaFile('results.schema.json');
     assert.deepEqual(schema, resultsJsonSchema());
     const file = JSON.parse(JSON.stringify(await generateSweep({ memory: true })));
@@ -125,6 +125,21 @@ describe('the results file', () => {
     writeFileSync(join(dir, 'old.json'), JSON.stringify(old));
     assert.ok(readResultsJson(join(dir, 'old.json')).records.every((r) => r.generation === null));
     assert.deepEqual(validate(old, schema, schema), []);
+    // A file of schema 1.4 has no tensor byte counts in its memory records.
+    const withMemory = file.records.filter((r: CellRecord) => r.memory !== null);
+    assert.ok(withMemory.length > 0);
+    const v14 = {
+      ...file,
+      schemaVersion: '1.4.0',
+      records: withMemory.map((r: CellRecord) => {
+        const { tensorPeakBytes: _p, tensorBeforeBytes: _b, tensorIncreaseBytes: _i, ...memory } = r.memory!;
+        return { ...r, memory };
+      }),
+    };
+    writeFileSync(join(dir, 'v14.json'), JSON.stringify(v14));
+    const read = readResultsJson(join(dir, 'v14.json'));
+    assert.ok(read.records.every((r) => r.memory!.tensorPeakBytes === null && r.memory!.tensorIncreaseBytes === null));
+    assert.deepEqual(validate(read, schema, schema), []);
   });
 
   it('merges from the shards of a generate sweep as the unsharded run wrote it', async () => {

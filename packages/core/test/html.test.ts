@@ -19,7 +19,7 @@ function record(over: Partial<CellRecord> & Pick<CellRecord, 'model' | 'batchSiz
     parameterCount: 1000,
     timeSeconds: { ...summarize(samples), samples, warmup: [] },
     throughput: { samplesPerSecond: over.batchSize / base, tokensPerSecond: (over.batchSize * over.sequenceLength) / base },
-    memory: { rssPeakBytes: (400 + over.batchSize * over.sequenceLength) * MIB, rssBeforeBytes: 400 * MIB, rssIncreaseBytes: over.batchSize * over.sequenceLength * MIB },
+    memory: { rssPeakBytes: (400 + over.batchSize * over.sequenceLength) * MIB, rssBeforeBytes: 400 * MIB, rssIncreaseBytes: over.batchSize * over.sequenceLength * MIB, tensorPeakBytes: null, tensorBeforeBytes: null, tensorIncreaseBytes: null },
     buildSeconds: 0.1,
     efficiency: { flopsPerCall: 1e9, tflopsPerSecond: 0.5, mfu: null, peakTflops: null, peakSource: null },
     ...over,

@@ -127,7 +127,7 @@ describe('mergeResults', () => {
     assert.equal(merged.shard, null);
     assert.equal(merged.args.shard, null);
     assert.deepEqual(merged.args.batchSizes, [1, 8]);
-    assert.equal(merged.schemaVersion, '1.4.0');
+    assert.equal(merged.schemaVersion, '1.5.0');
     assert.equal(merged.startedAt, '2025-01-01T10:01:00.000Z', 'the earliest start');
     assert.equal(merged.finishedAt, '2025-01-01T10:03:30.000Z', 'the latest finish');
     assert.equal(merged.interrupted, false);
@@ -228,7 +228,7 @@ describe('mergeResults', () => {
 
   it('refuses a file of another major schema version or tfbench version', () => {
     assert.deepEqual(refusal([shardFile({ shard: '1/2' }), shardFile({ shard: '2/2' }, 0, { schemaVersion: '2.0.0' })], ['a.json', 'b.json']), [
-      'b.json: results schema 2.0.0 is newer than this tfbench reads (1.4.0); upgrade tfbench',
+      'b.json: results schema 2.0.0 is newer than this tfbench reads (1.5.0); upgrade tfbench',
     ]);
     assert.deepEqual(refusal([shardFile({ shard: '1/2' }), shardFile({ shard: '2/2' }, 0, { tool: { name: 'tfbench', version: '0.2.0' } })], ['a.json', 'b.json']), [
       'made by different tfbench versions: "0.1.0" in a.json; "0.2.0" in b.json',

@@ -25,7 +25,7 @@ export function cellRecord(over: Partial<CellRecord> = {}): CellRecord {
     timeSeconds: { ...summarize(samples), samples, warmup: [] },
     phasesSeconds: null,
     throughput: null,
-    memory: { rssPeakBytes: 553 * MIB + 1234, rssBeforeBytes: 500 * MIB, rssIncreaseBytes: 53 * MIB + 1234 },
+    memory: { rssPeakBytes: 553 * MIB + 1234, rssBeforeBytes: 500 * MIB, rssIncreaseBytes: 53 * MIB + 1234, tensorPeakBytes: null, tensorBeforeBytes: null, tensorIncreaseBytes: null },
     gpuMemory: null,
     hostSeconds: null,
     generation: null,

@@ -86,6 +86,8 @@ test('timed calls: inference seconds, training seconds split into forward and ba
   assert.equal(peaks.cudaMemory, null);
   assert.ok(peaks.memory!.rssBeforeBytes > 0);
   assert.ok(peaks.memory!.rssPeakBytes >= peaks.memory!.rssBeforeBytes);
+  assert.ok(peaks.memory!.tensorBeforeBytes! >= 4 * model.parameterCount(), 'the float32 weights are held before the call');
+  assert.ok(peaks.memory!.tensorPeakBytes! > peaks.memory!.tensorBeforeBytes!, 'activations and gradients on top of them at the peak');
   await assert.rejects(model.generate(call as never, { newTokens: 2 }), /does not generate/);
   await assert.rejects(model.measureBreakdown({ ...call, mode: 'inference' }), /no per-module breakdown/);
 });

@@ -37,6 +37,8 @@ test('framework tfjs: isolated cells measured with the wasm backend, named in th
     assert.equal(r.status, 'ok', `${cell}: ${r.error?.message}`);
     assert.ok(r.timeSeconds!.count >= 3 && r.timeSeconds!.median > 0);
     assert.ok(r.memory!.rssPeakBytes >= r.memory!.rssBeforeBytes && r.memory!.rssBeforeBytes > 0);
+    assert.ok(r.memory!.tensorPeakBytes! > r.memory!.tensorBeforeBytes! && r.memory!.tensorBeforeBytes! >= 4 * r.parameterCount);
+    assert.equal(r.memory!.tensorIncreaseBytes, r.memory!.tensorPeakBytes! - r.memory!.tensorBeforeBytes!);
     assert.equal(r.threads, 1);
   }
   assert.ok(byCell.get('tiny:training')!.phasesSeconds!.backward.median > 0);

@@ -97,6 +97,11 @@ export interface CpuMemoryPeak {
   rssBeforeBytes: number;
   /** Peak resident set size during the measured call (VmHWM after resetting it through /proc/self/clear_refs). */
   rssPeakBytes: number;
+  /** Bytes held by the framework's tensors right before the call and at their peak during it, where the framework
+   * counts them (TensorFlow.js: tf.memory().numBytes and tf.profile's peakBytes); the libtorch addon leaves them
+   * out (its CPU allocator keeps no such count). */
+  tensorBeforeBytes?: number;
+  tensorPeakBytes?: number;
 }
 
 /** Training calls split into their phases, one entry per call (seconds); optimizer is empty without an

@@ -33,11 +33,19 @@ export function readResultsJson(path: string): BenchmarkResults {
   const results = data as BenchmarkResults;
   // Files of schema 1.0 predate sharding: they hold every cell of their sweep.
   if (results.shard === undefined) results.shard = null;
-  // Files of schema 1.2 and older predate generation; of 1.3 and older, Hugging Face ids.
+  // Files of schema 1.2 and older predate generation; of 1.3 and older, Hugging Face ids; of 1.4 and older, tensor
+  // byte counts.
   for (const record of results.records) {
     if (record === null || typeof record !== 'object') continue;
     record.generation ??= null;
     record.hub ??= null;
+    // 1.4 and older: no tensor counts
+    const memory = record.memory as Record<string, unknown> | null | undefined;
+    if (memory && typeof memory === 'object') {
+      memory.tensorPeakBytes ??= null;
+      memory.tensorBeforeBytes ??= null;
+      memory.tensorIncreaseBytes ??= null;
+    }
     const floor = (record.generation as { bandwidthFloor?: Record<string, unknown> | null } | null)?.bandwidthFloor;
     if (floor) {
       floor.bandwidthSource ??= 'run-start';

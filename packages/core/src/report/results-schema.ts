@@ -127,7 +127,16 @@ export function resultsJsonSchema(): Schema {
         timeSeconds: nullable(timeRecord),
         phasesSeconds: nullable(object({ forward: phase, backward: phase, optimizer: nullable(phase) })),
         throughput: nullable(object({ samplesPerSecond: num, tokensPerSecond: num })),
-        memory: nullable(object({ rssPeakBytes: num, rssBeforeBytes: num, rssIncreaseBytes: num })),
+        memory: nullable(
+          object({
+            rssPeakBytes: num,
+            rssBeforeBytes: num,
+            rssIncreaseBytes: num,
+            tensorPeakBytes: nullable(num),
+            tensorBeforeBytes: nullable(num),
+            tensorIncreaseBytes: nullable(num),
+          }),
+        ),
         gpuMemory: nullable(
           object({
             peakAllocatedBytes: num,

@@ -16,7 +16,9 @@ import type { SampleSummary } from '../stats/summary.js';
 // 1.4: `hub` on every record: the Hugging Face repo, revision and commit a model's config came from (files of 1.3
 // and older have none; readResultsJson reads it as null); a generate record's bandwidthFloor says where its
 // bandwidth was measured (bandwidthSource, bandwidthSamples: files of 1.3 read as 'run-start', []).
-export const RESULTS_SCHEMA_VERSION = '1.4.0';
+// 1.5: memory.tensorPeakBytes, tensorBeforeBytes and tensorIncreaseBytes: the bytes the framework's own tensors
+// held (TensorFlow.js; null for libtorch and in files of 1.4 and older).
+export const RESULTS_SCHEMA_VERSION = '1.5.0';
 
 /** Which shares of a sweep's cells a results file holds: shards `indices` (1-based, ascending) of `count`. */
 export interface ResultsShard {
@@ -142,6 +144,12 @@ export interface CpuMemoryRecord {
   rssBeforeBytes: number;
   /** rssPeakBytes - rssBeforeBytes: what the call itself added. */
   rssIncreaseBytes: number;
+  /** Bytes held by the framework's tensors at their peak during the call and right before it, and the
+   * difference, where the framework counts them (TensorFlow.js: tf.profile's peakBytes, tf.memory().numBytes);
+   * null for libtorch, whose CPU allocator keeps no count. */
+  tensorPeakBytes: number | null;
+  tensorBeforeBytes: number | null;
+  tensorIncreaseBytes: number | null;
 }
 
 /** A generate cell's figures (README, "Generation", defines each). B = batchSize, S = sequenceLength (the prompt),

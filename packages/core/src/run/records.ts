@@ -1,6 +1,6 @@
 // Building a cell's record (report/results.ts) from what happened to it: a measurement, a failure, or a skip
 // after a smaller cell ran out of memory. Statistics, warnings and efficiency come from stats/.
-import type { PhaseSamples } from '../backend/index.js';
+import type { CpuMemoryPeak, PhaseSamples } from '../backend/index.js';
 import type { EnvironmentInfo } from '../env/index.js';
 import type { Peak } from '../env/peaks.js';
 import { DTYPE_BYTES } from '../models/fits.js';
@@ -12,7 +12,7 @@ import {
   type GenerationShape,
 } from '../models/generation.js';
 import type { ResolvedModel } from '../models/index.js';
-import type { Cell, CellRecord, CellStatus, GenerationRecord, TimeRecord } from '../report/results.js';
+import type { Cell, CellRecord, CellStatus, CpuMemoryRecord, GenerationRecord, TimeRecord } from '../report/results.js';
 import { efficiency } from '../stats/efficiency.js';
 import { generationFigures } from '../stats/generation.js';
 import { median, summarize } from '../stats/summary.js';
@@ -78,9 +78,7 @@ export function recordFromOutcome(
     timeSeconds: time,
     phasesSeconds: m.phasesSeconds ? phaseRecords(m.phasesSeconds) : null,
     throughput: time && !generation ? throughput(cell, time.median) : null,
-    memory: m.memory
-      ? { rssPeakBytes: m.memory.rssPeakBytes, rssBeforeBytes: m.memory.rssBeforeBytes, rssIncreaseBytes: m.memory.rssPeakBytes - m.memory.rssBeforeBytes }
-      : null,
+    memory: m.memory ? cpuMemoryRecord(m.memory) : null,
     gpuMemory: m.cudaMemory
       ? { ...m.cudaMemory, allocatedIncreaseBytes: m.cudaMemory.peakAllocatedBytes - m.cudaMemory.allocatedBeforeBytes }
       : null,
@@ -98,6 +96,18 @@ export function recordFromOutcome(
 }
 
 /** Sequences and tokens per second of a call of `seconds`. */
+function cpuMemoryRecord(m: CpuMemoryPeak): CpuMemoryRecord {
+  const tensors = m.tensorPeakBytes !== undefined && m.tensorBeforeBytes !== undefined;
+  return {
+    rssPeakBytes: m.rssPeakBytes,
+    rssBeforeBytes: m.rssBeforeBytes,
+    rssIncreaseBytes: m.rssPeakBytes - m.rssBeforeBytes,
+    tensorPeakBytes: tensors ? m.tensorPeakBytes! : null,
+    tensorBeforeBytes: tensors ? m.tensorBeforeBytes! : null,
+    tensorIncreaseBytes: tensors ? m.tensorPeakBytes! - m.tensorBeforeBytes! : null,
+  };
+}
+
 function throughput(cell: Cell, seconds: number): CellRecord['throughput'] {
   const tokensPerSecond = (cell.batchSize * cell.sequenceLength) / seconds;
   return { samplesPerSecond: cell.batchSize / seconds, tokensPerSecond };

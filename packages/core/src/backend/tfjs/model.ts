@@ -313,17 +313,31 @@ export class TfjsModel implements BackendModel {
     return { seconds, hostSeconds: null, phasesSeconds: options.mode === 'training' ? phases : null };
   }
 
-  /** One call with the process's peak resident size measured (reset right before it); memory null where Linux's
-   * /proc cannot give it. */
+  /** One call with the process's peak resident size measured (reset right before it) and the bytes TensorFlow.js's
+   * tensors held before it and at their peak (tf.profile: the most held after any kernel of the call, weights
+   * included; its per-kernel records add well under a MiB to the RSS). memory null where Linux's /proc cannot
+   * give the RSS. */
   async measureMemory(options: CellCallOptions): Promise<MemoryPeaks> {
     await this.#activate();
     this.#idsFor(options); // made before the measured call, as the timed calls have them
     const reset = resetPeakRss();
     const before = readRss();
-    this.#call(options);
+    const tensorBeforeBytes = this.#tf.memory().numBytes;
+    const profile = await this.#tf.profile(() => {
+      this.#call(options);
+    });
     const after = readRss();
     if (!reset || before === null || after === null) return { memory: null, cudaMemory: null };
-    return { memory: { rssBeforeBytes: before.rss, rssPeakBytes: Math.max(after.peak, before.rss) }, cudaMemory: null };
+    return {
+      memory: {
+        rssBeforeBytes: before.rss,
+        rssPeakBytes: Math.max(after.peak, before.rss),
+        tensorBeforeBytes,
+        // peakBytes: the most held after any of the call's kernels
+        tensorPeakBytes: Math.max(profile.peakBytes, tensorBeforeBytes),
+      },
+      cudaMemory: null,
+    };
   }
 
   async measureBreakdown(): Promise<never> {
