@@ -154,6 +154,12 @@ export class TfjsModel implements BackendModel {
    * the loss is computed, before the backward pass. */
   #lossAndGradients(inputs: TfInputs, train: boolean, names: readonly string[], onForward?: (loss: Tensor) => void) {
     const tf = this.#tf;
+    if (names.length === 0) {
+      // The loss alone (run's loss without gradients): variableGrads refuses an empty list of variables.
+      const loss = tf.tidy(() => this.#loss(inputs, train));
+      onForward?.(loss);
+      return { loss, gradients: [] as Tensor[] };
+    }
     const variables = names.map((n) => this.#variable(n));
     const { value, grads } = tf.variableGrads(() => {
       const loss = this.#loss(inputs, train) as ReturnType<typeof tf.scalar>;
@@ -173,6 +179,7 @@ export class TfjsModel implements BackendModel {
     const tfInputs: TfInputs = { inputIds: idsTensor(tf, inputs.input_ids, 'input_ids') };
     if (inputs.attention_mask) tfInputs.attentionMask = idsTensor(tf, inputs.attention_mask, 'attention_mask');
     if (inputs.token_type_ids) tfInputs.tokenTypeIds = idsTensor(tf, inputs.token_type_ids, 'token_type_ids');
+    if (inputs.decoder_input_ids) tfInputs.decoderInputIds = idsTensor(tf, inputs.decoder_input_ids, 'decoder_input_ids');
     const train = options.train ?? false;
     const result: Record<string, HostTensor> = {};
     try {
