@@ -26,6 +26,8 @@ export interface TfInputs {
   inputIds: Tensor2D;
   attentionMask?: Tensor2D;
   tokenTypeIds?: Tensor2D;
+  /** (B, S), encoder-decoder models (T5): the decoder's inputs; input_ids when not given. */
+  decoderInputIds?: Tensor2D;
 }
 
 /** A forward's outputs, named as the Backend's run() returns them. */
@@ -36,6 +38,8 @@ export interface TfOutputs {
   pooler_output?: Tensor;
   /** (B, T, V), with an LM head. */
   logits?: Tensor;
+  /** (B, T, H), encoder-decoder models (T5): the encoder's output; last_hidden_state is then the decoder's. */
+  encoder_last_hidden_state?: Tensor;
 }
 
 /** A customGrad function as TensorFlow.js types it (its inputs, then the function that saves tensors for the
