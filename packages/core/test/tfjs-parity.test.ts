@@ -1,9 +1,9 @@
 // The TensorFlow.js models against Hugging Face transformers' outputs, as parity.test.ts checks the libtorch ones:
 // every shared parity case and every variant (test/fixtures/variants: other activations, eps, rope, KV-head ratios,
-// biases, tied/untied heads, sliding windows) of the families the tfjs backend builds, on its cpu and wasm backends,
-// through `tfbench check`'s checkCheckpoint. Every stored tensor (hidden states, logits, loss, gradients) within the
-// fixture's own tolerance (float32: atol = rtol = 1e-4), every parameter from the checkpoint. T5 is not built yet; a
-// rotary scaling the backend lacks (dynamic, yarn) is refused by name.
+// biases, tied/untied heads, sliding windows, T5's gated feed-forward) of every family, on the tfjs cpu and wasm
+// backends, through `tfbench check`'s checkCheckpoint. Every stored tensor (hidden states, T5's
+// encoder_last_hidden_state, logits, loss, gradients) within the fixture's own tolerance (float32: atol = rtol =
+// 1e-4), every parameter from the checkpoint. A rotary scaling the backend lacks (dynamic, yarn) is refused by name.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -28,8 +28,6 @@ const ropeType = (dir: string) => config(dir).rope_scaling?.rope_type ?? config(
 for (const name of ['cpu', 'wasm'] as const) {
   for (const dir of cases) {
     const label = dir.split('/').slice(-2).join('/');
-    const c = config(dir);
-    if (c.model_type === 't5') continue;
     const rope = ropeType(dir);
     if (rope === 'dynamic' || rope === 'yarn') {
       test(`tfjs ${name}: ${label} is refused: rope_scaling "${rope}" is not implemented`, async () => {

@@ -1,5 +1,5 @@
 // The TensorFlow.js backend: the same models from the same specs (models/families) and the same safetensors
-// weights as libtorch, in TensorFlow.js ops (bert.ts, gpt2.ts, llama.ts), on the CPU, in float32. Its ref,
+// weights as libtorch, in TensorFlow.js ops (bert.ts, gpt2.ts, llama.ts, t5.ts), on the CPU, in float32. Its ref,
 // { id: 'tfjs', options: { backend } }, names the TensorFlow.js backend actually loaded ("auto" resolved), so that an
 // isolated cell's worker loads the same one (backend/resolve.ts imports this module only then).
 import { availableParallelism } from 'node:os';
