@@ -120,8 +120,9 @@ class Model {
   //     runs faster than "NT" for short inputs (up to ~30% for BERT's (B*T, I) x (I, H) output projection at
   //     B*T = 64) and, in our measurements, never slower.
   //   kOutIn, as checkpoints store nn.Linear: each output's weights are one contiguous row, which streaming_linear
-  //     reads front to back once per decode step (batch 1: 26-37% less time per token for GPT-2 and
-  //     Qwen2.5-0.5B); GEMMs over a prefill's rows are "NT", within 0-4% of "NN" at 128 rows. CausalDecoder sets it.
+  //     reads front to back once per decode step (batch 1, against BLAS's GEMV over (in, out) weights, alternating
+  //     runs: 6-28% less time per token for GPT-2 and Qwen2.5-0.5B; batch 8: 5% less for GPT-2, where the GEMM
+  //     packed each weight); a prefill's GEMMs are then "NT", within 0-4% of "NN" at 128 rows. CausalDecoder sets it.
   enum class WeightLayout { kInOut, kOutIn };
   WeightLayout weight_layout_ = WeightLayout::kInOut;
   // A Linear's weight, (out, in) as checkpoints name it, stored as weight_layout_ says. Drawn in (in, out) order
