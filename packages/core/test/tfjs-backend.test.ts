@@ -15,12 +15,16 @@ const CONFIGS: Readonly<Record<string, HfConfig>> = {
   distilbert: { model_type: 'distilbert', vocab_size: 99, dim: 32, n_layers: 2, n_heads: 4, hidden_dim: 37, architectures: ['DistilBertForMaskedLM'] },
   gpt2: { model_type: 'gpt2', vocab_size: 99, n_embd: 32, n_layer: 2, n_head: 4, n_inner: 37, n_positions: 64, architectures: ['GPT2LMHeadModel'] },
   llama: { model_type: 'llama', ...tiny, num_key_value_heads: 2, max_position_embeddings: 64, architectures: ['LlamaForCausalLM'] },
+  // Rotary scalings (their numbers are checked in tfjs-parity.test.ts); dynamic's 4 positions < the 5 run below.
+  'llama with yarn rope': { model_type: 'llama', ...tiny, max_position_embeddings: 64, rope_scaling: { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 16 }, architectures: ['LlamaForCausalLM'] },
+  'llama with dynamic rope': { model_type: 'llama', ...tiny, max_position_embeddings: 4, rope_scaling: { rope_type: 'dynamic', factor: 2 }, architectures: ['LlamaForCausalLM'] },
   'qwen2 with biases': { model_type: 'qwen2', ...tiny, num_key_value_heads: 1, max_position_embeddings: 64, architectures: ['Qwen2ForCausalLM'] },
   t5: { model_type: 't5', vocab_size: 99, d_model: 32, d_kv: 8, d_ff: 37, num_layers: 2, num_decoder_layers: 3, num_heads: 4, feed_forward_proj: 'gated-gelu', tie_word_embeddings: false, architectures: ['T5ForConditionalGeneration'] },
   't5 base': { model_type: 't5', vocab_size: 99, d_model: 32, d_kv: 6, d_ff: 37, num_layers: 2, num_heads: 3, architectures: ['T5Model'] },
 };
-// A rotary scaling the tfjs backend does not implement: the example of a spec it refuses.
-const LLAMA_YARN: HfConfig = { ...CONFIGS.llama!, rope_scaling: { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 16 } };
+// The example of a spec it refuses: dynamic NTK raises the base to the power head_dim / (head_dim - 2), so not with
+// head_dim 2 (the libtorch backend refuses it too).
+const LLAMA_DYNAMIC_HEAD_DIM_2: HfConfig = { ...CONFIGS['llama with dynamic rope']!, head_dim: 2 };
 
 test('auto loads the first TensorFlow.js backend that loads (node is not installed here: wasm), and its ref names it', async () => {
   const auto = await createBackend({});
@@ -123,9 +127,9 @@ test("run()'s loss and gradients: about log(V) for random weights, and the paddi
 
 test('what the tfjs backend cannot build or run is said by name', async () => {
   const backend = await createBackend({ backend: 'cpu' });
-  const yarn = normaliseConfig(LLAMA_YARN);
-  assert.equal(backend.specProblem!(yarn), 'rope_scaling type "yarn" is not implemented in the tfjs backend (default, linear and llama3 are)');
-  await assert.rejects(backend.buildModel(yarn, { device: 'cpu', dtype: 'float32', seed: 0 }), /rope_scaling type "yarn"/);
+  const headDim2 = normaliseConfig(LLAMA_DYNAMIC_HEAD_DIM_2);
+  assert.equal(backend.specProblem!(headDim2), 'head_dim must exceed 2 for dynamic rotary scaling, got 2');
+  await assert.rejects(backend.buildModel(headDim2, { device: 'cpu', dtype: 'float32', seed: 0 }), /head_dim must exceed 2 for dynamic rotary scaling/);
   const bert = normaliseConfig(CONFIGS.bert!);
   await assert.rejects(backend.buildModel(bert, { device: 'cpu', dtype: 'bfloat16', seed: 0 }), /float32 only/);
   await assert.rejects(backend.buildModel(bert, { device: 'cuda:0', dtype: 'float32', seed: 0 }), /CPU only/);

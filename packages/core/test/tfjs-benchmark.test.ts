@@ -68,10 +68,11 @@ test('framework tfjs refuses up front what the tfjs backend cannot do, naming ea
     'breakdown: the tfjs backend has no per-module breakdown',
     "threads: 2: TensorFlow.js's cpu backend runs JavaScript on Node's main thread (1)",
   ]);
-  // A spec the backend cannot build (every family is built; a rotary scaling is not).
-  const yarnConfig = { model_type: 'llama', architectures: ['LlamaForCausalLM'], vocab_size: 99, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, intermediate_size: 37, max_position_embeddings: 64, rope_scaling: { rope_type: 'yarn', factor: 4, original_max_position_embeddings: 16 } };
-  assert.deepEqual(await problems({ models: [{ name: 'tiny-yarn', config: yarnConfig }] }), [
-    'models[0]: tiny-yarn: rope_scaling type "yarn" is not implemented in the tfjs backend (default, linear and llama3 are)',
+  // A spec the backend cannot build (every family and rotary scaling is built; dynamic NTK's base exponent
+  // head_dim / (head_dim - 2) needs head_dim > 2).
+  const dynamicConfig = { model_type: 'llama', architectures: ['LlamaForCausalLM'], vocab_size: 99, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 4, head_dim: 2, intermediate_size: 37, max_position_embeddings: 64, rope_scaling: { rope_type: 'dynamic', factor: 2 } };
+  assert.deepEqual(await problems({ models: [{ name: 'tiny-dynamic', config: dynamicConfig }] }), [
+    'models[0]: tiny-dynamic: head_dim must exceed 2 for dynamic rotary scaling, got 2',
   ]);
   await assert.rejects(
     benchmark({ models: [tiny], ...quick, framework: 'tfjs', tfjsBackend: 'cpu', device: 'cuda' }),

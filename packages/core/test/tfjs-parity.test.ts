@@ -3,10 +3,10 @@
 // biases, tied/untied heads, sliding windows, T5's gated feed-forward) of every family, on the tfjs cpu and wasm
 // backends, through `tfbench check`'s checkCheckpoint. Every stored tensor (hidden states, T5's
 // encoder_last_hidden_state, logits, loss, gradients) within the fixture's own tolerance (float32: atol = rtol =
-// 1e-4), every parameter from the checkpoint. A rotary scaling the backend lacks (dynamic, yarn) is refused by name.
+// 1e-4), every parameter from the checkpoint.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createBackend } from '../src/backend/tfjs/index.js';
 import { checkCheckpoint } from '../src/run/check.js';
@@ -22,20 +22,9 @@ const cases = roots.filter(existsSync).flatMap((root) =>
     .map((d) => `${root}/${d.name}`),
 );
 
-const config = (dir: string) => JSON.parse(readFileSync(`${dir}/config.json`, 'utf8')) as { model_type: string; rope_scaling?: { rope_type?: string; type?: string } | null };
-const ropeType = (dir: string) => config(dir).rope_scaling?.rope_type ?? config(dir).rope_scaling?.type;
-
 for (const name of ['cpu', 'wasm'] as const) {
   for (const dir of cases) {
     const label = dir.split('/').slice(-2).join('/');
-    const rope = ropeType(dir);
-    if (rope === 'dynamic' || rope === 'yarn') {
-      test(`tfjs ${name}: ${label} is refused: rope_scaling "${rope}" is not implemented`, async () => {
-        const backend = await createBackend({ backend: name });
-        await assert.rejects(checkCheckpoint(dir, { backend, generation: false }), new RegExp(`rope_scaling type "${rope}" is not implemented in the tfjs backend`));
-      });
-      continue;
-    }
     test(`tfjs ${name}: ${label} matches the reference within the fixture's tolerance`, async (t) => {
       const backend = await createBackend({ backend: name });
       const r = await checkCheckpoint(dir, { backend, generation: false });

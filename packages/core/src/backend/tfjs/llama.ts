@@ -23,22 +23,57 @@ import {
 } from './layers.js';
 import type { Tf } from './load.js';
 
-/** The rotary scalings implemented here; the others are refused before a model is built (llamaProblem). */
-const ROPE_TYPES: ReadonlySet<LlamaSpec['rope_type']> = new Set(['default', 'linear', 'llama3']);
-
-/** Why this backend cannot build `spec`, or null. */
+/** Why this backend cannot build `spec`, or null. Every rope_scaling type the spec reads is implemented; 'dynamic'
+ * needs head_dim > 2 (its base's exponent is hd / (hd - 2)), as native/src/models/llama.cc requires. */
 export function llamaProblem(spec: LlamaSpec): string | null {
-  return ROPE_TYPES.has(spec.rope_type) ? null : `rope_scaling type "${spec.rope_type}" is not implemented in the tfjs backend (default, linear and llama3 are)`;
+  return spec.rope_type === 'dynamic' && spec.head_dim <= 2 ? `head_dim must exceed 2 for dynamic rotary scaling, got ${spec.head_dim}` : null;
 }
 
 const f32 = Math.fround;
 
-/** Hugging Face's rotary frequencies (modeling_rope_utils.py) in float32 steps as it computes them:
- * inv_freq[j] = 1 / theta^(2j / hd); 'linear' divides them by factor; 'llama3' divides those whose wavelength
- * exceeds original / low_freq_factor by factor, keeps those below original / high_freq_factor, blends between. */
-export function rotaryFrequencies(spec: LlamaSpec): Float32Array {
+/** inv_freq[j] = 1 / base^(2j / hd), j < hd / 2, each step rounded to float32 as torch computes it. */
+function plainFrequencies(base: number, hd: number): Float32Array {
+  return Float32Array.from({ length: hd / 2 }, (_, j) => f32(1 / f32(Math.pow(base, f32((2 * j) / hd)))));
+}
+
+/** YaRN: the frequencies that turn more than beta_fast times over the original context are kept, those that turn
+ * fewer than beta_slow times are divided by factor, and a linear ramp over the dimension index blends the two in
+ * between (the ends rounded outwards to whole dimensions when rope_truncate). */
+function yarnFrequencies(spec: LlamaSpec): Float32Array {
   const hd = spec.head_dim;
-  const inv = Float32Array.from({ length: hd / 2 }, (_, j) => f32(1 / f32(Math.pow(spec.rope_theta, f32((2 * j) / hd)))));
+  const original = spec.rope_original_max_position_embeddings;
+  // The (fractional) dimension index whose frequency turns `rotations` times over the original context.
+  const correctionDim = (rotations: number) => (hd * Math.log(original / (rotations * 2 * Math.PI))) / (2 * Math.log(spec.rope_theta));
+  let low = correctionDim(spec.rope_beta_fast);
+  let high = correctionDim(spec.rope_beta_slow);
+  if (spec.rope_truncate) [low, high] = [Math.floor(low), Math.ceil(high)];
+  low = Math.max(low, 0);
+  high = Math.min(high, hd - 1);
+  if (low === high) high += 0.001; // no division by zero
+  const extrapolation = plainFrequencies(spec.rope_theta, hd); // (hd/2): the frequencies as trained
+  return extrapolation.map((f, j) => {
+    const ramp = Math.min(Math.max(f32(f32(j - low) / f32(high - low)), 0), 1); // float32, as torch's arange - low
+    const keep = f32(1 - ramp); // 1: the frequency as trained; 0: divided by factor
+    const interpolation = f32(f / spec.rope_factor);
+    return f32(f32(interpolation * f32(1 - keep)) + f32(f * keep));
+  });
+}
+
+/** Hugging Face's rotary frequencies (modeling_rope_utils.py) in float32 steps as it computes them, for a forward
+ * over T positions (only 'dynamic' depends on it): inv_freq[j] = 1 / theta^(2j / hd); 'linear' divides them by
+ * factor; 'llama3' divides those whose wavelength exceeds original / low_freq_factor by factor, keeps those below
+ * original / high_freq_factor, blends between; 'dynamic' (NTK), once T exceeds M = max_position_embeddings, raises
+ * the base to theta · (factor · T / M - (factor - 1))^(hd / (hd - 2)), a float32 scalar as transformers computes
+ * it (dynamic_rope_update passes T = max(position_ids) + 1 as a tensor); 'yarn' as yarnFrequencies. */
+export function rotaryFrequencies(spec: LlamaSpec, T: number): Float32Array {
+  const hd = spec.head_dim;
+  if (spec.rope_type === 'yarn') return yarnFrequencies(spec);
+  if (spec.rope_type === 'dynamic' && T > spec.max_position_embeddings) {
+    const factor = f32(spec.rope_factor);
+    const grown = f32(f32(f32(T * factor) / f32(spec.max_position_embeddings)) - f32(spec.rope_factor - 1));
+    return plainFrequencies(f32(f32(Math.pow(grown, f32(hd / (hd - 2)))) * f32(spec.rope_theta)), hd);
+  }
+  const inv = plainFrequencies(spec.rope_theta, hd);
   if (spec.rope_type === 'linear') return inv.map((f) => f32(f / spec.rope_factor));
   if (spec.rope_type !== 'llama3') return inv;
   const old = spec.rope_original_max_position_embeddings;
@@ -53,17 +88,21 @@ export function rotaryFrequencies(spec: LlamaSpec): Float32Array {
   });
 }
 
-/** cos and sin of every position's angles, (1, 1, T, hd): angle(t, j) = t · inv_freq[j mod hd/2]. */
+/** cos and sin of every position's angles, (1, 1, T, hd): angle(t, j) = t · inv_freq[j mod hd/2], with the
+ * frequencies of this forward's T positions (dynamic: a forward over T > max_position_embeddings rotates every
+ * key with T's base, as transformers' full forward does); cos and sin times rope_attention_factor (YaRN's; 1
+ * otherwise), in float32. */
 function rotaryTables(tf: Tf, spec: LlamaSpec, T: number): { cos: Tensor4D; sin: Tensor4D } {
-  const inv = rotaryFrequencies(spec);
+  const inv = rotaryFrequencies(spec, T);
   const hd = spec.head_dim;
+  const attentionFactor = f32(spec.rope_attention_factor);
   const cos = new Float32Array(T * hd);
   const sin = new Float32Array(T * hd);
   for (let t = 0; t < T; t++) {
     for (let j = 0; j < hd; j++) {
       const angle = f32(t * inv[j % (hd / 2)]!);
-      cos[t * hd + j] = Math.cos(angle);
-      sin[t * hd + j] = Math.sin(angle);
+      cos[t * hd + j] = f32(Math.cos(angle)) * attentionFactor;
+      sin[t * hd + j] = f32(Math.sin(angle)) * attentionFactor;
     }
   }
   return { cos: tf.tensor4d(cos, [1, 1, T, hd]), sin: tf.tensor4d(sin, [1, 1, T, hd]) };
