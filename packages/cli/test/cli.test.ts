@@ -466,7 +466,19 @@ test('compare: a results file against itself is no change (exit 0); a slowed cop
   const across = tfbench(['compare', 'base.json', 'gpu.json'], dir);
   assert.equal(across.code, 2);
   assert.match(across.stderr, /cuda:0/);
-  assert.equal(tfbench(['compare', 'base.json', 'gpu.json', '--force'], dir).code, 0);
+  const forced = tfbench(['compare', 'base.json', 'gpu.json', '--force'], dir);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.match(forced.stdout, /compared anyway \(--force\), measured differently: tiny-bert batch 8 seq 8 inference: cpu float32 in base, cuda:0 float32 in new/);
+  // Another framework: the same cells timed in TensorFlow.js's wasm backend.
+  for (const r of base.records) r.device = 'cpu';
+  base.environment = { ...base.environment, framework: 'tfjs', frameworkVersion: '4.22.0', frameworkSource: 'wasm (@tensorflow/tfjs-backend-wasm 4.22.0)' };
+  writeFileSync(join(dir, 'tfjs.json'), withSamples(5));
+  const frameworks = tfbench(['compare', 'base.json', 'tfjs.json'], dir);
+  assert.equal(frameworks.code, 2);
+  assert.match(frameworks.stderr, /different frameworks, devices or dtypes:\n +framework: libtorch [\d.]+ in base, tfjs 4\.22\.0 \(wasm \(@tensorflow\/tfjs-backend-wasm 4\.22\.0\)\) in new/);
+  const forcedFrameworks = tfbench(['compare', 'base.json', 'tfjs.json', '--force'], dir);
+  assert.equal(forcedFrameworks.code, 1, 'five times slower: a regression all the same');
+  assert.match(forcedFrameworks.stdout, /measured differently: framework: libtorch .* in base, tfjs 4\.22\.0 .* in new/);
   writeFileSync(join(dir, 'junk.json'), '{"hello": 1}');
   const junk = tfbench(['compare', 'base.json', 'junk.json'], dir);
   assert.equal(junk.code, 2);

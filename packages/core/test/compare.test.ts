@@ -61,5 +61,22 @@ test('different devices or dtypes are refused unless forced; no common cell is a
   const gpu = file([rec({ device: 'cuda:0' })]);
   assert.throws(() => compareResults(base, gpu), (e: Error & { code?: string }) => e.code === 'INCOMPARABLE' && /cpu float32 in base, cuda:0 float32 in new/.test(e.message));
   assert.equal(compareResults(base, gpu, { force: true }).rows.length, 1);
+  assert.deepEqual(compareResults(base, gpu, { force: true }).differences, ['m batch 8 seq 32 inference: cpu float32 in base, cuda:0 float32 in new']);
+  assert.deepEqual(compareResults(base, base).differences, []);
   assert.throws(() => compareResults(base, file([rec({ model: 'other' })])), (e: Error & { code?: string }) => e.code === 'NO_COMMON_CELLS');
+});
+
+test('files of different frameworks, or of different TensorFlow.js backends, are refused unless forced; versions may differ', () => {
+  const measured = (framework: string, frameworkVersion: string, frameworkSource: string) =>
+    ({ ...file([rec({})]), environment: { framework, frameworkVersion, frameworkSource } }) as unknown as BenchmarkResults;
+  const torch = measured('libtorch', '1.13.0', 'system (/usr/lib/x86_64-linux-gnu/libtorch.so)');
+  const wasm = measured('tfjs', '4.22.0', 'wasm (@tensorflow/tfjs-backend-wasm 4.22.0)');
+  const cpu = measured('tfjs', '4.22.0', 'cpu (@tensorflow/tfjs-backend-cpu 4.22.0)');
+  const refused = (e: Error & { code?: string }, text: string) => e.code === 'INCOMPARABLE' && e.message.includes(text);
+  assert.throws(() => compareResults(torch, wasm), (e: Error) => refused(e, 'framework: libtorch 1.13.0 in base, tfjs 4.22.0 (wasm (@tensorflow/tfjs-backend-wasm 4.22.0)) in new'));
+  assert.throws(() => compareResults(wasm, cpu), (e: Error) => refused(e, 'framework: tfjs 4.22.0 (wasm (@tensorflow/tfjs-backend-wasm 4.22.0)) in base, tfjs 4.22.0 (cpu (@tensorflow/tfjs-backend-cpu 4.22.0)) in new'));
+  assert.deepEqual(compareResults(torch, wasm, { force: true }).differences, ['framework: libtorch 1.13.0 in base, tfjs 4.22.0 (wasm (@tensorflow/tfjs-backend-wasm 4.22.0)) in new']);
+  // An upgrade of the same framework is what a regression gate compares; a file without the field measured libtorch.
+  assert.deepEqual(compareResults(torch, measured('libtorch', '2.5.1', 'LIBTORCH (/opt/libtorch)')).differences, []);
+  assert.deepEqual(compareResults(file([rec({})]), torch).differences, []);
 });

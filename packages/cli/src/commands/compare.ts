@@ -30,7 +30,7 @@ export const compareCommand: TfbenchCommand<CompareArgs> = ({ io, exit }) => ({
       .positional('base', { describe: 'The baseline results file', type: 'string', demandOption: true })
       .positional('new', { describe: 'The results file to judge', type: 'string', demandOption: true })
       .option('threshold', { type: 'number', default: 0.05, describe: 'A significantly slower cell regresses when new / base exceeds 1 + this' })
-      .option('force', { type: 'boolean', default: false, describe: 'Compare cells measured on different devices or dtypes' })
+      .option('force', { type: 'boolean', default: false, describe: 'Compare files measured with different frameworks (libtorch, tfjs and its backend), devices or dtypes; what differs is printed' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the comparison as JSON' }),
   handler: (a) => exit(compare(a, io)),
 });
@@ -58,6 +58,7 @@ export function compare(a: CompareArgs, io: Io): ExitCode {
   const ratios = generation ? ['TTFT ratio', 'TPOT ratio'] : [];
   const header = ['Model', 'Batch', 'Seq', 'Mode', 'Base s', 'New s', 'Ratio [95% CI]', ...ratios, 'Verdict'];
   io.stdout(`tfbench compare: ${a.base} → ${a.new} (time ratio new / base, 95% bootstrap interval)\n`);
+  for (const difference of comparison.differences) io.stdout(`compared anyway (--force), measured differently: ${difference}\n`);
   if (generation) {
     io.stdout(
       'generate cells: Base s and New s are the median seconds per generate call (E2E); ' +

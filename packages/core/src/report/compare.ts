@@ -60,7 +60,21 @@ export interface Comparison {
   /** Cells measured in only one of the files, as "model batch B seq S mode". */
   onlyInBase: string[];
   onlyInNew: string[];
+  /** What the two files measured differently (framework, device, dtype), compared anyway under force; empty
+   * otherwise (without force such files are refused). */
+  differences: string[];
   regressions: number;
+}
+
+/** The framework a file measured, with the TensorFlow.js backend (wasm, cpu, node) when it is tfjs: files of
+ * another framework or backend time other kernels. Files from before the field measured libtorch. */
+function frameworkOf(results: BenchmarkResults): { key: string; text: string } {
+  const env = results.environment as Partial<BenchmarkResults['environment']> | undefined;
+  const framework = env?.framework ?? 'libtorch';
+  const version = env?.frameworkVersion ? ` ${env.frameworkVersion}` : '';
+  if (framework !== 'tfjs') return { key: framework, text: `${framework}${version}` };
+  const backend = (env?.frameworkSource ?? '').split(' ')[0] ?? '';
+  return { key: `tfjs ${backend}`, text: `tfjs${version} (${env?.frameworkSource ?? 'backend unknown'})` };
 }
 
 export function compareResults(base: BenchmarkResults, next: BenchmarkResults, options: CompareOptions = {}): Comparison {
@@ -69,6 +83,8 @@ export function compareResults(base: BenchmarkResults, next: BenchmarkResults, o
   const nextKeys = new Set(next.records.map(cellName));
   const rows: CompareRow[] = [];
   const mismatches: string[] = [];
+  const [baseFramework, nextFramework] = [frameworkOf(base), frameworkOf(next)];
+  if (baseFramework.key !== nextFramework.key) mismatches.push(`framework: ${baseFramework.text} in base, ${nextFramework.text} in new`);
   for (const n of next.records) {
     const b = baseByKey.get(cellName(n));
     if (!b) continue;
@@ -117,9 +133,9 @@ export function compareResults(base: BenchmarkResults, next: BenchmarkResults, o
     rows.push(row);
   }
   if (mismatches.length > 0 && !options.force) {
-    throw new TfbenchError(`the files measured different devices or dtypes:\n${mismatches.map((m) => `  ${m}`).join('\n')}`, {
+    throw new TfbenchError(`the files measured different frameworks, devices or dtypes:\n${mismatches.map((m) => `  ${m}`).join('\n')}`, {
       code: 'INCOMPARABLE',
-      hint: 'Compare runs of the same device and dtype, or pass --force to compare them anyway.',
+      hint: 'Compare runs of the same framework, device and dtype, or pass --force to compare them anyway.',
     });
   }
   if (rows.length === 0) {
@@ -133,6 +149,7 @@ export function compareResults(base: BenchmarkResults, next: BenchmarkResults, o
     rows,
     onlyInBase: base.records.filter((r) => !nextKeys.has(cellName(r))).map(cellName),
     onlyInNew: next.records.filter((r) => !baseByKey.has(cellName(r))).map(cellName),
+    differences: mismatches,
     regressions: rows.filter((r) => r.regression).length,
   };
 }
