@@ -68,24 +68,19 @@ at::Tensor Model::constant_parameter(std::string name, at::IntArrayRef shape, do
   return register_parameter(std::move(name), t);
 }
 
-namespace {
-
-// The (out, in) weight of a Linear from `drawn` (in, out): a transposed view for kInOut, a contiguous copy for
-// kOutIn.
-at::Tensor laid_out(const at::Tensor& drawn, bool out_in) { return out_in ? drawn.t().contiguous() : drawn.t(); }
-
-}  // namespace
-
-at::Tensor Model::linear_weight(std::string name, int64_t in, int64_t out, double std) {
+at::Tensor Model::drawn_linear_weight(int64_t in, int64_t out, double std) {
   at::Tensor drawn = empty_tensor({in, out});  // (in, out)
   fill_normal(drawn, std);
-  return register_parameter(std::move(name), laid_out(drawn, weight_layout_ == WeightLayout::kOutIn));  // (out, in)
+  // (out, in): a transposed view of the (in, out) storage for kInOut, a contiguous copy for kOutIn
+  return weight_layout_ == WeightLayout::kOutIn ? drawn.t().contiguous() : drawn.t();
+}
+
+at::Tensor Model::linear_weight(std::string name, int64_t in, int64_t out, double std) {
+  return register_parameter(std::move(name), drawn_linear_weight(in, out, std));  // (out, in)
 }
 
 at::Tensor Model::conv1d_weight(std::string name, int64_t in, int64_t out, double std) {
-  at::Tensor drawn = empty_tensor({in, out});  // (in, out)
-  fill_normal(drawn, std);
-  return register_parameter(std::move(name), laid_out(drawn, weight_layout_ == WeightLayout::kOutIn).t());
+  return register_parameter(std::move(name), drawn_linear_weight(in, out, std).t());  // (in, out)
 }
 
 Linear Model::linear_parameters(const std::string& name, int64_t in, int64_t out, double std, bool bias) {

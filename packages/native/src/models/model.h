@@ -158,6 +158,10 @@ class Model {
   Probe probe_;
 
  private:
+  // A Linear's (out, in) weight drawn from the model's generator in (in, out) order, stored as weight_layout_ says;
+  // not registered.
+  at::Tensor drawn_linear_weight(int64_t in, int64_t out, double std);
+
   std::vector<NamedParameter> parameters_;
   at::Generator generator_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
