@@ -39,7 +39,6 @@ export function readResultsJson(path: string): BenchmarkResults {
     if (record === null || typeof record !== 'object') continue;
     record.generation ??= null;
     record.hub ??= null;
-    // 1.4 and older: no tensor counts
     const memory = record.memory as Record<string, unknown> | null | undefined;
     if (memory && typeof memory === 'object') {
       memory.tensorPeakBytes ??= null;

@@ -95,7 +95,7 @@ export function recordFromOutcome(
   };
 }
 
-/** Sequences and tokens per second of a call of `seconds`. */
+/** The CPU memory record: RSS figures always, tensor figures where the backend counts its tensors' bytes. */
 function cpuMemoryRecord(m: CpuMemoryPeak): CpuMemoryRecord {
   const tensors = m.tensorPeakBytes !== undefined && m.tensorBeforeBytes !== undefined;
   return {
@@ -108,6 +108,7 @@ function cpuMemoryRecord(m: CpuMemoryPeak): CpuMemoryRecord {
   };
 }
 
+/** Sequences and tokens per second of a call of `seconds`. */
 function throughput(cell: Cell, seconds: number): CellRecord['throughput'] {
   const tokensPerSecond = (cell.batchSize * cell.sequenceLength) / seconds;
   return { samplesPerSecond: cell.batchSize / seconds, tokensPerSecond };

@@ -11,7 +11,7 @@ import {
   embed,
   layerNorm,
   linear,
-  maskedLmLoss,
+  ownLabelLoss,
   mergeHeads,
   paddingMask,
   splitHeads,
@@ -107,5 +107,5 @@ export function encoderForward(ctx: ForwardContext<EncoderSpec>, inputs: TfInput
 /** BertForMaskedLM's loss: mean cross-entropy over every position, labels = input_ids. */
 export function encoderLoss(ctx: ForwardContext<EncoderSpec>, outputs: TfOutputs, labels: Tensor2D): Tensor {
   if (!outputs.logits) throw Object.assign(new Error(`loss needs head 'masked-lm'; this ${ctx.spec.family} model has head 'base'`), { code: 'BAD_INPUT' });
-  return maskedLmLoss(ctx.tf, outputs.logits, labels);
+  return ownLabelLoss(ctx.tf, outputs.logits, labels);
 }

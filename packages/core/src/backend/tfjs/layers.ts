@@ -218,8 +218,9 @@ export function crossEntropy(tf: Tf, logits: Tensor, labels: Tensor): Tensor {
   return tf.neg(tf.mean(picked));
 }
 
-/** The masked-LM loss: every position predicts its own label (labels = input_ids). logits (B, T, V). */
-export function maskedLmLoss(tf: Tf, logits: Tensor, labels: Tensor2D): Tensor {
+/** Every position predicts its own label (labels = input_ids): BERT's masked-LM loss, and T5's seq2seq loss with
+ * the decoder reading the labels. logits (B, T, V). */
+export function ownLabelLoss(tf: Tf, logits: Tensor, labels: Tensor2D): Tensor {
   const V = logits.shape[2]!;
   return crossEntropy(tf, tf.reshape(logits, [-1, V]), tf.reshape(labels, [-1]));
 }

@@ -12,11 +12,11 @@ import {
   activate,
   attention,
   causalMask,
-  crossEntropy,
   dropout,
   embed,
   linear,
   mergeHeads,
+  ownLabelLoss,
   paddingMask,
   rmsNorm,
   splitHeads,
@@ -148,9 +148,9 @@ export function t5Forward(ctx: ForwardContext<T5Spec>, inputs: TfInputs): TfOutp
  * unshifted (the decoder's inputs are what is shifted, when they are). */
 export function t5Loss(ctx: ForwardContext<T5Spec>, outputs: TfOutputs, labels: Tensor2D): Tensor {
   if (!outputs.logits) throw Object.assign(new Error("loss needs head 'seq2seq-lm'; this t5 model has head 'base'"), { code: 'BAD_INPUT' });
-  const [, S, V] = outputs.logits.shape as [number, number, number];
+  const S = outputs.logits.shape[1];
   if (S !== labels.shape[1]) {
     throw Object.assign(new Error('the seq2seq loss takes labels = input_ids, so decoder_input_ids must have their length'), { code: 'BAD_INPUT' });
   }
-  return crossEntropy(ctx.tf, ctx.tf.reshape(outputs.logits, [-1, V]), ctx.tf.reshape(labels, [-1]));
+  return ownLabelLoss(ctx.tf, outputs.logits, labels);
 }
