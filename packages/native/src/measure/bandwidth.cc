@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "huge_pages.h"
 #include "measure/timeline.h"
 
 namespace tfbench {
@@ -21,6 +22,7 @@ MemoryBandwidth measure_memory_bandwidth(const c10::Device& device, int64_t byte
   constexpr int64_t gap = 37 * 4096 + 5 * 64;
   const auto options = at::TensorOptions().dtype(at::kByte).device(device);
   at::Tensor buffer = at::empty({2 * bytes + gap}, options);
+  advise_huge_pages(buffer);  // as a model's weights are (model.cc): the probe stands for reading them
   at::Tensor source = buffer.narrow(0, 0, bytes).fill_(1);  // written, so its pages are mapped
   at::Tensor target = buffer.narrow(0, bytes + gap, bytes);
   target.copy_(source);  // untimed: maps the target's pages, wakes the intra-op threads

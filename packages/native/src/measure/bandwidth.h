@@ -17,10 +17,10 @@ struct MemoryBandwidth {
 };
 
 // Copies a `bytes` buffer into another on `device` (both in one allocation, a distance apart that is no large
-// power of two: see bandwidth.cc): one untimed copy (it also maps the target's pages), then `repeats` timed
-// copies; 2 · bytes / the median time. CPU: a steady clock around each copy (libtorch's copy runs on the
-// intra-op threads); CUDA: events around each, read after one synchronisation at the end. BAD_INPUT for bytes or
-// repeats < 1.
+// power of two: see bandwidth.cc; on the CPU backed by huge pages where Linux grants them, as weights are): one
+// untimed copy (it also maps the target's pages), then `repeats` timed copies; 2 · bytes / the median time. CPU:
+// a steady clock around each copy (libtorch's copy runs on the intra-op threads); CUDA: events around each, read
+// after one synchronisation at the end. BAD_INPUT for bytes or repeats < 1.
 MemoryBandwidth measure_memory_bandwidth(const c10::Device& device, int64_t bytes, int64_t repeats);
 
 }  // namespace tfbench

@@ -9,13 +9,11 @@
 #include <torch/optim/adamw.h>
 #include <torch/version.h>
 
-#include <sys/mman.h>
-
-#include <cstdint>
 #include <limits>
 
 #include "cuda.h"
 #include "errors.h"
+#include "huge_pages.h"
 #include "models/generation.h"
 
 namespace tfbench {
@@ -39,27 +37,6 @@ Model::Model(const BuildOptions& options) : options_(options) {
     generator_ = cuda_generator(options.device.index(), options.seed);
   }
 }
-
-namespace {
-
-// Asks Linux to back the 2 MiB-aligned interior of a CPU tensor of 4 MiB or more with huge pages, before anything
-// touches it. Debian's transparent huge pages are in "madvise" mode: only ranges that ask get them, and libtorch's
-// allocator does not ask. A decode step streams every weight once; with 4 KiB pages each new page costs a TLB miss
-// and restarts the hardware prefetcher's stream. Advice only: where it is refused the tensor keeps 4 KiB pages.
-void advise_huge_pages(const at::Tensor& t) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  constexpr uintptr_t kHugePage = uintptr_t{2} << 20;
-  if (!t.is_cpu() || t.nbytes() < 2 * kHugePage) return;
-  const auto start = reinterpret_cast<uintptr_t>(t.data_ptr());
-  const uintptr_t begin = (start + kHugePage - 1) & ~(kHugePage - 1);
-  const uintptr_t end = (start + t.nbytes()) & ~(kHugePage - 1);
-  if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-#else
-  (void)t;
-#endif
-}
-
-}  // namespace
 
 at::Tensor Model::empty_tensor(at::IntArrayRef shape) const {
   at::Tensor t = at::empty(shape, at::TensorOptions().dtype(options_.dtype).device(options_.device));
