@@ -99,7 +99,8 @@ Linear Model::fused_linear_parameters(const std::vector<LinearPart>& parts, int6
   for (const LinearPart& part : parts) total += part.out;
   // (sum of outs, in): each part's (out, in) weight one under another, contiguous for kOutIn, else a transposed
   // view of (in, sum of outs) storage with each part's (in, out) side by side
-  at::Tensor weights = weight_layout_ == WeightLayout::kOutIn ? empty_tensor({total, in}) : empty_tensor({in, total}).t();
+  at::Tensor weights =
+      weight_layout_ == WeightLayout::kOutIn ? empty_tensor({total, in}) : empty_tensor({in, total}).t();
   at::Tensor biases = bias ? empty_tensor({total}).fill_(0.0) : at::Tensor();
   int64_t offset = 0;
   for (const LinearPart& part : parts) {

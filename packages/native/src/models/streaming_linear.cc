@@ -10,16 +10,18 @@
 #include <ATen/Parallel.h>
 #include <c10/core/GradMode.h>
 
-#include <immintrin.h>
-
 #include <algorithm>
 #include <atomic>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#define TFBENCH_X86 1
+#include <immintrin.h>
+#endif
 
 namespace tfbench {
 namespace {
 
-#if defined(__x86_64__) || defined(_M_X64)
-#define TFBENCH_X86 1
+#ifdef TFBENCH_X86
 
 __attribute__((target("avx2,fma"))) inline float horizontal_sum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -68,8 +70,7 @@ __attribute__((target("avx2,fma"))) void product_rows_of(const float* w, const f
   float sums[R];
   for (int64_t o = begin; o < end; ++o) {
     dot_row<R>(w + o * in, x, x_stride, in, sums);
-    const float b = bias == nullptr ? 0.0f : bias[o];
-    for (int r = 0; r < R; ++r) y[r * out + o] = sums[r] + b;
+    for (int r = 0; r < R; ++r) y[r * out + o] = bias == nullptr ? sums[r] : sums[r] + bias[o];
   }
 }
 
@@ -112,8 +113,8 @@ bool needs_graph(const at::Tensor& x, const at::Tensor& weight, const at::Tensor
 
 at::Tensor streaming_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
 #ifdef TFBENCH_X86
-  if (!cpu_has_avx2_fma() || needs_graph(x, weight, bias) || x.dim() != 2 || weight.dim() != 2 || !float_cpu(x) || !float_cpu(weight) ||
-      !weight.is_contiguous() || x.size(0) < 1 || x.size(0) > kStreamingLinearMaxRows ||
+  if (!cpu_has_avx2_fma() || needs_graph(x, weight, bias) || x.dim() != 2 || weight.dim() != 2 || !float_cpu(x) ||
+      !float_cpu(weight) || !weight.is_contiguous() || x.size(0) < 1 || x.size(0) > kStreamingLinearMaxRows ||
       x.size(1) != weight.size(1) || (x.size(1) > 1 && x.stride(1) != 1) ||
       (bias.defined() && (!float_cpu(bias) || !bias.is_contiguous() || bias.numel() != weight.size(0))))
     return at::Tensor();
